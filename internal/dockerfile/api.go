@@ -1,0 +1,91 @@
+// Package dockerfile finds the image references in Dockerfiles and compose
+// files and rewrites exactly their bytes. It does no I/O: bytes in, bytes out
+// plus a report of every reference it saw.
+package dockerfile
+
+import (
+	"errors"
+	"regexp"
+)
+
+// Kind says how a file's content is parsed.
+type Kind int
+
+const (
+	KindUnknown    Kind = iota
+	KindDockerfile      // Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile, Containerfile.*
+	KindCompose         // docker-compose*.yml|yaml, compose*.yml|yaml
+)
+
+// String returns "dockerfile", "compose" or "unknown".
+func (k Kind) String() string {
+	switch k {
+	case KindDockerfile:
+		return "dockerfile"
+	case KindCompose:
+		return "compose"
+	}
+	return "unknown"
+}
+
+// Errors returned by Rewrite. Callers branch on them with errors.Is; the
+// returned error wraps one of these with the detail.
+var (
+	ErrMalformed = errors.New("malformed")           // BuildKit's parser or the YAML parser rejected the file
+	ErrNotText   = errors.New("not a UTF-8 text file") // binary, or not valid UTF-8
+	ErrTooLarge  = errors.New("larger than 1 MiB")
+)
+
+// MaxSize is the largest file Rewrite accepts.
+const MaxSize = 1 << 20
+
+// DefaultIgnoreComment is the opt-out marker used when Options.IgnoreComment
+// is empty.
+const DefaultIgnoreComment = "no-dfiu"
+
+// Options says which image to bump and how.
+type Options struct {
+	// Image is the repository name to bump as the user wrote it, without a
+	// tag or digest: "ubuntu", "docker.io/library/ubuntu",
+	// "ghcr.io/acme/base", "registry:5000/team/app".
+	Image string
+	// Tag is the new tag. Required.
+	Tag string
+	// Digest, when set ("sha256:<64 hex>"), re-pins digest-pinned references
+	// as name:tag@digest. Unpinned references stay unpinned.
+	Digest string
+	// AllowDowngrade lets a lower version tag replace a higher one.
+	AllowDowngrade bool
+	// TagFilter, when set, limits the change to references whose current tag
+	// matches it.
+	TagFilter *regexp.Regexp
+	// IgnoreComment is the opt-out marker; "" means DefaultIgnoreComment.
+	IgnoreComment string
+}
+
+// Status is what happened to one reference.
+type Status string
+
+const (
+	StatusChanged Status = "changed" // rewritten to the new tag
+	StatusCurrent Status = "current" // already at the new tag (and digest)
+	StatusSkipped Status = "skipped" // left alone; Reason says why
+)
+
+// Ref is one reference to Options.Image found in a file.
+type Ref struct {
+	Line        int    // 1-based line of the bytes that hold the reference (or the ARG value)
+	Instruction string // "FROM", "COPY --from", "RUN --mount", "# syntax", "ARG", "image" (compose)
+	Old         string // the reference as the build resolves it, e.g. "ubuntu:20.04"
+	New         string // the reference after the rewrite; equals Old unless Status is changed
+	OldTag      string // the tag before ("" when the reference had none)
+	Status      Status
+	Reason      string // why it was skipped, e.g. "pinned by digest", "would downgrade 3.13 to 3.11", "opted out by # no-dfiu"
+}
+
+// Result is the outcome of rewriting one file.
+type Result struct {
+	Content []byte // the new content; the input itself when nothing changed
+	Changed bool   // Content differs from the input
+	Refs    []Ref  // every reference to Options.Image, in file order
+}
