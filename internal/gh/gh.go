@@ -1,0 +1,179 @@
+// Package gh is dfiu's GitHub client: REST code search for discovery,
+// batched GraphQL reads, GraphQL mutations for commits and pull requests,
+// REST contents for the store, all behind one transport that honours
+// GitHub's primary and secondary rate limits and paces content creation.
+//
+// It knows nothing of Dockerfiles. See the methods for the API pages used.
+package gh
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/dfiu/dfiu/internal/clock"
+)
+
+// Errors callers branch on with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")   // contents PUT lost a race (409, or 422 on a stale sha)
+	ErrStale    = errors.New("stale head") // createCommitOnBranch STALE_DATA: the branch moved
+	ErrNotReady = errors.New("not implemented yet")
+)
+
+// Options configure a Client.
+type Options struct {
+	Token      string // never logged
+	APIURL     string // REST base, e.g. "https://api.github.com/" or "https://ghe.example/api/v3/"
+	GraphQLURL string // e.g. "https://api.github.com/graphql" or "https://ghe.example/api/graphql"
+	// HTTPClient's transport is wrapped by the rate-limit transport; nil
+	// means http.DefaultTransport.
+	HTTPClient *http.Client
+	Clock      clock.Clock // nil means clock.Real{}
+	Logger     *slog.Logger
+	// MaxRetries bounds retries of one request after rate limits and
+	// transient errors (5xx, resets, GraphQL "Something went wrong").
+	MaxRetries int
+	// WritesPerMinute paces content-creating requests; 0 means 80, GitHub's
+	// documented secondary limit.
+	WritesPerMinute int
+	// Concurrency caps requests in flight; 0 means 8.
+	Concurrency int
+	UserAgent   string
+}
+
+// Client talks to one GitHub (or GitHub Enterprise Server) instance.
+type Client struct {
+	opts Options
+}
+
+// CodeQuery is one code search, in GitHub's legacy syntax.
+type CodeQuery struct {
+	Terms      []string // search terms, ANDed: e.g. ["ghcr", "io", "acme", "base"]
+	Qualifiers []string // e.g. ["filename:Dockerfile"]; one query is sent per qualifier set per org
+	Orgs       []string // one query per org (org:X); at least one
+}
+
+// CodeHit is one search result: a candidate, to be verified by reading the file.
+type CodeHit struct {
+	Owner, Name string // repository
+	Path        string
+	SHA         string // blob sha
+}
+
+// SearchResult is the union of all pages and split queries.
+type SearchResult struct {
+	Hits     []CodeHit
+	Complete bool     // false when any query stayed over the 1,000 cap or came back incomplete_results
+	Notes    []string // human-readable reasons coverage is incomplete, and which queries were split
+	Requests int      // search requests sent
+}
+
+// RepoRequest asks Hydrate for one repository's state.
+type RepoRequest struct {
+	Owner, Name string
+	Paths       []string // files to read at the default branch head (and at each branch)
+	Branches    []string // dfiu branches to inspect (short names, e.g. "dfiu/ubuntu")
+	Labels      []string // label names whose node ids are wanted
+}
+
+// File is a blob read over GraphQL.
+type File struct {
+	Text      string
+	OID       string
+	Size      int
+	Binary    bool
+	Truncated bool
+}
+
+// PullRequest is an open pull request.
+type PullRequest struct {
+	ID     string // node id
+	Number int
+	URL    string // html url
+	Title  string
+	Body   string
+}
+
+// Branch is the state of one of our branches.
+type Branch struct {
+	RefID      string
+	HeadOID    string
+	HeadAuthor string           // login of the head commit's author ("" if not a GitHub user)
+	Files      map[string]*File // the requested paths at the branch head; nil value when absent
+	PR         *PullRequest     // the open PR from this branch into the default branch, or nil
+}
+
+// Repo is one repository's state, from one batched GraphQL query.
+type Repo struct {
+	Owner, Name      string // canonical spelling
+	ID               string // node id
+	Archived         bool
+	Disabled         bool
+	Fork             bool
+	Empty            bool
+	ViewerPermission string // ADMIN, MAINTAIN, WRITE, TRIAGE, READ, or "" (GitHub Apps)
+	DefaultBranch    string
+	HeadOID          string // default branch head commit
+	AutoMergeAllowed bool
+	Files            map[string]*File   // requested paths at HEAD; nil value when absent
+	Branches         map[string]*Branch // requested branches; nil value when absent
+	Labels           map[string]string  // label name → node id, for the labels that exist
+	Err              error              // non-nil when the repository could not be read (wraps ErrNotFound when missing)
+}
+
+// HydrateResult holds the repositories and the ids of the people asked for.
+type HydrateResult struct {
+	Viewer   string            // the token's login
+	Repos    map[string]*Repo  // key: lower-case "owner/name"
+	Users    map[string]string // login → node id, for those that exist
+	Teams    map[string]string // "org/slug" → node id, for those that exist
+	Requests int               // GraphQL requests sent
+}
+
+// CommitMessage is a commit's headline and body.
+type CommitMessage struct {
+	Headline string
+	Body     string
+}
+
+// ProposeInput is everything needed to put one commit on our branch and
+// open or update its pull request, in one GraphQL document.
+type ProposeInput struct {
+	RepoID      string
+	Owner, Name string
+	BaseBranch  string            // default branch
+	BaseOID     string            // its head: the new commit's parent
+	Branch      string            // our branch, short name
+	BranchRefID string            // "" when the branch does not exist yet (createRef), else it is reset to BaseOID (updateRef force)
+	Files       map[string][]byte // full new contents by path
+	Message     CommitMessage
+	ExistingPR  *PullRequest // the open PR on Branch, or nil to create one
+	Title, Body string
+	Draft       bool
+}
+
+// ProposeResult says what Propose did.
+type ProposeResult struct {
+	CommitOID string
+	PR        PullRequest
+	Created   bool // a new PR was opened
+}
+
+// Decoration is what Decorate adds to a pull request in one document.
+type Decoration struct {
+	PRID        string
+	LabelIDs    []string
+	UserIDs     []string // reviewers
+	TeamIDs     []string // team reviewers
+	AssigneeIDs []string
+	AutoMerge   string // "", "MERGE", "SQUASH" or "REBASE"
+}
+
+// TreeEntry is one file of a recursive tree listing.
+type TreeEntry struct {
+	Path string
+	SHA  string
+	Size int
+}
