@@ -1,0 +1,634 @@
+package state
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Label is a repository label.
+type Label struct {
+	ID          int64
+	NodeID      string
+	Name        string
+	Color       string
+	Description string
+	Default     bool
+}
+
+type label struct {
+	Label
+	repoID int64
+}
+
+// Labels returns the repository's labels sorted by name.
+func (w *World) Labels(actor *Token, repoID int64) ([]Label, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Label, 0, len(r.labels))
+	for _, k := range sortedKeys(r.labels) {
+		out = append(out, r.labels[k].Label)
+	}
+	return out, nil
+}
+
+// Label returns the repository's label called name (any case).
+func (w *World) Label(actor *Token, repoID int64, name string) (Label, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return Label{}, err
+	}
+	l := r.labels[strings.ToLower(name)]
+	if l == nil {
+		return Label{}, errorf(NotFound, "Could not resolve to a Label with the name '%s'.", name)
+	}
+	return l.Label, nil
+}
+
+// CreateLabel creates a label; an existing name is Invalid (already_exists).
+// An empty color gets GitHub's default "ededed".
+func (w *World) CreateLabel(actor *Token, repoID int64, name, color, description string) (Label, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.writable(actor, repoID)
+	if actor == nil {
+		r, err = w.repoByID[repoID], nil
+		if r == nil {
+			err = notFound()
+		}
+	}
+	if err != nil {
+		return Label{}, err
+	}
+	if strings.TrimSpace(name) == "" {
+		return Label{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "Label", Field: "name", Code: "missing_field"}
+	}
+	if r.labels[strings.ToLower(name)] != nil {
+		return Label{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "Label", Field: "name", Code: "already_exists"}
+	}
+	return w.addLabel(r, name, color, description).Label, nil
+}
+
+func (w *World) addLabel(r *repo, name, color, description string) *label {
+	if color == "" {
+		color = "ededed"
+	}
+	id := w.newID()
+	l := &label{Label: Label{ID: id, NodeID: idNode("LA", id), Name: name, Color: strings.TrimPrefix(color, "#"), Description: description}, repoID: r.ID}
+	r.labels[strings.ToLower(name)] = l
+	w.labelByID[id] = l
+	return l
+}
+
+// Branch is one side of a pull request.
+type Branch struct {
+	RepoID   int64
+	RepoName string // "owner/name"
+	Owner    string
+	Ref      string // branch name
+	SHA      string // the branch head now (or when the PR was closed)
+}
+
+// Label returns "owner:branch", as the REST API shows a pull request head.
+func (b Branch) Label() string { return b.Owner + ":" + b.Ref }
+
+// AutoMerge is an enabled auto-merge request.
+type AutoMerge struct {
+	EnabledBy   Account
+	MergeMethod string // MERGE, SQUASH or REBASE
+	EnabledAt   time.Time
+}
+
+// PullRequest is a snapshot of a pull request.
+type PullRequest struct {
+	ID                 int64
+	NodeID             string
+	RepoID             int64
+	Number             int
+	Title              string
+	Body               string
+	State              string // "open" or "closed"
+	Draft              bool
+	Head               Branch
+	Base               Branch
+	User               Account
+	Labels             []Label
+	RequestedReviewers []Account
+	RequestedTeams     []Team
+	Assignees          []Account
+	AutoMerge          *AutoMerge
+	HTMLURL            string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	ClosedAt           *time.Time
+}
+
+type pull struct {
+	PullRequest
+	labels    []int64
+	reviewers []int64
+	teams     []int64
+	assignees []int64
+	userID    int64
+}
+
+func (w *World) prSnap(p *pull) PullRequest {
+	s := p.PullRequest
+	if r := w.repoByID[p.Head.RepoID]; r != nil {
+		s.Head.RepoName = w.repoSnap(r).FullName()
+		s.Head.Owner = w.accByID[r.ownerID].Login
+		if oid, ok := r.refs["refs/heads/"+p.Head.Ref]; ok && p.State == "open" {
+			s.Head.SHA = oid
+		}
+	}
+	if r := w.repoByID[p.Base.RepoID]; r != nil {
+		s.Base.RepoName = w.repoSnap(r).FullName()
+		s.Base.Owner = w.accByID[r.ownerID].Login
+		if oid, ok := r.refs["refs/heads/"+p.Base.Ref]; ok {
+			s.Base.SHA = oid
+		}
+		s.HTMLURL = fmt.Sprintf("%s/%s/pull/%d", w.baseURL, s.Base.RepoName, p.Number)
+	}
+	if u := w.accByID[p.userID]; u != nil {
+		s.User = *u
+	}
+	s.Labels, s.RequestedReviewers, s.RequestedTeams, s.Assignees = nil, nil, nil, nil
+	for _, id := range p.labels {
+		if l := w.labelByID[id]; l != nil {
+			s.Labels = append(s.Labels, l.Label)
+		}
+	}
+	for _, id := range p.reviewers {
+		s.RequestedReviewers = append(s.RequestedReviewers, *w.accByID[id])
+	}
+	for _, id := range p.teams {
+		s.RequestedTeams = append(s.RequestedTeams, *w.teamByID[id])
+	}
+	for _, id := range p.assignees {
+		s.Assignees = append(s.Assignees, *w.accByID[id])
+	}
+	if p.AutoMerge != nil {
+		am := *p.AutoMerge
+		s.AutoMerge = &am
+	}
+	return s
+}
+
+// NewPullRequest describes a pull request to open in a base repository.
+type NewPullRequest struct {
+	Base string // branch in the base repository
+	// Head is a branch, "owner:branch" for a cross-repository PR, or
+	// "owner:repo:branch"; HeadRepoID, when set, names the head repository.
+	Head       string
+	HeadRepoID int64
+	Title      string
+	Body       string
+	Draft      bool
+}
+
+// CreatePullRequest opens a pull request. The actor needs read access to both
+// repositories and write access to the head's; GitHub's 422 messages come
+// back as Invalid errors.
+func (w *World) CreatePullRequest(actor *Token, repoID int64, in NewPullRequest) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	base, err := w.readable(actor, repoID)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	if base.Archived {
+		return PullRequest{}, errorf(Forbidden, "Repository was archived so is read-only.")
+	}
+	head := base
+	headRef := in.Head
+	if in.HeadRepoID != 0 {
+		if head, err = w.readable(actor, in.HeadRepoID); err != nil {
+			return PullRequest{}, err
+		}
+		if i := strings.LastIndex(headRef, ":"); i >= 0 {
+			headRef = headRef[i+1:]
+		}
+	} else if parts := strings.Split(in.Head, ":"); len(parts) > 1 {
+		owner := parts[0]
+		headRef = parts[len(parts)-1]
+		head = nil
+		if len(parts) == 3 {
+			head = w.repos[strings.ToLower(owner+"/"+parts[1])]
+		} else if strings.EqualFold(owner, w.accByID[base.ownerID].Login) {
+			head = base
+		} else {
+			// owner's fork of base (or of base's network)
+			for _, r := range w.repoByID {
+				if strings.EqualFold(w.accByID[r.ownerID].Login, owner) && (r.ParentID == base.ID || r.ID == base.ParentID) {
+					head = r
+					break
+				}
+			}
+		}
+		if head == nil || w.perm(actor, head) < PermRead {
+			return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "head", Code: "invalid"}
+		}
+	}
+	if strings.TrimSpace(in.Title) == "" {
+		return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "title", Code: "missing_field"}
+	}
+	baseOID, ok := base.refs["refs/heads/"+in.Base]
+	if !ok {
+		return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "base", Code: "invalid"}
+	}
+	headOID, ok := head.refs["refs/heads/"+headRef]
+	if !ok {
+		return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "head", Code: "invalid"}
+	}
+	headOwner := w.accByID[head.ownerID].Login
+	for _, p := range base.pulls {
+		if p.State == "open" && p.Head.RepoID == head.ID && p.Head.Ref == headRef && p.Base.Ref == in.Base {
+			return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("A pull request already exists for %s:%s.", headOwner, headRef), Resource: "PullRequest", Code: "custom"}
+		}
+	}
+	if headOID == baseOID || w.isAncestor(headOID, baseOID) {
+		return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("No commits between %s and %s", in.Base, headRef), Resource: "PullRequest", Code: "custom"}
+	}
+	now := w.clk.Now()
+	id := w.newID()
+	base.nextNum++
+	p := &pull{PullRequest: PullRequest{ID: id, NodeID: idNode("PR", id), RepoID: base.ID, Number: base.nextNum,
+		Title: in.Title, Body: in.Body, State: "open", Draft: in.Draft,
+		Head:      Branch{RepoID: head.ID, Ref: headRef, SHA: headOID},
+		Base:      Branch{RepoID: base.ID, Ref: in.Base, SHA: baseOID},
+		CreatedAt: now, UpdatedAt: now}}
+	if actor != nil {
+		p.userID = actor.UserID
+	} else {
+		p.userID = base.ownerID
+	}
+	base.pulls = append(base.pulls, p)
+	w.prByID[id] = p
+	return w.prSnap(p), nil
+}
+
+// pullFor returns pull request number in the repository.
+func (w *World) pullFor(r *repo, number int) (*pull, error) {
+	for _, p := range r.pulls {
+		if p.Number == number {
+			return p, nil
+		}
+	}
+	return nil, notFound()
+}
+
+// PullRequest returns pull request number of the repository.
+func (w *World) PullRequest(actor *Token, repoID int64, number int) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	p, err := w.pullFor(r, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	return w.prSnap(p), nil
+}
+
+// PullRequestByNodeID returns the pull request with a node id.
+func (w *World) PullRequestByNodeID(actor *Token, id string) (PullRequest, error) {
+	n, err := w.ResolveNode(actor, id)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	if n.PullRequest == nil {
+		return PullRequest{}, errorf(NotFound, "Could not resolve to a PullRequest with the global id of '%s'", id)
+	}
+	return *n.PullRequest, nil
+}
+
+// PRFilter selects pull requests; empty fields match everything.
+type PRFilter struct {
+	HeadOwner string   // owner login of the head repository
+	HeadRef   string   // head branch name
+	BaseRef   string   // base branch name
+	States    []string // "open", "closed" (GraphQL's MERGED never occurs); any case
+}
+
+// FindPullRequests returns the repository's pull requests matching f, newest
+// first (GitHub's default order for REST list).
+func (w *World) FindPullRequests(actor *Token, repoID int64, f PRFilter) ([]PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return nil, err
+	}
+	var out []PullRequest
+	for i := len(r.pulls) - 1; i >= 0; i-- {
+		s := w.prSnap(r.pulls[i])
+		if f.HeadRef != "" && s.Head.Ref != f.HeadRef || f.BaseRef != "" && s.Base.Ref != f.BaseRef ||
+			f.HeadOwner != "" && !strings.EqualFold(s.Head.Owner, f.HeadOwner) {
+			continue
+		}
+		if len(f.States) > 0 {
+			match := false
+			for _, st := range f.States {
+				match = match || strings.EqualFold(st, s.State) || strings.EqualFold(st, "all")
+			}
+			if !match {
+				continue
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// PRPatch changes a pull request; nil fields are left alone.
+type PRPatch struct {
+	Title *string
+	Body  *string
+	State *string // "open" or "closed"
+	Base  *string
+}
+
+// UpdatePullRequest applies patch; it needs write access to the base
+// repository (or to be the PR's author).
+func (w *World) UpdatePullRequest(actor *Token, repoID int64, number int, patch PRPatch) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	if patch.Title != nil {
+		p.Title = *patch.Title
+	}
+	if patch.Body != nil {
+		p.Body = *patch.Body
+	}
+	if patch.Base != nil {
+		if _, ok := w.repoByID[p.Base.RepoID].refs["refs/heads/"+*patch.Base]; !ok {
+			return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "base", Code: "invalid"}
+		}
+		p.Base.Ref = *patch.Base
+	}
+	if patch.State != nil {
+		switch st := strings.ToLower(*patch.State); st {
+		case "open", "closed":
+			w.setPRState(p, st)
+		default:
+			return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "state", Code: "invalid"}
+		}
+	}
+	p.UpdatedAt = w.clk.Now()
+	return w.prSnap(p), nil
+}
+
+func (w *World) setPRState(p *pull, st string) {
+	if p.State == st {
+		return
+	}
+	now := w.clk.Now()
+	if st == "closed" {
+		if r := w.repoByID[p.Head.RepoID]; r != nil {
+			p.Head.SHA = r.refs["refs/heads/"+p.Head.Ref]
+		}
+		p.ClosedAt = &now
+		p.AutoMerge = nil
+	} else {
+		p.ClosedAt = nil
+	}
+	p.State = st
+}
+
+// ClosePullRequest closes the pull request.
+func (w *World) ClosePullRequest(actor *Token, repoID int64, number int) (PullRequest, error) {
+	closed := "closed"
+	return w.UpdatePullRequest(actor, repoID, number, PRPatch{State: &closed})
+}
+
+func (w *World) writablePull(actor *Token, repoID int64, number int) (*repo, *pull, error) {
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := w.pullFor(r, number)
+	if err != nil {
+		return nil, nil, err
+	}
+	if actor != nil && w.perm(actor, r) < PermWrite && p.userID != actor.UserID {
+		return nil, nil, errorf(Forbidden, "Resource not accessible by personal access token")
+	}
+	return r, p, nil
+}
+
+// AddLabels adds labels by name to pull request (or issue) number. With
+// create, missing labels are created as REST does; without, a missing label
+// is NotFound.
+func (w *World) AddLabels(actor *Token, repoID int64, number int, names []string, create bool) ([]Label, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := w.labelIDs(r, names, create)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !contains(p.labels, id) {
+			p.labels = append(p.labels, id)
+		}
+	}
+	p.UpdatedAt = w.clk.Now()
+	return w.prSnap(p).Labels, nil
+}
+
+// SetLabels replaces the pull request's labels (by name; all must exist).
+func (w *World) SetLabels(actor *Token, repoID int64, number int, names []string) ([]Label, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := w.labelIDs(r, names, false)
+	if err != nil {
+		return nil, err
+	}
+	p.labels = ids
+	p.UpdatedAt = w.clk.Now()
+	return w.prSnap(p).Labels, nil
+}
+
+func (w *World) labelIDs(r *repo, names []string, create bool) ([]int64, error) {
+	var ids []int64
+	for _, n := range names {
+		l := r.labels[strings.ToLower(n)]
+		if l == nil {
+			if !create {
+				return nil, errorf(NotFound, "Could not resolve to a Label with the name '%s'.", n)
+			}
+			l = w.addLabel(r, n, "", "")
+		}
+		if !contains(ids, l.ID) {
+			ids = append(ids, l.ID)
+		}
+	}
+	return ids, nil
+}
+
+// RequestReviewers requests reviews from users (logins) and teams (slugs of
+// the base repository owner's teams). With union the request set grows;
+// without it is replaced, as GraphQL requestReviews does by default.
+func (w *World) RequestReviewers(actor *Token, repoID int64, number int, users, teams []string, union bool) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	var uids, tids []int64
+	for _, login := range users {
+		a := w.accounts[strings.ToLower(login)]
+		if a == nil || a.IsOrg() {
+			return PullRequest{}, &Error{Kind: Invalid, Message: "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + w.repoSnap(r).FullName() + " repository.", Resource: "PullRequest", Code: "custom"}
+		}
+		if p.userID == a.ID {
+			return PullRequest{}, &Error{Kind: Invalid, Message: "Review cannot be requested from pull request author.", Resource: "PullRequest", Code: "custom"}
+		}
+		uids = append(uids, a.ID)
+	}
+	owner := w.accByID[r.ownerID].Login
+	for _, slug := range teams {
+		t := w.teams[strings.ToLower(owner+"/"+slug)]
+		if t == nil {
+			return PullRequest{}, &Error{Kind: Invalid, Message: "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + w.repoSnap(r).FullName() + " repository.", Resource: "PullRequest", Code: "custom"}
+		}
+		tids = append(tids, t.ID)
+	}
+	if !union {
+		p.reviewers, p.teams = nil, nil
+	}
+	for _, id := range uids {
+		if !contains(p.reviewers, id) {
+			p.reviewers = append(p.reviewers, id)
+		}
+	}
+	for _, id := range tids {
+		if !contains(p.teams, id) {
+			p.teams = append(p.teams, id)
+		}
+	}
+	p.UpdatedAt = w.clk.Now()
+	return w.prSnap(p), nil
+}
+
+// RemoveRequestedReviewers withdraws review requests.
+func (w *World) RemoveRequestedReviewers(actor *Token, repoID int64, number int, users, teams []string) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	for _, login := range users {
+		if a := w.accounts[strings.ToLower(login)]; a != nil {
+			p.reviewers = remove(p.reviewers, a.ID)
+		}
+	}
+	owner := w.accByID[r.ownerID].Login
+	for _, slug := range teams {
+		if t := w.teams[strings.ToLower(owner+"/"+slug)]; t != nil {
+			p.teams = remove(p.teams, t.ID)
+		}
+	}
+	return w.prSnap(p), nil
+}
+
+// AddAssignees adds assignees by login; unknown logins are ignored, as REST
+// does.
+func (w *World) AddAssignees(actor *Token, repoID int64, number int, logins []string) (PullRequest, error) {
+	return w.assign(actor, repoID, number, logins, true)
+}
+
+// SetAssignees replaces the assignees.
+func (w *World) SetAssignees(actor *Token, repoID int64, number int, logins []string) (PullRequest, error) {
+	return w.assign(actor, repoID, number, logins, false)
+}
+
+func (w *World) assign(actor *Token, repoID int64, number int, logins []string, add bool) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	if !add {
+		p.assignees = nil
+	}
+	for _, login := range logins {
+		if a := w.accounts[strings.ToLower(login)]; a != nil && !a.IsOrg() && !contains(p.assignees, a.ID) {
+			p.assignees = append(p.assignees, a.ID)
+		}
+	}
+	p.UpdatedAt = w.clk.Now()
+	return w.prSnap(p), nil
+}
+
+// EnableAutoMerge turns on auto-merge with method (MERGE, SQUASH, REBASE;
+// MERGE if empty). It fails with "Auto merge is not allowed for this
+// repository" when the repository does not allow it, and with "Pull request
+// is in clean status" when the repository has no required checks (the PR
+// could be merged right away).
+func (w *World) EnableAutoMerge(actor *Token, repoID int64, number int, method string) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	if !r.AutoMergeAllowed {
+		return PullRequest{}, errorf(Invalid, "Auto merge is not allowed for this repository")
+	}
+	if p.State != "open" {
+		return PullRequest{}, errorf(Invalid, "Pull request is closed")
+	}
+	if !r.RequiredChecks {
+		return PullRequest{}, errorf(Invalid, "Pull request is in clean status")
+	}
+	if method == "" {
+		method = "MERGE"
+	}
+	var by Account
+	if actor != nil {
+		by = *w.accByID[actor.UserID]
+	}
+	p.AutoMerge = &AutoMerge{EnabledBy: by, MergeMethod: strings.ToUpper(method), EnabledAt: w.clk.Now()}
+	return w.prSnap(p), nil
+}
+
+func contains(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func remove(ids []int64, id int64) []int64 {
+	out := ids[:0]
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
