@@ -1,0 +1,177 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dfiu/dfiu/internal/dockerfile"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestFromActionReadsRunnerEnvironment(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"INPUT_MODE":               "parent",
+		"INPUT_IMAGE":              "ghcr.io/acme/base",
+		"INPUT_TAG":                "1.3",
+		"INPUT_EXCLUDE-REPOS":      "acme/Legacy-*\nacme/old",
+		"INPUT_INCLUDE-FORKS":      "true",
+		"INPUT_FILE-TYPES":         "compose",
+		"INPUT_LABELS":             "deps, docker",
+		"INPUT_AUTO-MERGE":         "squash",
+		"INPUT_MAX-PRS":            "5",
+		"INPUT_GITHUB-TOKEN":       "tok",
+		"INPUT_TAG-FILTER":         "-slim$",
+		"GITHUB_REPOSITORY_OWNER":  "acme",
+		"GITHUB_API_URL":           "https://ghe.example/api/v3",
+		"GITHUB_GRAPHQL_URL":       "https://ghe.example/api/graphql",
+		"INPUT_FAIL-ON-ERROR":      "false",
+		"INPUT_TEAM-REVIEWERS":     "platform",
+		"INPUT_BRANCH-PREFIX":      "deps/",
+		"INPUT_UNRELATED-VARIABLE": "x",
+	}
+	c, err := FromAction(envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"mode", c.Mode, ModeParent},
+		{"image", c.Image, "ghcr.io/acme/base"},
+		{"orgs", c.Orgs, []string{"acme"}},
+		{"exclude-repos", c.ExcludeRepos, []string{"acme/legacy-*", "acme/old"}},
+		{"include-forks", c.IncludeForks, true},
+		{"file-types", c.FileTypes, []dockerfile.Kind{dockerfile.KindCompose}},
+		{"labels", c.Labels, []string{"deps", "docker"}},
+		{"auto-merge", c.AutoMerge, "SQUASH"},
+		{"max-prs", c.MaxPRs, 5},
+		{"concurrency", c.Concurrency, 4},
+		{"api", c.APIURL, "https://ghe.example/api/v3"},
+		{"graphql", c.GraphQLURL, "https://ghe.example/api/graphql"},
+		{"fail-on-error", c.FailOnError, false},
+		{"branch-prefix", c.BranchPrefix, "deps"},
+		{"tag-filter", c.TagFilter.String(), "-slim$"},
+		{"pr-title", c.PRTitle, DefaultPRTitle},
+	}
+	for _, ck := range checks {
+		if diff := cmp.Diff(ck.want, ck.got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", ck.name, diff)
+		}
+	}
+	if !c.Excluded("ACME/legacy-web") || c.Excluded("acme/web") {
+		t.Errorf("Excluded: legacy-web should match acme/legacy-*, web should not")
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := FromAction(envOf(map[string]string{
+		"INPUT_IMAGE": "ubuntu", "INPUT_TAG": "24.04", "GITHUB_TOKEN": "t", "GITHUB_REPOSITORY_OWNER": "acme",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != ModeParent || c.APIURL != DefaultAPIURL || c.GraphQLURL != DefaultGraphQLURL || !c.FailOnError ||
+		c.BranchPrefix != "dfiu" || c.IgnoreComment != "no-dfiu" || c.AutoMerge != "" || c.Token != "t" ||
+		len(c.FileTypes) != 2 || c.DryRun || c.Draft {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+func TestFromFlags(t *testing.T) {
+	t.Parallel()
+	c, err := FromFlags("child", []string{"--image", "ubuntu", "--tag=24.04", "--repository", "acme/svc", "--dry-run", "--github-token", "x", "--draft=true"}, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != ModeChild || c.Repository != "acme/svc" || !c.DryRun || !c.Draft || c.Token != "x" {
+		t.Errorf("flags not applied: %+v", c)
+	}
+	if _, err := FromFlags("parent", []string{"--nope"}, envOf(nil), io.Discard); err == nil {
+		t.Error("unknown flag accepted")
+	}
+}
+
+// TestBadInputsNameTheInput checks that each bad input gives an
+// *InputError naming it.
+func TestBadInputsNameTheInput(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"INPUT_IMAGE": "ubuntu", "INPUT_TAG": "24.04", "INPUT_GITHUB-TOKEN": "t", "INPUT_ORGS": "acme"}
+	tests := []struct {
+		input string
+		env   map[string]string
+	}{
+		{"mode", map[string]string{"INPUT_MODE": "sideways"}},
+		{"image", map[string]string{"INPUT_IMAGE": "Ubuntu"}},
+		{"image", map[string]string{"INPUT_IMAGE": "ubuntu:22.04"}},
+		{"image", map[string]string{"INPUT_IMAGE": ""}},
+		{"tag", map[string]string{"INPUT_TAG": "bad tag"}},
+		{"digest", map[string]string{"INPUT_DIGEST": "sha256:xyz"}},
+		{"repository", map[string]string{"INPUT_MODE": "child"}},
+		{"repository", map[string]string{"INPUT_REPOSITORY": "acme/x"}},
+		{"store", map[string]string{"INPUT_MODE": "all", "INPUT_IMAGE": "", "INPUT_TAG": ""}},
+		{"image", map[string]string{"INPUT_MODE": "all", "INPUT_STORE": "acme/s"}},
+		{"orgs", map[string]string{"INPUT_ORGS": "not an org"}},
+		{"orgs", map[string]string{"INPUT_ORGS": ""}},
+		{"exclude-repos", map[string]string{"INPUT_EXCLUDE-REPOS": "acme/[x"}},
+		{"include-forks", map[string]string{"INPUT_INCLUDE-FORKS": "maybe"}},
+		{"file-types", map[string]string{"INPUT_FILE-TYPES": "helm"}},
+		{"branch-prefix", map[string]string{"INPUT_BRANCH-PREFIX": "a b"}},
+		{"auto-merge", map[string]string{"INPUT_AUTO-MERGE": "yes"}},
+		{"tag-filter", map[string]string{"INPUT_TAG-FILTER": "("}},
+		{"max-prs", map[string]string{"INPUT_MAX-PRS": "-1"}},
+		{"concurrency", map[string]string{"INPUT_CONCURRENCY": "0"}},
+		{"concurrency", map[string]string{"INPUT_CONCURRENCY": "many"}},
+		{"github-token", map[string]string{"INPUT_GITHUB-TOKEN": ""}},
+		{"github-api-url", map[string]string{"INPUT_GITHUB-API-URL": "ftp://x"}},
+		{"github-graphql-url", map[string]string{"INPUT_GITHUB-GRAPHQL-URL": "not a url"}},
+		{"pr-title", map[string]string{"INPUT_PR-TITLE": "Bump {{.Image"}},
+		{"pr-body", map[string]string{"INPUT_PR-BODY": "{{nosuchfunc .Tag}}"}},
+		{"team-reviewers", map[string]string{"INPUT_TEAM-REVIEWERS": "a/b/c"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.input, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			_, err := FromAction(envOf(env))
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("env %v: err = %v, want an *InputError", tt.env, err)
+			}
+			if !strings.Contains(err.Error(), `input "`+tt.input+`"`) {
+				t.Errorf("env %v: error %q does not name input %q", tt.env, err, tt.input)
+			}
+		})
+	}
+}
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	got := List(" a, b\n\nc ,\r\n")
+	if diff := cmp.Diff([]string{"a", "b", "c"}, got); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+}
+
+func TestTokenNeverInErrors(t *testing.T) {
+	t.Parallel()
+	_, err := FromAction(envOf(map[string]string{"INPUT_GITHUB-TOKEN": "ghp_secret123", "INPUT_MODE": "bad"}))
+	if err == nil || strings.Contains(err.Error(), "ghp_secret123") {
+		t.Errorf("err = %v; want an error without the token", err)
+	}
+}
