@@ -1,0 +1,61 @@
+package limiter
+
+import (
+	"net/http"
+	"time"
+)
+
+// faultState is a configured fault and its counters.
+type faultState struct {
+	Fault
+	matcher matcher
+	n       int // matching requests seen
+	fired   int
+}
+
+// pickFaults decides, with m.mu held, which faults hit the request: the sum
+// of the latencies to sleep and the first answering fault, if any. Every
+// fault counts every request it matches, and rate draws happen in the same
+// order for the same requests, so a run with one seed is reproducible.
+func (m *Middleware) pickFaults(r *http.Request, q *request) (time.Duration, *Fault) {
+	var latency time.Duration
+	var answer *Fault
+	for i := range m.faults {
+		fs := &m.faults[i]
+		if fs.Kind == FaultGraphQLError && !q.graphql {
+			continue
+		}
+		if !fs.matcher.match(r.Method, q) {
+			continue
+		}
+		fs.n++
+		var hit bool
+		switch {
+		case fs.When != nil:
+			hit = fs.When(r, fs.n)
+		case fs.From > 0:
+			to := fs.To
+			if to == 0 {
+				to = fs.From
+			}
+			hit = fs.From <= fs.n && fs.n <= to
+		case fs.Rate > 0:
+			hit = m.rng.Float64() < fs.Rate
+		default:
+			hit = true
+		}
+		if !hit || (fs.Once && fs.fired > 0) {
+			continue
+		}
+		if fs.Kind == FaultLatency {
+			latency += time.Duration(fs.Latency)
+		} else if answer == nil {
+			answer = &fs.Fault
+		} else {
+			continue
+		}
+		fs.fired++
+		m.stats.fault(fs.Kind)
+	}
+	return latency, answer
+}
