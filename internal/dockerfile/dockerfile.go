@@ -1,0 +1,352 @@
+package dockerfile
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+)
+
+// argDecl is a global ARG (declared before the first FROM).
+type argDecl struct {
+	val     []ochar
+	set     bool
+	bkValue string  // the value as BuildKit expands it
+	regions []int16 // its own region and those of the ARGs its value uses
+}
+
+// scanDockerfile parses a Dockerfile with BuildKit's parser and instruction
+// parser, and finds every image reference a build would pull.
+func scanDockerfile(data []byte, marker string) (*scan, error) {
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, &fileError{kind: ErrMalformed, err: err}
+	}
+	nodes := res.AST.Children
+	parsed := make([]any, len(nodes))
+	var stageNames []string // every stage name, lower case
+	seenFrom := false
+	for i, n := range nodes {
+		v, err := instructions.ParseInstruction(n)
+		if err != nil {
+			return nil, &fileError{kind: ErrMalformed, err: err}
+		}
+		parsed[i] = v
+		switch c := v.(type) {
+		case *instructions.Stage:
+			seenFrom = true
+			if c.Name != "" {
+				stageNames = append(stageNames, c.Name)
+			}
+		case *instructions.ArgCommand:
+		case instructions.Command:
+			if !seenFrom {
+				return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %s before the first FROM", n.StartLine, strings.ToUpper(n.Value))}
+			}
+		default:
+			return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %T is not a command", n.StartLine, v)}
+		}
+	}
+
+	esc := byte(res.EscapeToken)
+	sc := &scan{kind: KindDockerfile, src: newSource(data)}
+	sc.syntaxDirective()
+
+	d := &dfScanner{sc: sc, esc: esc, marker: marker, meta: map[string]*argDecl{}, lex: shell.NewLex(res.EscapeToken)}
+	seenFrom = false
+	var earlier []string // stage names defined so far
+	for i, n := range nodes {
+		switch c := parsed[i].(type) {
+		case *instructions.ArgCommand:
+			if !seenFrom {
+				d.metaArg(n, c)
+			}
+		case *instructions.Stage:
+			seenFrom = true
+			d.from(n, c, earlier)
+			if c.Name != "" {
+				earlier = append(earlier, c.Name)
+			}
+		case *instructions.CopyCommand:
+			if c.From != "" && !isStage(c.From, stageNames) {
+				d.copyFrom(n, c)
+			}
+		case *instructions.RunCommand:
+			for _, m := range instructions.GetMounts(c) {
+				if m.From != "" && !isStage(m.From, stageNames) {
+					d.mountFrom(n, m.From)
+				}
+			}
+		}
+	}
+	return sc, nil
+}
+
+// isStage reports whether a COPY --from or RUN --mount from= value names a
+// stage (by name, anywhere in the file, or by index) rather than an image.
+func isStage(from string, stageNames []string) bool {
+	if _, err := strconv.Atoi(from); err == nil {
+		return true
+	}
+	for _, s := range stageNames {
+		if strings.EqualFold(s, from) {
+			return true
+		}
+	}
+	return false
+}
+
+type dfScanner struct {
+	sc     *scan
+	esc    byte
+	marker string
+	meta   map[string]*argDecl
+	bkEnv  []string
+	lex    *shell.Lex
+}
+
+var directiveRe = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`)
+
+// syntaxDirective finds the `# syntax=` parser directive, read the way
+// BuildKit's DirectiveParser reads the leading comment lines.
+func (sc *scan) syntaxDirective() {
+	for i := range sc.src.lines {
+		b, off := sc.src.line(i)
+		t := bytes.TrimLeftFunc(b, unicode.IsSpace)
+		off += len(b) - len(t)
+		if len(t) == 0 || t[0] != '#' {
+			return
+		}
+		rest := bytes.TrimLeftFunc(t[1:], unicode.IsSpace)
+		off += len(t) - len(rest)
+		m := directiveRe.FindSubmatchIndex(rest)
+		if m == nil {
+			return
+		}
+		switch strings.ToLower(string(rest[m[2]:m[3]])) {
+		case "syntax":
+			r := sc.addRegion(region{instr: "# syntax"})
+			chars := make([]ochar, 0, m[5]-m[4])
+			for k := m[4]; k < m[5]; k++ {
+				chars = append(chars, ochar{off: int32(off + k), region: r, c: rest[k]})
+			}
+			sc.cands = append(sc.cands, candidate{instr: "# syntax", line: i + 1, chars: chars, text: string(rest[m[4]:m[5]])})
+		case "escape", "check":
+		default:
+			return
+		}
+	}
+}
+
+// mapped returns the bytes of w as reference bytes placed in the file.
+func mapped(l logical, w word, region int16) []ochar {
+	out := make([]ochar, len(w.text))
+	for i, c := range w.text {
+		out[i] = ochar{off: l.offs[w.pos[i]], region: region, c: c}
+	}
+	return out
+}
+
+func sameFlags(mine []word, ast []string) bool {
+	if len(mine) != len(ast) {
+		return false
+	}
+	for i := range mine {
+		if string(mine[i].text) != ast[i] {
+			return false
+		}
+	}
+	return true
+}
+
+const reasonNotFound = "could not find the reference's bytes in the file"
+
+// metaArg records a global ARG's declarations.
+func (d *dfScanner) metaArg(n *parser.Node, c *instructions.ArgCommand) {
+	l := d.sc.src.logicalLine(n.StartLine, d.esc)
+	_, flags, rest, end := l.split(d.esc)
+	ws := parseWords(l.text, rest, end, d.esc)
+	located := len(flags) == 0 && len(ws) == len(c.Args)
+	optOut := d.sc.src.optedOut(n.StartLine, d.marker)
+	for i, kv := range c.Args {
+		decl := &argDecl{set: kv.Value != nil}
+		var raw []ochar
+		if located {
+			w := ws[i]
+			eq := bytes.IndexByte(l.text[w[0]:w[1]], '=')
+			if eq >= 0 && string(l.text[w[0]:w[0]+eq]) == kv.Key && kv.Value != nil && string(l.text[w[0]+eq+1:w[1]]) == *kv.Value {
+				from := w[0] + eq + 1
+				r := d.sc.addRegion(region{instr: "ARG", name: kv.Key, optOut: optOut})
+				decl.regions = append(decl.regions, r)
+				raw = rawChars(l.text, l.offs, from, w[1], r)
+			}
+		}
+		if kv.Value != nil {
+			bk, _, err := d.lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(d.bkEnv))
+			decl.bkValue = bk
+			x := d.expander()
+			if raw == nil {
+				raw = opaque(*kv.Value)
+				x.bad = true
+			}
+			decl.val = x.expand(raw)
+			if err != nil || x.bad || ocharsString(decl.val) != bk {
+				decl.val = opaque(bk)
+			}
+			for _, u := range x.used {
+				if dep := d.meta[u]; dep != nil {
+					decl.regions = append(decl.regions, dep.regions...)
+				}
+			}
+			if err == nil {
+				d.bkEnv = append(d.bkEnv, kv.Key+"="+bk)
+			}
+		}
+		if !decl.set {
+			// A redeclaration without a value keeps an earlier default.
+			if prev := d.meta[kv.Key]; prev != nil {
+				continue
+			}
+		}
+		d.meta[kv.Key] = decl
+	}
+}
+
+func (d *dfScanner) expander() *expander {
+	return &expander{esc: d.esc, lookup: func(name string) ([]ochar, bool) {
+		a := d.meta[name]
+		if a == nil || !a.set {
+			return nil, false
+		}
+		return a.val, true
+	}}
+}
+
+// from records the image of a FROM, unless it names an earlier stage.
+func (d *dfScanner) from(n *parser.Node, c *instructions.Stage, earlier []string) {
+	l := d.sc.src.logicalLine(n.StartLine, d.esc)
+	_, flags, rest, end := l.split(d.esc)
+	ws := fields(l.text, rest, end)
+	r := d.sc.addRegion(region{instr: "FROM"})
+	cand := candidate{instr: "FROM", line: n.StartLine, optOut: d.sc.src.optedOut(n.StartLine, d.marker)}
+	d.sc.regions[r].optOut = cand.optOut
+	var raw []ochar
+	var used []string
+	if sameFlags(flags, n.Flags) && len(ws) > 0 && string(l.text[ws[0][0]:ws[0][1]]) == c.BaseName {
+		raw = rawChars(l.text, l.offs, ws[0][0], ws[0][1], r)
+		if len(l.offs) > ws[0][0] {
+			cand.line = d.sc.src.lineOf(int(l.offs[ws[0][0]]))
+		}
+	} else {
+		raw = opaque(c.BaseName)
+		cand.reason = reasonNotFound
+	}
+	if !strings.ContainsAny(c.BaseName, "$'\""+string(d.esc)) {
+		cand.chars, cand.text = raw, c.BaseName
+	} else {
+		res, err := d.lex.ProcessWordWithMatches(c.BaseName, shell.EnvsFromSlice(d.bkEnv))
+		x := d.expander()
+		cand.chars = x.expand(raw)
+		cand.text = ocharsString(cand.chars)
+		if err != nil || x.bad || cand.text != res.Result {
+			cand.text = res.Result
+			cand.chars = opaque(res.Result)
+			if cand.reason == "" {
+				cand.reason = fmt.Sprintf("cannot follow the variables in %q", c.BaseName)
+			}
+		}
+		cand.unset = x.unset
+		used = x.used
+	}
+	for _, s := range earlier {
+		if s == cand.text {
+			return // FROM <stage>: not an image
+		}
+	}
+	idx := len(d.sc.cands)
+	seen := map[int16]bool{}
+	for _, u := range used {
+		if a := d.meta[u]; a != nil {
+			for _, reg := range a.regions {
+				if !seen[reg] {
+					seen[reg] = true
+					d.sc.regions[reg].users = append(d.sc.regions[reg].users, idx)
+				}
+			}
+		}
+	}
+	d.sc.cands = append(d.sc.cands, cand)
+}
+
+// copyFrom records the image of COPY --from=<image>.
+func (d *dfScanner) copyFrom(n *parser.Node, c *instructions.CopyCommand) {
+	l := d.sc.src.logicalLine(n.StartLine, d.esc)
+	_, flags, _, _ := l.split(d.esc)
+	r := d.sc.addRegion(region{instr: "COPY --from"})
+	cand := candidate{instr: "COPY --from", line: n.StartLine, optOut: d.sc.src.optedOut(n.StartLine, d.marker), text: c.From}
+	if sameFlags(flags, n.Flags) {
+		for _, f := range flags {
+			if v, ok := bytes.CutPrefix(f.text, []byte("--from=")); ok && string(v) == c.From {
+				w := word{text: v, pos: f.pos[len("--from="):]}
+				cand.chars = mapped(l, w, r)
+				break
+			}
+		}
+	}
+	if cand.chars == nil {
+		cand.chars = opaque(c.From)
+		cand.reason = reasonNotFound
+	}
+	if strings.Contains(c.From, "$") {
+		cand.reason = "COPY --from does not expand variables"
+	}
+	d.sc.cands = append(d.sc.cands, cand)
+}
+
+// mountFrom records the image of RUN --mount=...,from=<image>.
+func (d *dfScanner) mountFrom(n *parser.Node, from string) {
+	l := d.sc.src.logicalLine(n.StartLine, d.esc)
+	_, flags, _, _ := l.split(d.esc)
+	r := d.sc.addRegion(region{instr: "RUN --mount"})
+	cand := candidate{instr: "RUN --mount", line: n.StartLine, optOut: d.sc.src.optedOut(n.StartLine, d.marker), text: from}
+	if sameFlags(flags, n.Flags) {
+	search:
+		for _, f := range flags {
+			v, ok := bytes.CutPrefix(f.text, []byte("--mount="))
+			if !ok || bytes.IndexByte(v, '"') >= 0 {
+				continue
+			}
+			base := len("--mount=")
+			for start := 0; start <= len(v); {
+				end := bytes.IndexByte(v[start:], ',')
+				if end < 0 {
+					end = len(v)
+				} else {
+					end += start
+				}
+				field := v[start:end]
+				if eq := bytes.IndexByte(field, '='); eq >= 0 && strings.EqualFold(string(field[:eq]), "from") && string(field[eq+1:]) == from {
+					s := base + start + eq + 1
+					w := word{text: f.text[s : base+end], pos: f.pos[s : base+end]}
+					cand.chars = mapped(l, w, r)
+					break search
+				}
+				start = end + 1
+			}
+		}
+	}
+	if cand.chars == nil {
+		cand.chars = opaque(from)
+		cand.reason = reasonNotFound
+	}
+	if strings.Contains(from, "$") {
+		cand.reason = "RUN --mount from= does not expand variables"
+	}
+	d.sc.cands = append(d.sc.cands, cand)
+}

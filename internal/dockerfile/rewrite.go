@@ -1,0 +1,324 @@
+package dockerfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Rewrite bumps every reference to opts.Image in content to opts.Tag (and
+// opts.Digest for digest-pinned references), changing only the bytes of the
+// references or of the global ARG defaults they come from. It validates opts
+// first. It never panics; a file it cannot read returns an error wrapping
+// ErrMalformed, ErrNotText or ErrTooLarge, and the caller leaves it alone.
+func Rewrite(kind Kind, content []byte, opts Options) (res Result, err error) {
+	if err := opts.Validate(); err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = Result{}, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
+	sc, err := scanFile(kind, content, opts.marker())
+	if err != nil {
+		return Result{}, err
+	}
+	n, _ := normalizeName(opts.Image)
+	t := &target{name: n.name, tag: opts.Tag, digest: opts.Digest, filter: opts.TagFilter, marker: opts.marker(), allowDowngrade: opts.AllowDowngrade}
+	return t.rewrite(sc), nil
+}
+
+// Images returns every distinct image repository content references, as
+// written (no tag or digest), in file order. Spellings of one repository
+// ("ubuntu", "docker.io/library/ubuntu") count once, as first written.
+// Stage names, scratch and references it cannot resolve are left out.
+func Images(kind Kind, content []byte) (images []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			images, err = nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
+	sc, err := scanFile(kind, content, DefaultIgnoreComment)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, c := range sc.cands {
+		if len(c.unset) > 0 || c.text == "scratch" {
+			continue
+		}
+		n, err := normalizeName(c.text)
+		if err != nil || seen[n.name] {
+			continue
+		}
+		seen[n.name] = true
+		images = append(images, c.text[:splitRef(c.text).nameEnd])
+	}
+	return images, nil
+}
+
+func (o Options) marker() string {
+	if o.IgnoreComment == "" {
+		return DefaultIgnoreComment
+	}
+	return trimMarker(o.IgnoreComment)
+}
+
+// checkText rejects files that are too large, binary or not UTF-8.
+func checkText(content []byte) error {
+	if len(content) > MaxSize {
+		return &fileError{kind: ErrTooLarge, detail: fmt.Sprintf("%d bytes", len(content))}
+	}
+	if i := bytes.IndexByte(content, 0); i >= 0 {
+		return &fileError{kind: ErrNotText, detail: fmt.Sprintf("NUL byte at offset %d", i)}
+	}
+	if !utf8.Valid(bytes.TrimPrefix(content, bom)) {
+		return &fileError{kind: ErrNotText, detail: "invalid UTF-8"}
+	}
+	return nil
+}
+
+func scanFile(kind Kind, content []byte, marker string) (*scan, error) {
+	if err := checkText(content); err != nil {
+		return nil, err
+	}
+	switch kind {
+	case KindDockerfile:
+		return scanDockerfile(content, marker)
+	case KindCompose:
+		return scanCompose(content, marker)
+	}
+	return nil, fmt.Errorf("kind %d: %w", int(kind), errUnknownKind)
+}
+
+var errUnknownKind = errors.New("not a Dockerfile or compose file kind")
+
+// target is the validated Options.
+type target struct {
+	name           string // normalised repository name
+	tag            string
+	digest         string
+	filter         *regexp.Regexp
+	marker         string
+	allowDowngrade bool
+}
+
+// edit replaces the file's bytes [start, end) with repl.
+type edit struct {
+	start, end int
+	repl       string
+}
+
+func (e edit) overlaps(o edit) bool {
+	if e == o {
+		return false
+	}
+	if e.start == e.end || o.start == o.end {
+		// An insertion conflicts with any other edit at or around its point.
+		return e.start <= o.end && o.start <= e.end
+	}
+	return e.start < o.end && o.start < e.end
+}
+
+// matches reports whether a reference's text names the target repository,
+// and whether it is a reference at all. An invalid reference whose name
+// plausibly is the target is reported with the parse error.
+func (t *target) matches(text string) (bool, error) {
+	n, err := normalizeName(text)
+	if err == nil {
+		return n.name == t.name, nil
+	}
+	name := text[:splitRef(text).nameEnd]
+	if p, perr := normalizeName(strings.ToLower(name)); perr == nil && p.name == t.name {
+		return true, err
+	}
+	return false, err
+}
+
+func (t *target) rewrite(sc *scan) Result {
+	var refs []Ref
+	var edits []edit
+	seen := map[Ref]bool{}
+	for i := range sc.cands {
+		ref, e, ok := t.evaluate(sc, &sc.cands[i])
+		if !ok {
+			continue
+		}
+		if e != nil {
+			dup := false
+			for _, o := range edits {
+				if o == *e {
+					dup = true
+				} else if o.overlaps(*e) {
+					ref.Status, ref.New, ref.Reason = StatusSkipped, ref.Old, "conflicts with another change to the same bytes"
+					e = nil
+					break
+				}
+			}
+			if e != nil && !dup {
+				edits = append(edits, *e)
+			}
+		}
+		if !seen[ref] {
+			seen[ref] = true
+			refs = append(refs, ref)
+		}
+	}
+	res := Result{Content: sc.src.data, Refs: refs}
+	if len(edits) == 0 {
+		return res
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	size := len(sc.src.data)
+	for _, e := range edits {
+		size += len(e.repl) - (e.end - e.start)
+	}
+	out := make([]byte, 0, size)
+	last := 0
+	for _, e := range edits {
+		out = append(out, sc.src.data[last:e.start]...)
+		out = append(out, e.repl...)
+		last = e.end
+	}
+	out = append(out, sc.src.data[last:]...)
+	res.Content = out
+	res.Changed = !bytes.Equal(out, sc.src.data)
+	return res
+}
+
+// evaluate decides what happens to one candidate. ok is false when it does
+// not reference the target image.
+func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
+	text := c.text
+	p := splitRef(text)
+	ref = Ref{Line: c.line, Instruction: c.instr, Old: text, New: text, OldTag: p.tag(text), Status: StatusSkipped}
+	if len(c.unset) > 0 {
+		if m, _ := t.matches(text); !m {
+			return Ref{}, nil, false
+		}
+		word := "ARG"
+		if sc.kind == KindCompose {
+			word = "variable"
+		}
+		ref.Reason = fmt.Sprintf("%s %s has no default value", word, strings.Join(c.unset, ", "))
+		return ref, nil, true
+	}
+	m, err := t.matches(text)
+	if !m {
+		return Ref{}, nil, false
+	}
+	switch {
+	case c.reason != "":
+		ref.Reason = c.reason
+		return ref, nil, true
+	case err != nil:
+		ref.Reason = fmt.Sprintf("invalid reference: %v", err)
+		return ref, nil, true
+	case c.optOut:
+		ref.Reason = "opted out by # " + t.marker
+		return ref, nil, true
+	}
+	if c.nameFromVarSkips {
+		for _, ch := range c.chars[:p.nameEnd] {
+			if ch.viaVar {
+				ref.Reason = "the image name comes from a variable"
+				return ref, nil, true
+			}
+		}
+	}
+	dig := p.digest(text)
+	if dig != "" && t.digest == "" {
+		ref.Reason = "pinned by digest"
+		return ref, nil, true
+	}
+	if t.filter != nil && !t.filter.MatchString(ref.OldTag) {
+		ref.Reason = fmt.Sprintf("tag %q does not match the tag filter %q", ref.OldTag, t.filter.String())
+		return ref, nil, true
+	}
+	newText := text[:p.nameEnd] + ":" + t.tag
+	if dig != "" {
+		newText += "@" + t.digest
+	}
+	if newText == text {
+		ref.Status = StatusCurrent
+		return ref, nil, true
+	}
+	if !t.allowDowngrade {
+		if cmp, ok := compareVersions(ref.OldTag, t.tag); ok && cmp > 0 {
+			ref.Reason = fmt.Sprintf("would downgrade %s to %s", ref.OldTag, t.tag)
+			return ref, nil, true
+		}
+	}
+	ed, reg, reason := locateEdit(c.chars, text, newText)
+	if reason == "" {
+		r := sc.regions[reg]
+		switch {
+		case r.optOut && r.instr == "ARG":
+			reason = fmt.Sprintf("opted out by # %s above ARG %s", t.marker, r.name)
+		case r.instr == "ARG":
+			for _, u := range r.users {
+				if m, _ := t.matches(sc.cands[u].text); !m {
+					reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, sc.cands[u].text, sc.cands[u].line)
+					break
+				}
+			}
+		}
+		if reason == "" {
+			ref.Instruction = r.instr
+			ref.Line = sc.src.lineOf(ed.start)
+		}
+	}
+	if reason != "" {
+		ref.Reason = reason
+		return ref, nil, true
+	}
+	ref.Status, ref.New = StatusChanged, newText
+	return ref, &ed, true
+}
+
+// locateEdit maps the change from old to new (both expanded references) to
+// one edit of the file's bytes. The changed bytes must come from one place:
+// contiguous bytes of one instruction or one ARG value.
+func locateEdit(chars []ochar, old, new string) (edit, int16, string) {
+	if len(chars) != len(old) {
+		return edit{}, 0, reasonNotFound
+	}
+	pre := 0
+	for pre < len(old) && pre < len(new) && old[pre] == new[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(old)-pre && suf < len(new)-pre && old[len(old)-1-suf] == new[len(new)-1-suf] {
+		suf++
+	}
+	span := chars[pre : len(old)-suf]
+	repl := new[pre : len(new)-suf]
+	if len(span) == 0 {
+		var at ochar
+		switch {
+		case pre > 0 && chars[pre-1].off >= 0:
+			at = chars[pre-1]
+			at.off++
+		case pre < len(chars) && chars[pre].off >= 0:
+			at = chars[pre]
+		default:
+			return edit{}, 0, reasonNotFound
+		}
+		return edit{start: int(at.off), end: int(at.off), repl: repl}, at.region, ""
+	}
+	first := span[0]
+	for i, ch := range span {
+		if ch.off < 0 {
+			return edit{}, 0, reasonNotFound
+		}
+		if ch.region != first.region || ch.off != first.off+int32(i) {
+			return edit{}, 0, "the reference is assembled from several places (variables or lines)"
+		}
+	}
+	return edit{start: int(first.off), end: int(first.off) + len(span), repl: repl}, first.region, ""
+}
