@@ -1,0 +1,292 @@
+package graphql
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/dfiu/dfiu/internal/clock"
+	"github.com/dfiu/dfiu/internal/ghsim/state"
+)
+
+// DefaultMaxBlobText is the size above which Blob.text is cut and
+// Blob.isTruncated is true. GitHub does not document its limit; 512 KiB
+// keeps every Dockerfile whole and still shows the behaviour.
+const DefaultMaxBlobText = 512 << 10
+
+// Options configures a Handler. The zero value is usable.
+type Options struct {
+	// Clock gives rateLimit.resetAt; it defaults to clock.Real.
+	Clock clock.Clock
+	// MaxBlobText overrides DefaultMaxBlobText when positive.
+	MaxBlobText int
+	// RateLimit is what rateLimit { limit } reports; 5,000 when zero.
+	RateLimit int
+}
+
+// Handler serves GitHub's GraphQL API over a state.World.
+type Handler struct {
+	w       *state.World
+	opts    Options
+	budgets budgets
+}
+
+// NewHandler returns the GraphQL endpoint for w. The server mounts it at
+// /graphql and /api/graphql after authenticating the request and storing
+// the token with state.WithActor.
+func NewHandler(w *state.World, opts Options) *Handler {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.MaxBlobText <= 0 {
+		opts.MaxBlobText = DefaultMaxBlobText
+	}
+	if opts.RateLimit <= 0 {
+		opts.RateLimit = 5000
+	}
+	return &Handler{w: w, opts: opts}
+}
+
+// request is the JSON body GitHub's /graphql endpoint accepts.
+type request struct {
+	Query         *string        `json:"query"`
+	Variables     map[string]any `json:"variables"`
+	OperationName string         `json:"operationName"`
+}
+
+// ServeHTTP answers one POSTed GraphQL document.
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeMessage(rw, http.StatusNotFound, "Not Found")
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeMessage(rw, http.StatusBadRequest, "Problems parsing JSON")
+		return
+	}
+	var req request
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeMessage(rw, http.StatusBadRequest, "Problems parsing JSON")
+		return
+	}
+	resp := h.Execute(r, &req)
+	out, err := resp.MarshalJSON()
+	if err != nil {
+		writeMessage(rw, http.StatusInternalServerError, "encoding response: "+err.Error())
+		return
+	}
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	rw.WriteHeader(http.StatusOK)
+	rw.Write(out)
+}
+
+func writeMessage(rw http.ResponseWriter, status int, msg string) {
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	rw.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"message": msg, "documentation_url": "https://docs.github.com/graphql"})
+	rw.Write(b)
+}
+
+func onlyError(msg string) *Response {
+	return &Response{Errors: []Error{{Message: msg}}}
+}
+
+// Execute parses, validates and runs one request and returns its response.
+func (h *Handler) Execute(r *http.Request, req *request) *Response {
+	schema, err := Schema()
+	if err != nil {
+		return onlyError(err.Error())
+	}
+	if req.Query == nil || strings.TrimSpace(*req.Query) == "" {
+		return onlyError("A query attribute must be specified and must be a string.")
+	}
+	doc, perr := parser.ParseQuery(&ast.Source{Input: *req.Query})
+	if perr != nil {
+		e := Error{Message: "Parse error: " + perr.Error()}
+		var ge *gqlerror.Error
+		if errors.As(perr, &ge) {
+			e.Message = "Parse error: " + ge.Message
+			for _, l := range ge.Locations {
+				e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
+			}
+		}
+		return &Response{Errors: []Error{e}}
+	}
+	if errs := validate(schema, doc); len(errs) > 0 {
+		return &Response{Errors: errs}
+	}
+	op, msg := selectOperation(doc, req.OperationName)
+	if op == nil {
+		return onlyError(msg)
+	}
+	if op.Operation == ast.Subscription {
+		return onlyError("Subscriptions are not supported over HTTP.")
+	}
+	vars, verr := validator.VariableValues(schema, op, req.Variables)
+	if verr != nil {
+		return &Response{Errors: []Error{variableError(op, verr)}}
+	}
+	ec := &execCtx{ctx: r.Context(), h: h, schema: schema, doc: doc, op: op, vars: vars, req: req}
+	root := rootType(schema, op.Operation)
+	if errs := ec.checkRootArgs(root); len(errs) > 0 {
+		return &Response{Errors: errs}
+	}
+	if errs := ec.checkPagination(); len(errs) > 0 {
+		return &Response{Errors: errs}
+	}
+	actor, ok := state.ActorFrom(r.Context())
+	if !ok {
+		return onlyError("This endpoint requires you to be authenticated.")
+	}
+	ec.actor = actor
+	ec.baseURL = h.w.BaseURL()
+	if ec.baseURL == "" {
+		ec.baseURL = "http://" + r.Host
+	}
+	ec.measure()
+	ec.budget = h.budgets.charge(actor.Login, h.opts.Clock.Now(), ec.cost)
+	data, _ := ec.executeSelectionSet(root, nil, op.SelectionSet, nil)
+	resp := &Response{Exec: true, Errors: ec.errs}
+	if data != nil {
+		resp.Data = data
+	}
+	return resp
+}
+
+func selectOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, string) {
+	if name == "" {
+		if len(doc.Operations) == 1 {
+			return doc.Operations[0], ""
+		}
+		return nil, "An operation name is required"
+	}
+	if op := doc.Operations.ForName(name); op != nil {
+		return op, ""
+	}
+	return nil, fmt.Sprintf("No operation named \"%s\"", name)
+}
+
+// variableError words a variable coercion failure as graphql-ruby does:
+// "Variable $input of type CreateRefInput! was provided invalid value",
+// with the problem in extensions.
+func variableError(op *ast.OperationDefinition, err error) Error {
+	e := Error{Message: err.Error()}
+	var ge *gqlerror.Error
+	if !errors.As(err, &ge) || len(ge.Path) < 2 {
+		return e
+	}
+	name := fmt.Sprint(ge.Path[1])
+	vd := op.VariableDefinitions.ForName(name)
+	if vd == nil {
+		return e
+	}
+	sub := []any{}
+	for _, p := range ge.Path[2:] {
+		switch p := p.(type) {
+		case ast.PathName:
+			sub = append(sub, string(p))
+		case ast.PathIndex:
+			sub = append(sub, int(p))
+		}
+	}
+	e.Extensions = map[string]any{"problems": []any{map[string]any{"path": sub, "explanation": ge.Message}}}
+	e.Message = fmt.Sprintf("Variable $%s of type %s was provided invalid value", name, vd.Type.String())
+	e.Locations = loc(vd.Position)
+	return e
+}
+
+// maxPage is the largest first or last a connection accepts.
+const maxPage = 100
+
+// checkPagination enforces GitHub's rule that every connection is given
+// first or last within 1–100, before anything is executed.
+func (ec *execCtx) checkPagination() []Error {
+	var errs []Error
+	var walk func(def *ast.Definition, sel ast.SelectionSet, path []any, seen map[string]bool)
+	walk = func(def *ast.Definition, sel ast.SelectionSet, path []any, seen map[string]bool) {
+		for _, s := range sel {
+			switch s := s.(type) {
+			case *ast.Field:
+				fdef := def.Fields.ForName(s.Name)
+				if fdef == nil {
+					continue
+				}
+				p := append(path, responseKey(s))
+				child := ec.schema.Types[fdef.Type.Name()]
+				if child == nil {
+					continue
+				}
+				if isConnection(child) {
+					if e := ec.checkBoundaries(s, fdef, p); e != nil {
+						errs = append(errs, *e)
+					}
+				}
+				walk(child, s.SelectionSet, p, seen)
+			case *ast.InlineFragment:
+				d := def
+				if s.TypeCondition != "" {
+					d = ec.schema.Types[s.TypeCondition]
+				}
+				walk(d, s.SelectionSet, path, seen)
+			case *ast.FragmentSpread:
+				if seen[s.Name] {
+					continue
+				}
+				frag := ec.doc.Fragments.ForName(s.Name)
+				if frag == nil {
+					continue
+				}
+				next := map[string]bool{s.Name: true}
+				for k := range seen {
+					next[k] = true
+				}
+				walk(ec.schema.Types[frag.TypeCondition], frag.SelectionSet, path, next)
+			}
+		}
+	}
+	walk(rootType(ec.schema, ec.op.Operation), ec.op.SelectionSet, nil, map[string]bool{})
+	return errs
+}
+
+func isConnection(def *ast.Definition) bool {
+	return def.Kind == ast.Object && strings.HasSuffix(def.Name, "Connection") && def.Fields.ForName("pageInfo") != nil
+}
+
+func (ec *execCtx) checkBoundaries(f *ast.Field, fdef *ast.FieldDefinition, path []any) *Error {
+	if fdef.Arguments.ForName("first") == nil && fdef.Arguments.ForName("last") == nil {
+		return nil
+	}
+	args, err := ec.coerceArgs(fdef.Arguments, f.Arguments)
+	if err != nil {
+		return nil // reported when the field runs
+	}
+	e := &Error{Path: append([]any(nil), path...), Locations: loc(f.Position)}
+	first, hasFirst := args["first"].(int)
+	last, hasLast := args["last"].(int)
+	switch {
+	case !hasFirst && !hasLast:
+		e.Type = "MISSING_PAGINATION_BOUNDARIES"
+		e.Message = fmt.Sprintf("You must provide a `first` or `last` value to properly paginate the `%s` connection.", f.Name)
+	case hasFirst && first > maxPage:
+		e.Type = "EXCESSIVE_PAGINATION"
+		e.Message = fmt.Sprintf("Requesting %d records on the `%s` connection exceeds the `first` limit of %d records.", first, f.Name, maxPage)
+	case hasLast && last > maxPage:
+		e.Type = "EXCESSIVE_PAGINATION"
+		e.Message = fmt.Sprintf("Requesting %d records on the `%s` connection exceeds the `last` limit of %d records.", last, f.Name, maxPage)
+	case hasFirst && first < 1 || hasLast && last < 1:
+		e.Type = "INVALID_PAGINATION"
+		e.Message = fmt.Sprintf("`first` and `last` on the `%s` connection must be within 1-%d.", f.Name, maxPage)
+	default:
+		return nil
+	}
+	return e
+}

@@ -1,0 +1,111 @@
+package graphql
+
+import (
+	"sync"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// budget is one token's primary GraphQL window as rateLimit reports it.
+// The limiter middleware enforces the real limits; this only keeps the
+// numbers a client reads consistent from one document to the next.
+type budget struct {
+	reset time.Time
+	used  int
+}
+
+type budgets struct {
+	mu sync.Mutex
+	m  map[string]*budget
+}
+
+// charge adds cost to the actor's window and returns a copy of it.
+func (b *budgets) charge(key string, now time.Time, cost int) budget {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string]*budget{}
+	}
+	cur := b.m[key]
+	if cur == nil || !now.Before(cur.reset) {
+		cur = &budget{reset: now.Add(time.Hour).Truncate(time.Second)}
+		b.m[key] = cur
+	}
+	cur.used += cost
+	return *cur
+}
+
+// rateLimit is the value of Query.rateLimit for this document.
+func (h *Handler) rateLimit(ec *execCtx) map[string]any {
+	b := ec.budget
+	return map[string]any{
+		"cost":      ec.cost,
+		"limit":     h.opts.RateLimit,
+		"remaining": max(h.opts.RateLimit-b.used, 0),
+		"used":      b.used,
+		"resetAt":   b.reset.UTC().Format(time.RFC3339),
+		"nodeCount": ec.nodeCount,
+	}
+}
+
+// measure computes GitHub's node count and cost of the operation: every
+// connection may return first/last nodes for each parent node, and the cost
+// is the number of connection requests divided by 100, at least 1.
+func (ec *execCtx) measure() {
+	requests := 0
+	nodes := 0
+	var walk func(def *ast.Definition, sel ast.SelectionSet, mult int, seen map[string]bool)
+	walk = func(def *ast.Definition, sel ast.SelectionSet, mult int, seen map[string]bool) {
+		if def == nil {
+			return
+		}
+		for _, s := range sel {
+			switch s := s.(type) {
+			case *ast.Field:
+				fdef := def.Fields.ForName(s.Name)
+				if fdef == nil {
+					continue
+				}
+				child := ec.schema.Types[fdef.Type.Name()]
+				if child == nil {
+					continue
+				}
+				m := mult
+				if isConnection(child) {
+					args, err := ec.coerceArgs(fdef.Arguments, s.Arguments)
+					if err == nil {
+						n, ok := args["first"].(int)
+						if !ok {
+							n, _ = args["last"].(int)
+						}
+						requests += mult
+						m = mult * max(n, 1)
+						nodes += m
+					}
+				}
+				walk(child, s.SelectionSet, m, seen)
+			case *ast.InlineFragment:
+				d := def
+				if s.TypeCondition != "" {
+					d = ec.schema.Types[s.TypeCondition]
+				}
+				walk(d, s.SelectionSet, mult, seen)
+			case *ast.FragmentSpread:
+				if seen[s.Name] {
+					continue
+				}
+				if frag := ec.doc.Fragments.ForName(s.Name); frag != nil {
+					next := map[string]bool{s.Name: true}
+					for k := range seen {
+						next[k] = true
+					}
+					walk(ec.schema.Types[frag.TypeCondition], frag.SelectionSet, mult, next)
+				}
+			}
+		}
+	}
+	walk(rootType(ec.schema, ec.op.Operation), ec.op.SelectionSet, 1, map[string]bool{})
+	ec.nodeCount = nodes
+	ec.cost = max(1, (requests+50)/100)
+}
