@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"github.com/dfiu/dfiu/internal/clock"
+	"github.com/google/go-github/v60/github"
 )
 
 // Errors callers branch on with errors.Is.
@@ -45,7 +46,10 @@ type Options struct {
 
 // Client talks to one GitHub (or GitHub Enterprise Server) instance.
 type Client struct {
-	opts Options
+	opts      Options
+	http      *http.Client // through transport
+	rest      *github.Client
+	transport *Transport
 }
 
 // CodeQuery is one code search, in GitHub's legacy syntax.

@@ -1,0 +1,442 @@
+package gh
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// DefaultBatchSize is the number of repositories per Hydrate query. GitHub
+// terminates requests that take over 10 s; FACTS.md advises 25–50.
+const DefaultBatchSize = 40
+
+// hydrateParallel caps the Hydrate queries in flight. GitHub asks for
+// GraphQL requests not to be made concurrently in bulk; a few at a time
+// keep a large org's reads short without approaching the secondary limits.
+const hydrateParallel = 4
+
+// Hydrate reads the repositories in batches of batchSize (0 means
+// DefaultBatchSize), one aliased GraphQL query per batch
+// (https://docs.github.com/graphql/reference/objects#repository), halving
+// a batch that times out (502, 504 or "Something went wrong") down to one
+// repository, which the transport then retries with backoff. Users and
+// teams ("org/slug") are resolved to node ids in the first query, with the
+// viewer's login.
+//
+// A repository that could not be read gets Repo.Err (wrapping ErrNotFound
+// when it does not exist or is not visible) and the others are still
+// returned; a failed batch sets Err on each of its repositories. Hydrate
+// itself fails only for bad input, a cancelled ctx, or when the viewer,
+// users and teams could not be read. Repos is keyed by the lower-case
+// "owner/name" of the request; a repository asked for twice is read once,
+// with the union of its paths, branches and labels.
+func (c *Client) Hydrate(ctx context.Context, reqs []RepoRequest, users, teams []string, batchSize int) (*HydrateResult, error) {
+	if batchSize <= 0 {
+		batchSize = DefaultBatchSize
+	}
+	reqs, err := mergeRequests(reqs)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range teams {
+		if o, s, ok := strings.Cut(t, "/"); !ok || o == "" || s == "" || strings.Contains(s, "/") {
+			return nil, fmt.Errorf("hydrate: team %q: want org/slug", t)
+		}
+	}
+	for _, u := range users {
+		if strings.TrimSpace(u) == "" {
+			return nil, errors.New("hydrate: empty user login")
+		}
+	}
+	h := &hydrator{c: c, res: &HydrateResult{
+		Repos: make(map[string]*Repo, len(reqs)),
+		Users: make(map[string]string),
+		Teams: make(map[string]string),
+	}, users: users, teams: teams}
+	if len(reqs) == 0 && len(users) == 0 && len(teams) == 0 {
+		return h.res, nil
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(hydrateParallel)
+	var peopleErr error
+	for start := 0; start < len(reqs) || start == 0; start += batchSize {
+		batch := reqs[start:min(start+batchSize, len(reqs))]
+		people := start == 0
+		g.Go(func() error {
+			err := h.batch(gctx, batch, people)
+			if people && err != nil {
+				peopleErr = err
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("hydrating %d repositories: %w", len(reqs), err)
+	}
+	if peopleErr != nil {
+		return h.res, fmt.Errorf("hydrate: reading viewer, users and teams: %w", peopleErr)
+	}
+	return h.res, nil
+}
+
+// mergeRequests checks reqs and folds duplicates together.
+func mergeRequests(reqs []RepoRequest) ([]RepoRequest, error) {
+	idx := make(map[string]int, len(reqs))
+	var out []RepoRequest
+	for _, r := range reqs {
+		if r.Owner == "" || r.Name == "" || strings.Contains(r.Owner, "/") || strings.Contains(r.Name, "/") {
+			return nil, fmt.Errorf("hydrate: repository %q: want owner and name", r.Owner+"/"+r.Name)
+		}
+		for _, b := range r.Branches {
+			if b == "" {
+				return nil, fmt.Errorf("hydrate: repository %s/%s: empty branch name", r.Owner, r.Name)
+			}
+		}
+		k := strings.ToLower(r.Owner + "/" + r.Name)
+		i, ok := idx[k]
+		if !ok {
+			idx[k] = len(out)
+			out = append(out, RepoRequest{Owner: r.Owner, Name: r.Name,
+				Paths:    unique(nil, r.Paths),
+				Branches: unique(nil, r.Branches),
+				Labels:   unique(nil, r.Labels)})
+			continue
+		}
+		out[i].Paths = unique(out[i].Paths, r.Paths)
+		out[i].Branches = unique(out[i].Branches, r.Branches)
+		out[i].Labels = unique(out[i].Labels, r.Labels)
+	}
+	return out, nil
+}
+
+func unique(have, add []string) []string {
+	for _, s := range add {
+		dup := false
+		for _, h := range have {
+			if h == s {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			have = append(have, s)
+		}
+	}
+	return have
+}
+
+type hydrator struct {
+	c            *Client
+	users, teams []string
+
+	mu  sync.Mutex
+	res *HydrateResult
+}
+
+// batch reads one batch, halving it on a timeout.
+func (h *hydrator) batch(ctx context.Context, batch []RepoRequest, people bool) error {
+	qctx := ctx
+	if len(batch) > 1 {
+		qctx = withoutTimeoutRetry(ctx)
+	}
+	h.mu.Lock()
+	h.res.Requests++
+	h.mu.Unlock()
+	ans, err := h.c.postGraphQL(qctx, buildHydrateQuery(batch, people, h.users, h.teams))
+	if err != nil && isTimeout(err) && len(batch) > 1 {
+		half := len(batch) / 2
+		h.c.opts.logger().InfoContext(ctx, "hydrate query timed out; halving the batch", "repositories", len(batch))
+		err1 := h.batch(ctx, batch[:half], people)
+		err2 := h.batch(ctx, batch[half:], false)
+		if people {
+			return err1
+		}
+		_ = err2
+		return nil
+	}
+	if err != nil {
+		for _, r := range batch {
+			h.setRepo(r, &Repo{Owner: r.Owner, Name: r.Name,
+				Err: fmt.Errorf("reading repository %s/%s: %w", r.Owner, r.Name, err)})
+		}
+		return err
+	}
+	for i, r := range batch {
+		h.setRepo(r, decodeRepo(ans, fmt.Sprintf("r%d", i), r))
+	}
+	if people {
+		return h.decodePeople(ans)
+	}
+	return nil
+}
+
+func (h *hydrator) setRepo(r RepoRequest, repo *Repo) {
+	h.mu.Lock()
+	h.res.Repos[strings.ToLower(r.Owner+"/"+r.Name)] = repo
+	h.mu.Unlock()
+}
+
+const blobFields = `... on Blob { text byteSize isBinary isTruncated oid }`
+
+// buildHydrateQuery writes one aliased query: rN per repository (fJ per
+// path, bK per branch with bKfJ and bKp, lM per label), and in the first
+// batch viewer, uN per user and tN per team.
+func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) string {
+	var b strings.Builder
+	b.WriteString("query {\n")
+	if people {
+		b.WriteString("  viewer { login }\n")
+		for i, u := range users {
+			fmt.Fprintf(&b, "  u%d: user(login: %s) { id login }\n", i, quote(u))
+		}
+		for i, t := range teams {
+			org, slug, _ := strings.Cut(t, "/")
+			fmt.Fprintf(&b, "  t%d: organization(login: %s) { team(slug: %s) { id } }\n", i, quote(org), quote(slug))
+		}
+	}
+	for i, r := range batch {
+		fmt.Fprintf(&b, "  r%d: repository(owner: %s, name: %s) {\n", i, quote(r.Owner), quote(r.Name))
+		b.WriteString("    id nameWithOwner isArchived isFork isDisabled isEmpty viewerPermission autoMergeAllowed\n")
+		b.WriteString("    defaultBranchRef { name target { oid } }\n")
+		for j, p := range r.Paths {
+			fmt.Fprintf(&b, "    f%d: object(expression: %s) { %s }\n", j, quote("HEAD:"+p), blobFields)
+		}
+		for k, br := range r.Branches {
+			fmt.Fprintf(&b, "    b%d: ref(qualifiedName: %s) { id target { oid ... on Commit { author { user { login } } } } }\n", k, quote("refs/heads/"+br))
+			for j, p := range r.Paths {
+				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote(br+":"+p), blobFields)
+			}
+			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 10) { nodes { id number url title body baseRefName } }\n", k, quote(br))
+		}
+		for m, l := range r.Labels {
+			fmt.Fprintf(&b, "    l%d: label(name: %s) { id name }\n", m, quote(l))
+		}
+		b.WriteString("  }\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+type blobJSON struct {
+	Text        *string `json:"text"`
+	ByteSize    int     `json:"byteSize"`
+	IsBinary    *bool   `json:"isBinary"`
+	IsTruncated bool    `json:"isTruncated"`
+	OID         string  `json:"oid"`
+}
+
+func (j *blobJSON) file() *File {
+	if j == nil || j.OID == "" { // null, or not a blob (a tree)
+		return nil
+	}
+	f := &File{OID: j.OID, Size: j.ByteSize, Truncated: j.IsTruncated}
+	if j.Text != nil {
+		f.Text = *j.Text
+	}
+	if j.IsBinary != nil {
+		f.Binary = *j.IsBinary
+	} else {
+		f.Binary = j.Text == nil
+	}
+	return f
+}
+
+type repoJSON struct {
+	ID               string  `json:"id"`
+	NameWithOwner    string  `json:"nameWithOwner"`
+	IsArchived       bool    `json:"isArchived"`
+	IsFork           bool    `json:"isFork"`
+	IsDisabled       bool    `json:"isDisabled"`
+	IsEmpty          bool    `json:"isEmpty"`
+	ViewerPermission *string `json:"viewerPermission"`
+	AutoMergeAllowed bool    `json:"autoMergeAllowed"`
+	DefaultBranchRef *struct {
+		Name   string `json:"name"`
+		Target *struct {
+			OID string `json:"oid"`
+		} `json:"target"`
+	} `json:"defaultBranchRef"`
+}
+
+type refJSON struct {
+	ID     string `json:"id"`
+	Target *struct {
+		OID    string `json:"oid"`
+		Author *struct {
+			User *struct {
+				Login string `json:"login"`
+			} `json:"user"`
+		} `json:"author"`
+	} `json:"target"`
+}
+
+type prsJSON struct {
+	Nodes []struct {
+		ID          string `json:"id"`
+		Number      int    `json:"number"`
+		URL         string `json:"url"`
+		Title       string `json:"title"`
+		Body        string `json:"body"`
+		BaseRefName string `json:"baseRefName"`
+	} `json:"nodes"`
+}
+
+// decodeRepo reads alias from ans.
+func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
+	repo := &Repo{Owner: req.Owner, Name: req.Name}
+	raw := ans.Data[alias]
+	if len(raw) == 0 || string(raw) == "null" {
+		errs := ans.errorsFor(alias)
+		switch {
+		case len(errs) == 0:
+			repo.Err = fmt.Errorf("reading repository %s/%s: %w", req.Owner, req.Name, ErrNotFound)
+		case errs[0].Type == "NOT_FOUND":
+			repo.Err = fmt.Errorf("reading repository %s/%s: %w: %w", req.Owner, req.Name, ErrNotFound, errs[0])
+		default:
+			repo.Err = fmt.Errorf("reading repository %s/%s: %w", req.Owner, req.Name, errs[0])
+		}
+		return repo
+	}
+	var fields map[string]json.RawMessage
+	var rj repoJSON
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		repo.Err = fmt.Errorf("decoding repository %s/%s: %w", req.Owner, req.Name, err)
+		return repo
+	}
+	if err := json.Unmarshal(raw, &rj); err != nil {
+		repo.Err = fmt.Errorf("decoding repository %s/%s: %w", req.Owner, req.Name, err)
+		return repo
+	}
+	if o, n, ok := strings.Cut(rj.NameWithOwner, "/"); ok {
+		repo.Owner, repo.Name = o, n
+	}
+	repo.ID = rj.ID
+	repo.Archived, repo.Fork, repo.Disabled, repo.Empty = rj.IsArchived, rj.IsFork, rj.IsDisabled, rj.IsEmpty
+	if rj.ViewerPermission != nil {
+		repo.ViewerPermission = *rj.ViewerPermission
+	}
+	repo.AutoMergeAllowed = rj.AutoMergeAllowed
+	if d := rj.DefaultBranchRef; d != nil {
+		repo.DefaultBranch = d.Name
+		if d.Target != nil {
+			repo.HeadOID = d.Target.OID
+		}
+	}
+	var errs []error
+	decode := func(key string, v any) bool {
+		b, ok := fields[key]
+		if !ok || string(b) == "null" {
+			return false
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			errs = append(errs, fmt.Errorf("decoding %s: %w", key, err))
+			return false
+		}
+		return true
+	}
+	files := func(prefix string) map[string]*File {
+		m := make(map[string]*File, len(req.Paths))
+		for j, p := range req.Paths {
+			var bj *blobJSON
+			decode(fmt.Sprintf("%sf%d", prefix, j), &bj)
+			m[p] = bj.file()
+		}
+		return m
+	}
+	repo.Files = files("")
+	repo.Branches = make(map[string]*Branch, len(req.Branches))
+	for k, name := range req.Branches {
+		var rf refJSON
+		if !decode(fmt.Sprintf("b%d", k), &rf) || rf.ID == "" {
+			repo.Branches[name] = nil
+			continue
+		}
+		br := &Branch{RefID: rf.ID, Files: files(fmt.Sprintf("b%d", k))}
+		if t := rf.Target; t != nil {
+			br.HeadOID = t.OID
+			if t.Author != nil && t.Author.User != nil {
+				br.HeadAuthor = t.Author.User.Login
+			}
+		}
+		var prs prsJSON
+		if decode(fmt.Sprintf("b%dp", k), &prs) {
+			for _, n := range prs.Nodes {
+				// The base is matched here, since the default branch's name
+				// is not known when the query is written.
+				if n.BaseRefName != "" && n.BaseRefName != repo.DefaultBranch {
+					continue
+				}
+				br.PR = &PullRequest{ID: n.ID, Number: n.Number, URL: n.URL, Title: n.Title, Body: n.Body}
+				break
+			}
+		}
+		repo.Branches[name] = br
+	}
+	repo.Labels = make(map[string]string)
+	for m, name := range req.Labels {
+		var l struct {
+			ID string `json:"id"`
+		}
+		if decode(fmt.Sprintf("l%d", m), &l) && l.ID != "" {
+			repo.Labels[name] = l.ID
+		}
+	}
+	// Errors under the repository's alias that left fields null, other than
+	// a missing object or ref, are worth surfacing.
+	for _, e := range ans.errorsFor(alias) {
+		if e.Type != "NOT_FOUND" {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		repo.Err = fmt.Errorf("reading repository %s/%s: %w", repo.Owner, repo.Name, errors.Join(errs...))
+	}
+	return repo
+}
+
+// decodePeople reads viewer, uN and tN. Users and teams that do not exist
+// are left out.
+func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
+	var v struct {
+		Login string `json:"login"`
+	}
+	raw, ok := ans.Data["viewer"]
+	if !ok || string(raw) == "null" {
+		if errs := ans.errorsFor("viewer"); len(errs) > 0 {
+			return errs[0]
+		}
+		return errors.New("the answer has no viewer")
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("decoding viewer: %w", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.res.Viewer = v.Login
+	for i, u := range h.users {
+		var uj *struct {
+			ID string `json:"id"`
+		}
+		if b, ok := ans.Data[fmt.Sprintf("u%d", i)]; ok && json.Unmarshal(b, &uj) == nil && uj != nil && uj.ID != "" {
+			h.res.Users[u] = uj.ID
+		}
+	}
+	for i, t := range h.teams {
+		var tj *struct {
+			Team *struct {
+				ID string `json:"id"`
+			} `json:"team"`
+		}
+		if b, ok := ans.Data[fmt.Sprintf("t%d", i)]; ok && json.Unmarshal(b, &tj) == nil && tj != nil && tj.Team != nil && tj.Team.ID != "" {
+			h.res.Teams[t] = tj.Team.ID
+		}
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package gh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// ListFiles lists the blobs of ref's tree recursively, with their sizes
+// (GET /repos/{owner}/{repo}/git/trees/{ref}?recursive=1,
+// https://docs.github.com/rest/git/trees#get-a-tree). truncated is
+// GitHub's flag for trees over its listing limit. A missing repository or
+// ref, or an empty repository, gives an error wrapping ErrNotFound.
+func (c *Client) ListFiles(ctx context.Context, owner, repo, ref string) (entries []TreeEntry, truncated bool, err error) {
+	tree, _, err := c.rest.Git.GetTree(ctx, owner, repo, ref, true)
+	if err != nil {
+		if statusOf(err) == http.StatusConflict { // "Git Repository is empty."
+			err = fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return nil, false, fmt.Errorf("listing files of %s/%s at %q: %w", owner, repo, ref, restError(err))
+	}
+	for _, e := range tree.Entries {
+		if e.GetType() != "blob" {
+			continue
+		}
+		entries = append(entries, TreeEntry{Path: e.GetPath(), SHA: e.GetSHA(), Size: e.GetSize()})
+	}
+	return entries, tree.GetTruncated(), nil
+}
+
+// GetContents reads a file at ref ("" = the default branch)
+// (GET /repos/{owner}/{repo}/contents/{path},
+// https://docs.github.com/rest/repos/contents#get-repository-content) and
+// returns its bytes and blob sha. Files over 1 MB, whose content the
+// endpoint leaves out, are read as blobs. A missing file gives an error
+// wrapping ErrNotFound.
+func (c *Client) GetContents(ctx context.Context, owner, repo, path, ref string) (content []byte, sha string, err error) {
+	file, dir, _, err := c.rest.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %q in %s/%s: %w", path, owner, repo, restError(err))
+	}
+	if file == nil {
+		return nil, "", fmt.Errorf("reading %q in %s/%s: is a directory of %d entries, not a file", path, owner, repo, len(dir))
+	}
+	if file.GetType() != "" && file.GetType() != "file" {
+		return nil, "", fmt.Errorf("reading %q in %s/%s: is a %s, not a file", path, owner, repo, file.GetType())
+	}
+	if file.GetEncoding() == "none" || (file.Content == nil && file.GetSize() > 0) {
+		b, _, err := c.rest.Git.GetBlobRaw(ctx, owner, repo, file.GetSHA())
+		if err != nil {
+			return nil, "", fmt.Errorf("reading blob of %q in %s/%s: %w", path, owner, repo, restError(err))
+		}
+		return b, file.GetSHA(), nil
+	}
+	text, err := file.GetContent()
+	if err != nil {
+		return nil, "", fmt.Errorf("decoding %q in %s/%s: %w", path, owner, repo, err)
+	}
+	return []byte(text), file.GetSHA(), nil
+}
+
+// PutContents creates (sha "") or updates a file on branch ("" = the
+// default branch) (PUT /repos/{owner}/{repo}/contents/{path},
+// https://docs.github.com/rest/repos/contents#create-or-update-file-contents).
+// A lost race, a 409 or a 422 about the sha, gives an error wrapping
+// ErrConflict: re-read and try again.
+func (c *Client) PutContents(ctx context.Context, owner, repo, path, branch string, content []byte, sha, message string) error {
+	opts := &github.RepositoryContentFileOptions{
+		Message: github.String(message),
+		Content: content,
+	}
+	if sha != "" {
+		opts.SHA = github.String(sha)
+	}
+	if branch != "" {
+		opts.Branch = github.String(branch)
+	}
+	_, _, err := c.rest.Repositories.UpdateFile(ctx, owner, repo, path, opts)
+	if err == nil {
+		return nil
+	}
+	if isContentsConflict(err) {
+		err = fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return fmt.Errorf("writing %q in %s/%s: %w", path, owner, repo, restError(err))
+}
+
+func isContentsConflict(err error) bool {
+	switch statusOf(err) {
+	case http.StatusConflict:
+		return true
+	case http.StatusUnprocessableEntity:
+		var er *github.ErrorResponse
+		if !errors.As(err, &er) {
+			return false
+		}
+		if strings.Contains(strings.ToLower(er.Message), "sha") {
+			return true
+		}
+		for _, e := range er.Errors {
+			if e.Field == "sha" || strings.Contains(strings.ToLower(e.Message), "sha") {
+				return true
+			}
+		}
+	}
+	return false
+}
