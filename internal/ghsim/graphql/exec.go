@@ -516,9 +516,10 @@ func (ec *execCtx) checkRootArgs(root *ast.Definition) []Error {
 						typ = vd.Type.String()
 						e.Locations = loc(vd.Position)
 					}
+					sub := ie.path[1:] // drop the argument's own name
 					e.Path = nil
-					e.Message = fmt.Sprintf("Variable $%s of type %s was provided invalid value for %s (%s)", a.Value.Raw, typ, strings.Join(ie.path, "."), ie.msg)
-					e.Extensions = map[string]any{"problems": []any{map[string]any{"path": ie.path, "explanation": ie.msg}}}
+					e.Message = fmt.Sprintf("Variable $%s of type %s was provided invalid value for %s (%s)", a.Value.Raw, typ, strings.Join(sub, "."), ie.msg)
+					e.Extensions = map[string]any{"problems": []any{map[string]any{"path": sub, "explanation": ie.msg}}}
 				} else {
 					e.Message = fmt.Sprintf("Argument '%s' on Field '%s' has an invalid value (%s). Expected type '%s'.", ad.Name, f.Name, a.Value.String(), ad.Type.String())
 					e.Extensions = map[string]any{"code": "argumentLiteralsIncompatible", "typeName": "Field", "argumentName": ad.Name}
