@@ -31,7 +31,7 @@ func (k Kind) String() string {
 // Errors returned by Rewrite. Callers branch on them with errors.Is; the
 // returned error wraps one of these with the detail.
 var (
-	ErrMalformed = errors.New("malformed")           // BuildKit's parser or the YAML parser rejected the file
+	ErrMalformed = errors.New("malformed")             // BuildKit's parser or the YAML parser rejected the file
 	ErrNotText   = errors.New("not a UTF-8 text file") // binary, or not valid UTF-8
 	ErrTooLarge  = errors.New("larger than 1 MiB")
 )

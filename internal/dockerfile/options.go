@@ -56,9 +56,7 @@ func (o Options) Validate() error {
 // trimMarker trims the leading '#'s and the surrounding white space of a
 // comment, so that "# no-dfiu", "#no-dfiu" and "no-dfiu" compare equal.
 func trimMarker(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimLeft(s, "#")
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(strings.TrimLeft(s, "# \t"))
 }
 
 // normalized is a repository name in its canonical form
@@ -77,6 +75,11 @@ func normalizeName(s string) (normalized, error) {
 		s = "docker.io/" + rest
 	}
 	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil && s != strings.ToLower(s) {
+		if _, lerr := reference.ParseNormalizedNamed(strings.ToLower(s)); lerr == nil {
+			return normalized{}, reference.ErrNameContainsUppercase
+		}
+	}
 	if err != nil {
 		return normalized{}, err
 	}
