@@ -1,0 +1,317 @@
+package store
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dfiu/dfiu/internal/clock"
+	"github.com/dfiu/dfiu/internal/gh"
+)
+
+// fakeFiles is an in-memory Files with GitHub's sha precondition.
+type fakeFiles struct {
+	t        *testing.T
+	mu       sync.Mutex
+	files    map[string][]byte
+	puts     int
+	gets     int
+	loc      Location
+	afterGet func(n int) // called after the n-th GetContents, outside the lock
+}
+
+func newFake(t *testing.T, loc Location, content string) *fakeFiles {
+	f := &fakeFiles{t: t, files: map[string][]byte{}, loc: loc}
+	if content != "" {
+		f.files[loc.Path] = []byte(content)
+	}
+	return f
+}
+
+func blobSHA(b []byte) string {
+	return fmt.Sprintf("%x", sha1.Sum(append([]byte(fmt.Sprintf("blob %d\x00", len(b))), b...)))
+}
+
+func (f *fakeFiles) check(owner, repo, ref string) {
+	f.t.Helper()
+	if owner != f.loc.Owner || repo != f.loc.Repo || ref != f.loc.Branch {
+		f.t.Errorf("unexpected location %s/%s@%s, want %s", owner, repo, ref, f.loc)
+	}
+}
+
+func (f *fakeFiles) GetContents(ctx context.Context, owner, repo, path, ref string) ([]byte, string, error) {
+	f.check(owner, repo, ref)
+	f.mu.Lock()
+	f.gets++
+	n := f.gets
+	b, ok := f.files[path]
+	f.mu.Unlock()
+	if f.afterGet != nil {
+		defer f.afterGet(n)
+	}
+	if !ok {
+		return nil, "", fmt.Errorf("reading %q: %w", path, gh.ErrNotFound)
+	}
+	return append([]byte(nil), b...), blobSHA(b), nil
+}
+
+func (f *fakeFiles) PutContents(ctx context.Context, owner, repo, path, branch string, content []byte, sha, message string) error {
+	f.check(owner, repo, branch)
+	if message == "" {
+		f.t.Errorf("empty commit message")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur, ok := f.files[path]
+	switch {
+	case ok && sha == "":
+		return fmt.Errorf("422 sha wasn't supplied: %w", gh.ErrConflict)
+	case ok && sha != blobSHA(cur), !ok && sha != "":
+		return fmt.Errorf("409 does not match: %w", gh.ErrConflict)
+	}
+	f.puts++
+	f.files[path] = append([]byte(nil), content...)
+	return nil
+}
+
+func (f *fakeFiles) content() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return string(f.files[f.loc.Path])
+}
+
+func TestParseLocation(t *testing.T) {
+	t.Parallel()
+	good := map[string]Location{
+		"acme/ops":                     {Owner: "acme", Repo: "ops", Path: "store.json"},
+		"acme/ops/dfiu/images.json":    {Owner: "acme", Repo: "ops", Path: "dfiu/images.json"},
+		"acme/ops@store":               {Owner: "acme", Repo: "ops", Path: "store.json", Branch: "store"},
+		"acme/my.ops/s.json@feature/x": {Owner: "acme", Repo: "my.ops", Path: "s.json", Branch: "feature/x"},
+		"a-b/c_d/x@y/s@main":           {Owner: "a-b", Repo: "c_d", Path: "x@y/s", Branch: "main"},
+	}
+	for in, want := range good {
+		got, err := ParseLocation(in)
+		if err != nil {
+			t.Errorf("ParseLocation(%q): %v", in, err)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("ParseLocation(%q) (-want +got):\n%s", in, diff)
+		}
+	}
+	bad := map[string]string{
+		"":                 "want owner/repo",
+		"acme":             "want owner/repo",
+		"acme/":            "repository",
+		"/ops":             "owner",
+		"ac me/ops":        "owner",
+		"acme/ops/":        "does not name a file",
+		"acme/ops/a//b":    "empty",
+		"acme/ops/../x":    "segment",
+		"acme/ops@":        "empty branch",
+		"acme/ops@bad..br": "not a valid branch",
+	}
+	for in, want := range bad {
+		_, err := ParseLocation(in)
+		if err == nil {
+			t.Errorf("ParseLocation(%q) = nil error, want one containing %q", in, want)
+			continue
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("store %q", in)) || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseLocation(%q) error %q: want it to name the input and contain %q", in, err, want)
+		}
+	}
+}
+
+var testLoc = Location{Owner: "acme", Repo: "ops", Path: "store.json"}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	t.Run("missing file is empty", func(t *testing.T) {
+		t.Parallel()
+		got, err := Load(context.Background(), newFake(t, testLoc, ""), testLoc)
+		if err != nil || len(got) != 0 {
+			t.Fatalf("Load = %v, %v; want empty, nil", got, err)
+		}
+	})
+	t.Run("entries, non-strings skipped", func(t *testing.T) {
+		t.Parallel()
+		f := newFake(t, testLoc, `{"images": {"ubuntu": "24.04", "ghcr.io/acme/base": "1.2", "odd": {"x": 1}}, "x": 1}`)
+		got, err := Load(context.Background(), f, testLoc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"ubuntu": "24.04", "ghcr.io/acme/base": "1.2"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Load (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("invalid JSON", func(t *testing.T) {
+		t.Parallel()
+		for _, content := range []string{`{"images": {`, `[1]`, `{"images": {"a": "1"}} x`, `{"images": [1]}`} {
+			_, err := Load(context.Background(), newFake(t, testLoc, content), testLoc)
+			if err == nil || !strings.Contains(err.Error(), "store acme/ops/store.json") {
+				t.Errorf("Load(%q) error = %v, want one naming the store", content, err)
+			}
+		}
+	})
+}
+
+func TestSetWritesStableDocument(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, image, tag, want string
+	}{
+		{
+			name: "new store", image: "ubuntu", tag: "24.04",
+			want: "{\n  \"images\": {\n    \"ubuntu\": \"24.04\"\n  }\n}\n",
+		},
+		{
+			name: "unknown keys kept in order", image: "ghcr.io/acme/base", tag: "2.0",
+			in: `{"version":2,"images":{"b":"1","x":{"n":1.50}},"meta":{"a":[1,2.50],"s":"<&>"}}`,
+			want: "{\n  \"version\": 2,\n  \"images\": {\n    \"b\": \"1\",\n    \"x\": {\n      \"n\": 1.50\n    },\n" +
+				"    \"ghcr.io/acme/base\": \"2.0\"\n  },\n  \"meta\": {\n    \"a\": [\n      1,\n      2.50\n    ],\n    \"s\": \"<&>\"\n  }\n}\n",
+		},
+		{
+			name: "normalised key updated in place", image: "ubuntu", tag: "24.04",
+			in:   `{"images": {"docker.io/library/ubuntu": "20.04", "alpine": "3"}}`,
+			want: "{\n  \"images\": {\n    \"docker.io/library/ubuntu\": \"24.04\",\n    \"alpine\": \"3\"\n  }\n}\n",
+		},
+		{
+			name: "index.docker.io matches", image: "index.docker.io/library/alpine", tag: "3.20",
+			in:   `{"images": {"alpine": "3"}}`,
+			want: "{\n  \"images\": {\n    \"alpine\": \"3.20\"\n  }\n}\n",
+		},
+		{
+			name: "no images key", image: "alpine", tag: "3",
+			in:   `{"owner": "platform"}`,
+			want: "{\n  \"images\": {\n    \"alpine\": \"3\"\n  },\n  \"owner\": \"platform\"\n}\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, testLoc, tt.in)
+			changed, err := Set(context.Background(), f, testLoc, tt.image, tt.tag)
+			if err != nil || !changed {
+				t.Fatalf("Set = %v, %v; want true, nil", changed, err)
+			}
+			if diff := cmp.Diff(tt.want, f.content()); diff != "" {
+				t.Errorf("store content (-want +got):\n%s", diff)
+			}
+			// A second Set with the same tag writes nothing.
+			changed, err = Set(context.Background(), f, testLoc, tt.image, tt.tag)
+			if err != nil || changed {
+				t.Fatalf("second Set = %v, %v; want false, nil", changed, err)
+			}
+			if f.puts != 1 {
+				t.Errorf("PutContents called %d times, want 1", f.puts)
+			}
+		})
+	}
+}
+
+func TestSetRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, content, image, tag, want string }{
+		{"invalid JSON never overwritten", `{"images": {"a": "1",}}`, "alpine", "3", "invalid JSON"},
+		{"upper-case image", "", "Ubuntu", "1", `image "Ubuntu"`},
+		{"image with tag", "", "ubuntu:22.04", "1", "without tag"},
+		{"empty tag", "", "ubuntu", "", "tag"},
+		{"images not an object", `{"images": "x"}`, "ubuntu", "1", `"images"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, testLoc, tt.content)
+			_, err := Set(context.Background(), f, testLoc, tt.image, tt.tag)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "store acme/ops/store.json") {
+				t.Fatalf("Set error = %v, want one naming the store and containing %q", err, tt.want)
+			}
+			if f.puts != 0 || f.content() != tt.content {
+				t.Errorf("store was written (%d puts): %q", f.puts, f.content())
+			}
+		})
+	}
+}
+
+func TestSetRetriesLostRace(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, testLoc, `{"images": {"alpine": "3"}}`)
+	// Another writer commits between our first read and our write.
+	f.afterGet = func(n int) {
+		if n == 1 {
+			f.mu.Lock()
+			f.files[testLoc.Path] = []byte(`{"images": {"alpine": "3", "nginx": "1.27"}}`)
+			f.mu.Unlock()
+		}
+	}
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	changed, err := SetWithOptions(context.Background(), f, testLoc, "ubuntu", "24.04", Options{Clock: clk})
+	if err != nil || !changed {
+		t.Fatalf("Set = %v, %v; want true, nil", changed, err)
+	}
+	got, err := Load(context.Background(), f, testLoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"alpine": "3", "nginx": "1.27", "ubuntu": "24.04"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("store after the race (-want +got):\n%s", diff)
+	}
+	if s := clk.Sleeps(); len(s) != 1 || s[0] <= 0 || s[0] > 100*time.Millisecond {
+		t.Errorf("sleeps = %v, want one jittered wait in (0, 100ms]", s)
+	}
+}
+
+func TestSetGivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, testLoc, `{"images": {}}`)
+	// Someone else always writes between our read and our write.
+	f.afterGet = func(n int) {
+		f.mu.Lock()
+		f.files[testLoc.Path] = []byte(fmt.Sprintf(`{"images": {"n%d": "1"}}`, n))
+		f.mu.Unlock()
+	}
+	clk := clock.NewFake(time.Unix(0, 0))
+	_, err := SetWithOptions(context.Background(), f, testLoc, "ubuntu", "1", Options{Clock: clk, MaxAttempts: 3})
+	if !errors.Is(err, gh.ErrConflict) || !strings.Contains(err.Error(), "3 attempts") {
+		t.Fatalf("Set error = %v, want ErrConflict after 3 attempts", err)
+	}
+	if f.gets != 3 {
+		t.Errorf("reads = %d, want 3", f.gets)
+	}
+}
+
+func TestConcurrentSetKeepsEveryEntry(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, testLoc, "")
+	clk := clock.NewFake(time.Unix(0, 0))
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = SetWithOptions(context.Background(), f, testLoc, fmt.Sprintf("ghcr.io/acme/img%d", i), "1.0", Options{Clock: clk})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(context.Background(), f, testLoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 20 {
+		t.Errorf("store has %d entries, want 20: %v", len(got), got)
+	}
+}
