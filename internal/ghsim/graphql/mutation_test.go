@@ -116,7 +116,7 @@ func TestBase64MustBePadded(t *testing.T) {
 	e := newEnv(t)
 	head := e.headOID("main")
 	for _, contents := range []string{
-		base64.RawStdEncoding.EncodeToString([]byte("ab")), // no padding
+		base64.RawStdEncoding.EncodeToString([]byte("ab")),    // no padding
 		base64.URLEncoding.EncodeToString([]byte{0xfb, 0xff}), // URL alphabet
 	} {
 		r := e.do(`mutation($in: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $in) { commit { oid } } }`,
