@@ -1,0 +1,482 @@
+// Package ghsimtest checks that HTTP traffic between a client and the GitHub
+// simulator matches GitHub's REST OpenAPI description
+// (../shared/github-api/api.github.com.json beside the repository clone).
+//
+// Any package's tests can put the validator in the path, either on the
+// client side with NewTransport or on the server side with NewMiddleware:
+//
+//	tr := ghsimtest.NewTransport(t, http.DefaultTransport)
+//	client := github.NewClient(&http.Client{Transport: tr})
+//
+// Every REST exchange it sees is checked: the method and path must be an
+// operation of the description, the request parameters and body must
+// validate, and the response must validate against the schema documented
+// for its status. GraphQL (/graphql, /api/graphql) and the simulator's admin
+// API (/_sim/) are not REST and are passed through unchecked. Both the
+// github.com layout (/repos/…) and the GitHub Enterprise layout
+// (/api/v3/repos/…) are understood.
+//
+// Failures are reported with t.Errorf, naming the method, path, status and
+// schema error, and are also kept for inspection (Failures). Nothing panics.
+//
+// The description takes about 5 s to load; it is loaded once per test binary
+// and routes are cached, so validating a few thousand exchanges stays quick.
+// When the description is absent (a clone without ../shared), the
+// constructors skip the test with a message saying where it was looked for.
+package ghsimtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// DescriptionFile is the path of the REST description relative to the
+// directory that holds the repository clone.
+const DescriptionFile = "shared/github-api/api.github.com.json"
+
+// canonicalBase is the server the description declares; requests are
+// re-addressed to it before routing so that one router serves every test
+// server, whatever its port or path prefix.
+const canonicalBase = "https://api.github.com"
+
+// enterprisePrefix is the path prefix of GitHub Enterprise's REST API, which
+// the simulator also serves.
+const enterprisePrefix = "/api/v3"
+
+// ErrNoDescription is returned by Load when the description file is absent.
+var ErrNoDescription = errors.New("GitHub REST description not found")
+
+// Spec is GitHub's REST description, loaded and routed. It is safe for
+// concurrent use.
+type Spec struct {
+	doc    *openapi3.T
+	router routers.Router
+	path   string
+
+	mu     sync.Mutex
+	routes map[string]routeHit // method + " " + path → route
+}
+
+type routeHit struct {
+	route  *routers.Route
+	params map[string]string
+	err    error
+}
+
+// maxCachedRoutes bounds the route cache; when it is full it starts afresh.
+const maxCachedRoutes = 20000
+
+var (
+	loadOnce sync.Once
+	loaded   *Spec
+	loadErr  error
+)
+
+// Load returns the REST description, loading it on first use. It looks for
+// DescriptionFile in the parent of the directory holding go.mod, walking up
+// from the working directory. The result is shared by the whole test binary.
+func Load() (*Spec, error) {
+	loadOnce.Do(func() {
+		loaded, loadErr = load()
+	})
+	return loaded, loadErr
+}
+
+func load() (*Spec, error) {
+	path, err := locate()
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading REST description: %w", err)
+	}
+	// The loader would parse the 13 MB of JSON with its YAML parser (about
+	// 4 s); encoding/json takes a fraction of that, then the loader resolves
+	// the $refs.
+	doc := &openapi3.T{}
+	if err := json.Unmarshal(data, doc); err != nil {
+		return nil, fmt.Errorf("decoding REST description %q: %w", path, err)
+	}
+	loader := openapi3.NewLoader()
+	if err := loader.ResolveRefsIn(doc, nil); err != nil {
+		return nil, fmt.Errorf("resolving REST description %q: %w", path, err)
+	}
+	// doc.Validate is deliberately not called: upstream's description fails
+	// it on an example and on two conflicting attestation paths, neither of
+	// which matters for routing or schema checks.
+	doc.Servers = openapi3.Servers{{URL: canonicalBase}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("routing REST description %q: %w", path, err)
+	}
+	return &Spec{doc: doc, router: router, path: path, routes: make(map[string]routeHit)}, nil
+}
+
+// locate finds DescriptionFile beside the repository root.
+func locate() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding REST description: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			path := filepath.Join(filepath.Dir(dir), DescriptionFile)
+			if _, err := os.Stat(path); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return "", fmt.Errorf("%w at %q (CI keeps shared/ beside the clone)", ErrNoDescription, path)
+				}
+				return "", fmt.Errorf("finding REST description: %w", err)
+			}
+			return path, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("%w: no go.mod above the working directory", ErrNoDescription)
+		}
+		dir = parent
+	}
+}
+
+// Require returns the loaded description. It skips the test when the
+// description file is absent and fails it when the file cannot be loaded.
+func Require(t testing.TB) *Spec {
+	t.Helper()
+	spec, err := Load()
+	if errors.Is(err, ErrNoDescription) {
+		t.Skipf("skipping OpenAPI conformance: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("ghsimtest: %v", err)
+	}
+	return spec
+}
+
+// Path returns the file the description was loaded from.
+func (s *Spec) Path() string { return s.path }
+
+// Skipped reports whether a request path is outside the REST API and so is
+// not validated: GraphQL endpoints and the simulator's admin API.
+func Skipped(path string) bool {
+	switch {
+	case path == "/graphql", path == "/api/graphql":
+		return true
+	case strings.HasPrefix(path, "/_sim/"), path == "/_sim":
+		return true
+	}
+	return false
+}
+
+// Operation returns the operationId and path template of the documented
+// operation that serves method and path (with or without /api/v3 and a
+// query string), or an error when the description has no such operation.
+func (s *Spec) Operation(method, path string) (operationID, template string, err error) {
+	u, err := url.Parse(path)
+	if err != nil {
+		return "", "", fmt.Errorf("parsing path %q: %w", path, err)
+	}
+	req := &http.Request{Method: method, URL: u, Header: http.Header{}}
+	route, _, err := s.findRoute(req)
+	if err != nil {
+		return "", "", err
+	}
+	return route.Operation.OperationID, route.Path, nil
+}
+
+// findRoute routes a request (already or not yet canonicalised) and caches
+// the answer per method and path.
+func (s *Spec) findRoute(req *http.Request) (*routers.Route, map[string]string, error) {
+	escaped := strings.TrimPrefix(req.URL.EscapedPath(), enterprisePrefix)
+	if escaped == "" {
+		escaped = "/"
+	}
+	key := req.Method + " " + escaped
+	s.mu.Lock()
+	hit, ok := s.routes[key]
+	s.mu.Unlock()
+	if !ok {
+		hit = s.route(req.Method, escaped)
+		s.mu.Lock()
+		if len(s.routes) >= maxCachedRoutes {
+			s.routes = make(map[string]routeHit)
+		}
+		s.routes[key] = hit
+		s.mu.Unlock()
+	}
+	if hit.err != nil {
+		return nil, nil, hit.err
+	}
+	params := make(map[string]string, len(hit.params))
+	for k, v := range hit.params {
+		params[k] = v
+	}
+	return hit.route, params, nil
+}
+
+// slashParams are the path parameters GitHub lets hold slashes: file paths
+// of the contents API, ref names ("heads/feature/x") of the git refs and
+// commits APIs, tree-ish names, and "base...head" of compare.
+var slashParams = map[string]bool{"{path}": true, "{ref}": true, "{tree_sha}": true, "{basehead}": true}
+
+// route matches an escaped path against the description. The router matches
+// one segment per parameter, so when the path as given does not match, the
+// last segments are joined with an escaped slash, one more at a time, until
+// a route matches whose last parameter may hold slashes (slashParams). A
+// trailing slash ("contents/", the repository root) is an empty last
+// parameter.
+func (s *Spec) route(method, escaped string) routeHit {
+	segs := strings.Split(strings.TrimPrefix(escaped, "/"), "/")
+	var firstErr error
+	for join := 0; join < len(segs); join++ {
+		keep := len(segs) - join
+		last := strings.Join(segs[keep-1:], "%2F")
+		if join > 0 || last == "" {
+			if last == "" || strings.HasSuffix(last, "%2F") {
+				last += "%2F" // an empty or slash-ended value still fills the segment
+			}
+		}
+		p := "/" + strings.Join(append(append([]string(nil), segs[:keep-1]...), last), "/")
+		u, err := url.Parse(canonicalBase + p)
+		if err != nil {
+			return routeHit{err: fmt.Errorf("parsing path %q: %w", escaped, err)}
+		}
+		req := &http.Request{Method: method, URL: u, Host: u.Host, Header: http.Header{}}
+		route, params, err := s.router.FindRoute(req)
+		if err == nil && (join > 0 || segs[len(segs)-1] == "") && !slashParams[lastSegment(route.Path)] {
+			err = fmt.Errorf("%w (only %s)", routers.ErrPathNotFound, route.Path)
+		}
+		if err == nil {
+			for k, v := range params {
+				if unescaped, uerr := url.PathUnescape(v); uerr == nil {
+					if trimmed := strings.TrimSuffix(unescaped, "/"); trimmed != "" {
+						unescaped = trimmed
+					}
+					params[k] = unescaped
+				}
+			}
+			return routeHit{route: route, params: params}
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if errors.Is(err, routers.ErrMethodNotAllowed) {
+			// The path is documented, but not for this method.
+			break
+		}
+	}
+	return routeHit{err: fmt.Errorf("%s %s is not an operation of the REST description: %w", method, escaped, firstErr)}
+}
+
+func lastSegment(template string) string {
+	return template[strings.LastIndex(template, "/")+1:]
+}
+
+// Exchange is one REST request and its response as the validator sees them.
+type Exchange struct {
+	// Request is the request as sent; its Body is ignored (see RequestBody).
+	Request     *http.Request
+	RequestBody []byte
+	Status      int
+	Header      http.Header
+	Body        []byte
+}
+
+// Validate checks one exchange against the description. It returns nil for
+// requests outside the REST API (see Skipped) and an error describing the
+// first mismatch otherwise. It never panics.
+func (s *Spec) Validate(ex Exchange) (err error) {
+	if ex.Request == nil || ex.Request.URL == nil {
+		return errors.New("exchange has no request")
+	}
+	if Skipped(ex.Request.URL.Path) {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("validator panicked: %v", r)
+		}
+	}()
+	route, params, err := s.findRoute(ex.Request)
+	if err != nil {
+		return err
+	}
+	ctx := ex.Request.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	req := canonicalRequest(ctx, ex.Request, ex.RequestBody)
+	opts := &openapi3filter.Options{
+		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+		IncludeResponseStatus: true,
+	}
+	opts.WithCustomSchemaErrorFunc(schemaErrorMessage)
+	in := &openapi3filter.RequestValidationInput{
+		Request:    req,
+		PathParams: params,
+		Route:      route,
+		Options:    opts,
+	}
+	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+		return fmt.Errorf("request (operation %s, %s): %w", route.Operation.OperationID, route.Path, err)
+	}
+	if ex.Status == 0 {
+		return nil
+	}
+	return s.validateResponse(ctx, in, ex)
+}
+
+// schemaErrorMessage shortens kin-openapi's schema errors, which otherwise
+// quote the whole schema and value, to the JSON path and the reason.
+func schemaErrorMessage(err *openapi3.SchemaError) string {
+	return fmt.Sprintf("at /%s: %s", strings.Join(err.JSONPointer(), "/"), err.Reason)
+}
+
+// canonicalRequest re-addresses a copy of req to the description's server,
+// without the Enterprise prefix, with body as its body.
+func canonicalRequest(ctx context.Context, r *http.Request, body []byte) *http.Request {
+	u := *r.URL
+	u.Scheme = "https"
+	u.Host = "api.github.com"
+	u.Path = strings.TrimPrefix(u.Path, enterprisePrefix)
+	if u.RawPath != "" {
+		u.RawPath = strings.TrimPrefix(u.RawPath, enterprisePrefix)
+	}
+	req := r.Clone(ctx)
+	req.URL = &u
+	req.Host = u.Host
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	if len(body) == 0 {
+		req.Body = http.NoBody
+	}
+	return req
+}
+
+// universalStatuses are statuses GitHub can answer on any operation, whether
+// or not the operation documents them:
+//   - 401: a missing or bad token ("Bad credentials") is checked before routing;
+//   - 403 and 429: primary and secondary rate limits apply to every endpoint
+//     (docs: rate-limits-for-the-rest-api, "you will receive a 403 or 429");
+//   - 404: GitHub answers 404 for resources the token cannot see, on every
+//     repository endpoint ("you will receive a 404 Not Found or 403 Forbidden");
+//   - 500, 502, 503, 504: server errors and timeouts (the simulator's faults).
+//
+// An undocumented status from this set is accepted only when its body is
+// GitHub's basic-error shape: a JSON object with a string "message".
+// Any other undocumented status (a 409 or 422 nobody documented, a 200 on
+// an operation answering 201) is a failure.
+var universalStatuses = map[int]bool{
+	http.StatusUnauthorized:        true,
+	http.StatusForbidden:           true,
+	http.StatusNotFound:            true,
+	http.StatusTooManyRequests:     true,
+	http.StatusInternalServerError: true,
+	http.StatusBadGateway:          true,
+	http.StatusServiceUnavailable:  true,
+	http.StatusGatewayTimeout:      true,
+}
+
+// rawMediaTypes are GitHub's custom media types that replace the JSON body
+// by raw file content or a rendering; the description lists them for some
+// operations only, and their bodies have no schema.
+var rawMediaTypes = []string{".raw", ".html", ".diff", ".patch", ".sha"}
+
+func (s *Spec) validateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, ex Exchange) error {
+	route := in.Route
+	header := ex.Header
+	if header == nil {
+		header = http.Header{}
+	}
+	documented := route.Operation.Responses.Status(ex.Status) != nil || route.Operation.Responses.Default() != nil
+	if !documented && universalStatuses[ex.Status] {
+		if err := checkBasicError(header, ex.Body); err != nil {
+			return fmt.Errorf("response %d (operation %s, undocumented status GitHub sends on any endpoint): %w",
+				ex.Status, route.Operation.OperationID, err)
+		}
+		return nil
+	}
+	if raw := rawMediaType(ex.Request.Header.Get("Accept")); raw != "" && ex.Status/100 == 2 {
+		if ct := header.Get("Content-Type"); !strings.Contains(ct, raw) {
+			return fmt.Errorf("response %d (operation %s): Accept asked for %q but Content-Type is %q",
+				ex.Status, route.Operation.OperationID, raw, ct)
+		}
+		return nil
+	}
+	rin := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 ex.Status,
+		Header:                 header,
+		Options:                in.Options,
+	}
+	rin.SetBodyBytes(ex.Body)
+	if err := openapi3filter.ValidateResponse(ctx, rin); err != nil {
+		return fmt.Errorf("response %d (operation %s, %s): %w", ex.Status, route.Operation.OperationID, route.Path, err)
+	}
+	return nil
+}
+
+// rawMediaType returns the GitHub media type suffix (e.g. "raw") asked for by
+// an Accept header, or "".
+func rawMediaType(accept string) string {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		mt = strings.ToLower(mt)
+		if !strings.HasPrefix(mt, "application/vnd.github") {
+			continue
+		}
+		for _, suffix := range rawMediaTypes {
+			if strings.HasSuffix(mt, suffix) {
+				return strings.TrimPrefix(suffix, ".")
+			}
+		}
+	}
+	return ""
+}
+
+// checkBasicError checks a body against GitHub's basic-error shape:
+// a JSON object whose "message" is a string and whose "documentation_url",
+// when present, is a string.
+func checkBasicError(header http.Header, body []byte) error {
+	if ct := header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return fmt.Errorf("content type is %q, want application/json", ct)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return fmt.Errorf("body is not a JSON object: %w", err)
+	}
+	if _, ok := obj["message"].(string); !ok {
+		return fmt.Errorf("body has no string \"message\": %s", truncate(body))
+	}
+	if v, ok := obj["documentation_url"]; ok {
+		if _, ok := v.(string); !ok {
+			return fmt.Errorf("\"documentation_url\" is not a string: %s", truncate(body))
+		}
+	}
+	return nil
+}
+
+func truncate(b []byte) string {
+	const max = 300
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}
