@@ -192,7 +192,7 @@ type Fault struct {
 	When func(r *http.Request, n int) bool `json:"-" yaml:"-"`
 }
 
-// Validate reports the first problem in c, naming the field and the value.
+// Validate reports every problem in c, each naming the field and the value.
 func (c Config) Validate() error {
 	var errs []error
 	l := c.Limits
