@@ -1,0 +1,25 @@
+# dfiu's container image: the GitHub Action (action.yml, runs.image) builds
+# it on every run, so it is kept small and quick to build.
+#
+# Build stage: the Go version here is go.mod's, exactly (dockerfile_test.go
+# checks it), and the alpine variant because it is the smallest pull.
+FROM golang:1.26.8-alpine AS build
+WORKDIR /src
+# Modules first, in their own layer: it is reused until go.mod or go.sum change.
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ENV CGO_ENABLED=0
+RUN go build -trimpath -ldflags="-s -w" -o /dfiu .
+
+# Final stage: the static binary and the CA bundle for HTTPS, nothing else.
+# scratch rather than distroless: distroless publishes no version tags (only
+# latest, nonroot and digests), and every base image here is pinned by an
+# exact version tag.
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /dfiu /dfiu
+# No USER: dfiu runs as root. A container action has to write the runner's
+# mounted GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, which belong to the
+# runner's user, and only root can do that from inside the container.
+ENTRYPOINT ["/dfiu"]
