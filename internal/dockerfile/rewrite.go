@@ -197,6 +197,11 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 	text := c.text
 	p := splitRef(text)
 	ref = Ref{Line: c.line, Instruction: c.instr, Old: text, New: text, OldTag: p.tag(text), Status: StatusSkipped}
+	if r, line, ok := argPlace(sc, c.chars, p); ok && !c.optOut {
+		// The tag (or the whole reference) is one ARG's value: report it
+		// there, as a change to it is reported.
+		ref.Instruction, ref.Line = r.instr, line
+	}
 	if len(c.unset) > 0 {
 		if m, _ := t.matches(text); !m {
 			return Ref{}, nil, false
@@ -279,6 +284,31 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 	}
 	ref.Status, ref.New = StatusChanged, newText
 	return ref, &ed, true
+}
+
+// argPlace reports the ARG region and line when every byte of the tag and
+// digest (or of the whole reference when it has neither) comes from that one
+// ARG's value.
+func argPlace(sc *scan, chars []ochar, p refParts) (region, int, bool) {
+	switch {
+	case p.tagStart >= 0 && p.tagStart < len(chars):
+		chars = chars[p.tagStart:]
+	case p.nameEnd < len(chars):
+		chars = chars[p.nameEnd:]
+	}
+	if len(chars) == 0 || chars[0].off < 0 || chars[0].region < 0 {
+		return region{}, 0, false
+	}
+	for _, ch := range chars {
+		if ch.off < 0 || ch.region != chars[0].region {
+			return region{}, 0, false
+		}
+	}
+	r := sc.regions[chars[0].region]
+	if r.instr != "ARG" {
+		return region{}, 0, false
+	}
+	return r, sc.src.lineOf(int(chars[0].off)), true
 }
 
 // locateEdit maps the change from old to new (both expanded references) to

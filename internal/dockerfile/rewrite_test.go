@@ -146,7 +146,7 @@ func TestRewriteArgs(t *testing.T) {
 		{name: "ARG shared by one image", in: "ARG TAG=20.04\nFROM ubuntu:${TAG} AS a\nFROM ubuntu:${TAG}\n", want: "ARG TAG=24.04\nFROM ubuntu:${TAG} AS a\nFROM ubuntu:${TAG}\n",
 			refs: []string{"ARG:1 changed ubuntu:20.04 -> ubuntu:24.04"}},
 		{name: "ARG shared with another image", in: "ARG TAG=20.04\nFROM ubuntu:${TAG} AS a\nFROM myorg/other:${TAG}\n",
-			refs: []string{"FROM:2 skipped ubuntu:20.04 (ARG TAG also sets myorg/other:20.04 on line 3)"}},
+			refs: []string{"ARG:1 skipped ubuntu:20.04 (ARG TAG also sets myorg/other:20.04 on line 3)"}},
 		{name: "ARG inside a stage is not touched", in: "FROM alpine\nARG BASE=ubuntu:20.04\nFROM ${BASE}\n",
 			refs: nil},
 		{name: "all users opted out", in: "ARG BASE=ubuntu:20.04\n# no-dfiu\nFROM ${BASE}\n",
@@ -248,7 +248,7 @@ func TestRewriteOptOut(t *testing.T) {
 		{name: "COPY opted out", in: "FROM a\n# no-dfiu\nCOPY --from=ubuntu:20.04 /a /b\n", refs: []string{"COPY --from:3 skipped ubuntu:20.04 (opted out by # no-dfiu)"}},
 		{name: "custom marker", opts: Options{IgnoreComment: "# keep-base"}, in: "# keep-base\nFROM ubuntu:20.04\n# no-dfiu\nFROM ubuntu:20.04\n", want: "# keep-base\nFROM ubuntu:20.04\n# no-dfiu\nFROM ubuntu:24.04\n",
 			refs: []string{"FROM:2 skipped ubuntu:20.04 (opted out by # keep-base)", "FROM:4 changed ubuntu:20.04 -> ubuntu:24.04"}},
-		{name: "opted-out ARG", in: "# no-dfiu\nARG B=ubuntu:20.04\nFROM $B\n", refs: []string{"FROM:3 skipped ubuntu:20.04 (opted out by # no-dfiu above ARG B)"}},
+		{name: "opted-out ARG", in: "# no-dfiu\nARG B=ubuntu:20.04\nFROM $B\n", refs: []string{"ARG:2 skipped ubuntu:20.04 (opted out by # no-dfiu above ARG B)"}},
 		{name: "CRLF marker", in: "# no-dfiu\r\nFROM ubuntu:20.04\r\n", refs: []string{"FROM:2 skipped ubuntu:20.04 (opted out by # no-dfiu)"}},
 	})
 }

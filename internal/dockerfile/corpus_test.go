@@ -1,0 +1,228 @@
+package dockerfile
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// corpusDir returns ../shared/corpus relative to the repository root (the
+// directory holding go.mod), or "" when it is absent.
+func corpusDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+	c := filepath.Join(dir, "..", "shared", "corpus")
+	if _, err := os.Stat(c); err != nil {
+		return ""
+	}
+	return c
+}
+
+type corpusFile struct {
+	name     string
+	kind     Kind
+	data     []byte
+	negative bool
+}
+
+func loadCorpus(tb testing.TB) []corpusFile {
+	tb.Helper()
+	dir := corpusDir(tb)
+	if dir == "" {
+		tb.Skip("corpus ../shared/corpus (beside the repository root) is absent; skipping")
+	}
+	var files []corpusFile
+	for sub, kind := range map[string]Kind{"dockerfiles": KindDockerfile, "compose": KindCompose} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			tb.Fatalf("reading corpus: %v", err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || strings.HasSuffix(e.Name(), "__result") {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(dir, sub, e.Name()))
+			if err != nil {
+				tb.Fatalf("reading corpus: %v", err)
+			}
+			files = append(files, corpusFile{name: sub + "/" + e.Name(), kind: kind, data: data, negative: strings.Contains(e.Name(), "testfiles-negative")})
+		}
+	}
+	if len(files) == 0 {
+		tb.Fatalf("corpus %s holds no files", dir)
+	}
+	return files
+}
+
+const freshTag = "dfiu-prop-7"
+
+// refBytes matches what may differ inside a changed line: reference bytes.
+var refBytes = regexp.MustCompile(`^[A-Za-z0-9_.:@/-]*$`)
+
+// checkOnlyRefsChanged fails unless old and new have the same lines and each
+// line that differs differs only in reference bytes, now holding freshTag.
+func checkOnlyRefsChanged(t *testing.T, old, new []byte) {
+	t.Helper()
+	ol, nl := bytes.Split(old, []byte("\n")), bytes.Split(new, []byte("\n"))
+	if len(ol) != len(nl) {
+		t.Fatalf("line count changed from %d to %d", len(ol), len(nl))
+	}
+	for i := range ol {
+		a, b := ol[i], nl[i]
+		if bytes.Equal(a, b) {
+			continue
+		}
+		p := 0
+		for p < len(a) && p < len(b) && a[p] == b[p] {
+			p++
+		}
+		s := 0
+		for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+			s++
+		}
+		da, db := a[p:len(a)-s], b[p:len(b)-s]
+		if !refBytes.Match(da) || !refBytes.Match(db) || !bytes.Contains(b, []byte(freshTag)) {
+			t.Errorf("line %d changed outside a reference:\n-%q\n+%q", i+1, a, b)
+		}
+	}
+}
+
+// TestCorpusProperties rewrites every image of every corpus file to a fresh
+// tag and checks that the output still parses, that only reference bytes
+// changed, that a second run changes nothing, and that every reference not
+// skipped now has the new tag.
+func TestCorpusProperties(t *testing.T) {
+	t.Parallel()
+	files := loadCorpus(t)
+	var nFiles, nRefs, nSkipped, nRejected int
+	for _, f := range files {
+		imgs, err := Images(f.kind, f.data)
+		if f.negative {
+			if !errors.Is(err, ErrMalformed) {
+				t.Errorf("%s: Images error = %v, want ErrMalformed", f.name, err)
+			}
+			if _, err := Rewrite(f.kind, f.data, Options{Image: "ubuntu", Tag: freshTag}); !errors.Is(err, ErrMalformed) {
+				t.Errorf("%s: Rewrite error = %v, want ErrMalformed", f.name, err)
+			}
+			nRejected++
+			continue
+		}
+		if err != nil {
+			if _, perr := parser.Parse(bytes.NewReader(f.data)); perr == nil && f.kind == KindDockerfile {
+				t.Logf("%s: BuildKit's instruction parsing rejects it: %v", f.name, err)
+			}
+			if !errors.Is(err, ErrMalformed) {
+				t.Errorf("%s: Images error = %v, want nil or ErrMalformed", f.name, err)
+			}
+			nRejected++
+			continue
+		}
+		nFiles++
+		for _, img := range imgs {
+			t.Run(f.name+"/"+img, func(t *testing.T) {
+				opts := Options{Image: img, Tag: freshTag}
+				res, err := Rewrite(f.kind, f.data, opts)
+				if err != nil {
+					t.Fatalf("Rewrite: %v", err)
+				}
+				if len(res.Refs) == 0 {
+					t.Fatalf("Images listed %s but Rewrite found no reference to it", img)
+				}
+				if _, err := Images(f.kind, res.Content); err != nil {
+					t.Fatalf("output does not parse: %v", err)
+				}
+				checkOnlyRefsChanged(t, f.data, res.Content)
+				again, err := Rewrite(f.kind, res.Content, opts)
+				if err != nil {
+					t.Fatalf("second Rewrite: %v", err)
+				}
+				if again.Changed {
+					t.Errorf("second run changed the file again")
+				}
+				if len(again.Refs) != len(res.Refs) {
+					t.Errorf("second run found %d references, first %d", len(again.Refs), len(res.Refs))
+				}
+				for _, r := range res.Refs {
+					nRefs++
+					if r.Status == StatusSkipped {
+						nSkipped++
+						if r.Reason == "" {
+							t.Errorf("line %d: skipped %s without a reason", r.Line, r.Old)
+						}
+						continue
+					}
+					if tag := splitRef(r.New).tag(r.New); tag != freshTag {
+						t.Errorf("line %d: %s is %s, want tag %s", r.Line, r.Old, r.New, freshTag)
+					}
+				}
+				for _, r := range again.Refs {
+					if r.Status == StatusChanged {
+						t.Errorf("second run: line %d %s changed again", r.Line, r.Old)
+					}
+				}
+			})
+		}
+	}
+	t.Logf("checked %d files (%d rejected as malformed), %d references (%d skipped with a reason)", nFiles, nRejected, nRefs, nSkipped)
+	if nFiles == 0 || nRefs == 0 {
+		t.Errorf("checked %d files and %d references; the corpus should give some", nFiles, nRefs)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	files := loadCorpus(b)
+	var size int64
+	for _, f := range files {
+		if f.kind == KindDockerfile && !f.negative {
+			size += int64(len(f.data))
+		}
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range files {
+			if f.kind == KindDockerfile && !f.negative {
+				_, _ = parser.Parse(bytes.NewReader(f.data))
+			}
+		}
+	}
+}
+
+func BenchmarkRewrite(b *testing.B) {
+	files := loadCorpus(b)
+	var size int64
+	for _, f := range files {
+		if f.kind == KindDockerfile && !f.negative {
+			size += int64(len(f.data))
+		}
+	}
+	opts := Options{Image: "ubuntu", Tag: freshTag}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range files {
+			if f.kind == KindDockerfile && !f.negative {
+				_, _ = Rewrite(f.kind, f.data, opts)
+			}
+		}
+	}
+}
