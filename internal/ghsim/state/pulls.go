@@ -57,12 +57,6 @@ func (w *World) CreateLabel(actor *Token, repoID int64, name, color, description
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r, err := w.writable(actor, repoID)
-	if actor == nil {
-		r, err = w.repoByID[repoID], nil
-		if r == nil {
-			err = notFound()
-		}
-	}
 	if err != nil {
 		return Label{}, err
 	}

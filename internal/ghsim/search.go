@@ -1,0 +1,58 @@
+package ghsim
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/dfiu/dfiu/internal/ghsim/state"
+)
+
+// maxSearchResults is how far GitHub lets one page through search results.
+const maxSearchResults = 1000
+
+// searchCode serves GET /search/code with legacy code-search semantics (see
+// state.SearchCode).
+func (s *Server) searchCode(c *call) {
+	q := c.r.URL.Query()
+	if q.Get("q") == "" {
+		fail(c.w, &state.Error{Kind: state.Invalid, Message: "Validation Failed", Resource: "Search", Field: "q", Code: "missing"})
+		return
+	}
+	per, err := strconv.Atoi(q.Get("per_page"))
+	if err != nil || per <= 0 {
+		per = 30
+	}
+	per = min(per, 100)
+	pg, err := strconv.Atoi(q.Get("page"))
+	if err != nil || pg <= 0 {
+		pg = 1
+	}
+	if pg*per > maxSearchResults {
+		writeError(c.w, http.StatusUnprocessableEntity, "Only the first 1000 search results are available")
+		return
+	}
+	hits, err := s.world.SearchCode(c.actor, q.Get("q"))
+	if err != nil {
+		fail(c.w, err)
+		return
+	}
+	last := (min(len(hits), maxSearchResults) + per - 1) / per
+	c.setLink(pg, max(last, 1))
+	lo := min((pg-1)*per, len(hits))
+	hi := min(lo+per, len(hits))
+	items := make([]obj, 0, hi-lo)
+	for _, h := range hits[lo:hi] {
+		full := h.Repo.FullName()
+		repoURL := c.l.repoURL(full)
+		items = append(items, obj{
+			"name": h.Name, "path": h.Path, "sha": h.SHA,
+			"url":        repoURL + "/contents/" + escapePath(h.Path) + "?ref=" + url.QueryEscape(h.Commit),
+			"git_url":    repoURL + "/git/blobs/" + h.SHA,
+			"html_url":   c.l.web + "/" + full + "/blob/" + h.Commit + "/" + escapePath(h.Path),
+			"repository": c.l.minimalRepoJSON(h.Repo),
+			"score":      1.0,
+		})
+	}
+	writeJSON(c.w, http.StatusOK, obj{"total_count": len(hits), "incomplete_results": s.incompleteResults(), "items": items})
+}
