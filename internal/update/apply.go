@@ -1,0 +1,180 @@
+package update
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dfiu/dfiu/internal/gh"
+)
+
+// applyAll carries out the plans that need writes, Concurrency at a time.
+// Every plan is applied; one failing never stops the others.
+func (r *runner) applyAll(ctx context.Context, plans []*plan, hyd *gh.HydrateResult) {
+	var g errgroup.Group
+	g.SetLimit(r.opts.Concurrency)
+	for _, p := range plans {
+		if p.write == writeNone {
+			continue
+		}
+		if r.opts.DryRun {
+			switch p.result.Action {
+			case Created:
+				p.result.Action = WouldCreate
+			case Updated:
+				p.result.Action = WouldUpdate
+			}
+			continue
+		}
+		g.Go(func() error {
+			r.apply(ctx, p, hyd)
+			r.log.Info("applied", "repository", p.result.Repository, "image", p.target.Image,
+				"action", p.result.Action, "pr", p.result.URL, "reason", p.result.Reason)
+			return nil
+		})
+	}
+	_ = g.Wait() // apply records failures in the results
+}
+
+// apply makes one plan's writes. A branch that moved under us (ErrStale) is
+// read again and the repository re-planned and retried once.
+func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
+	if err := ctx.Err(); err != nil {
+		p.fail(err)
+		return
+	}
+	if p.write == writeRetitle {
+		if err := r.c.UpdatePR(ctx, p.prID, p.in.Title, p.in.Body); err != nil {
+			p.fail(fmt.Errorf("updating pull request #%d: %w", p.result.Number, err))
+			return
+		}
+		p.result.Action = Updated
+		return
+	}
+	out, err := r.c.Propose(ctx, p.in)
+	if errors.Is(err, gh.ErrStale) {
+		r.log.Info("branch moved; reading it again", "repository", p.result.Repository, "branch", p.in.Branch)
+		fresh, herr := r.c.Hydrate(ctx, []gh.RepoRequest{p.req}, nil, nil, r.opts.BatchSize)
+		if herr != nil {
+			p.fail(fmt.Errorf("reading %s again after a stale branch: %w", p.result.Repository, herr))
+			return
+		}
+		viewer := fresh.Viewer
+		if viewer == "" {
+			viewer = hyd.Viewer
+		}
+		r.plan(p, fresh.Repos[repoKey(p.cand.owner, p.cand.name)], viewer)
+		switch p.write {
+		case writeNone:
+			return
+		case writeRetitle:
+			r.apply(ctx, p, hyd)
+			return
+		}
+		out, err = r.c.Propose(ctx, p.in)
+	}
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	p.result.Number, p.result.URL = out.PR.Number, out.PR.URL
+	if !out.Created {
+		p.result.Action = Updated
+		return
+	}
+	p.result.Action = Created
+	notes := r.decorate(ctx, p, out.PR.ID, hyd)
+	p.result.Reason = joinReasons(p.result.Reason, strings.Join(notes, "; "))
+}
+
+func (p *plan) fail(err error) {
+	p.result.Action = Failed
+	p.result.Reason = err.Error()
+}
+
+// decorate adds labels, reviewers, assignees and auto-merge to a new pull
+// request. What cannot be done (a label, user or team that does not exist,
+// auto-merge not allowed or the PR already mergeable) comes back as notes.
+func (r *runner) decorate(ctx context.Context, p *plan, prID string, hyd *gh.HydrateResult) []string {
+	var notes []string
+	d := gh.Decoration{PRID: prID}
+	repo := p.repo
+	for _, l := range r.opts.Labels {
+		if id := lookupFold(repo.Labels, l); id != "" {
+			d.LabelIDs = append(d.LabelIDs, id)
+		} else {
+			notes = append(notes, fmt.Sprintf("label %q does not exist in %s/%s; not added", l, repo.Owner, repo.Name))
+		}
+	}
+	for _, u := range r.opts.Reviewers {
+		if id := lookupFold(hyd.Users, u); id != "" {
+			d.UserIDs = append(d.UserIDs, id)
+		} else {
+			notes = append(notes, fmt.Sprintf("reviewer %q not found", u))
+		}
+	}
+	for _, t := range r.opts.TeamReviewers {
+		key := t
+		if !strings.Contains(t, "/") {
+			key = repo.Owner + "/" + t
+		}
+		if id := lookupFold(hyd.Teams, key); id != "" {
+			d.TeamIDs = append(d.TeamIDs, id)
+		} else {
+			notes = append(notes, fmt.Sprintf("team %q not found", key))
+		}
+	}
+	for _, u := range r.opts.Assignees {
+		if id := lookupFold(hyd.Users, u); id != "" {
+			d.AssigneeIDs = append(d.AssigneeIDs, id)
+		} else {
+			notes = append(notes, fmt.Sprintf("assignee %q not found", u))
+		}
+	}
+	switch {
+	case r.opts.AutoMerge == "":
+	case r.opts.Draft:
+		notes = append(notes, "auto-merge not enabled on a draft pull request")
+	case !repo.AutoMergeAllowed:
+		notes = append(notes, "auto-merge is not allowed in this repository")
+	default:
+		d.AutoMerge = r.opts.AutoMerge
+	}
+	if len(d.LabelIDs)+len(d.UserIDs)+len(d.TeamIDs)+len(d.AssigneeIDs) == 0 && d.AutoMerge == "" {
+		return notes
+	}
+	more, err := r.c.Decorate(ctx, d)
+	notes = append(notes, more...)
+	if err != nil {
+		notes = append(notes, fmt.Sprintf("decorating the pull request: %v", err))
+		p.result.Warnings = append(p.result.Warnings, fmt.Sprintf("%s: decorating pull request #%d failed: %v", p.result.Repository, p.result.Number, err))
+	}
+	return notes
+}
+
+// lookupFold finds key in m, exactly or else case-insensitively.
+func lookupFold(m map[string]string, key string) string {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
+}
+
+// collect returns the results of the plans for image ti.
+func collect(plans []*plan, ti int) []Result {
+	var out []Result
+	for _, p := range plans {
+		if p.ti == ti {
+			out = append(out, p.result)
+		}
+	}
+	return out
+}

@@ -1,0 +1,297 @@
+package update
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dfiu/dfiu/internal/config"
+	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/gh"
+)
+
+// fakeRepo is one repository of the fake GitHub.
+type fakeRepo struct {
+	owner, name string
+	archived    bool
+	fork        bool
+	perm        string
+	files       map[string]string
+	branches    map[string]*fakeBranch
+	labels      map[string]string
+	autoMerge   bool
+	proposeErr  error // returned by every Propose
+	staleOnce   bool  // the first Propose gives ErrStale
+	nextPR      int
+}
+
+type fakeBranch struct {
+	files  map[string]string
+	author string
+	head   string
+	pr     *gh.PullRequest
+}
+
+// fake is an in-memory GitHub for the pipeline. It fails the test on a
+// call it does not expect (writes in a dry run, a Propose on a repository
+// it does not know).
+type fake struct {
+	t      *testing.T
+	mu     sync.Mutex
+	repos  map[string]*fakeRepo
+	viewer string
+	users  map[string]string
+
+	searches, hydrates, proposes, retitles, decorates int
+	decorations                                       []gh.Decoration
+	proposed                                          []gh.ProposeInput
+	noWrites                                          bool
+}
+
+func newFake(t *testing.T, repos ...*fakeRepo) *fake {
+	f := &fake{t: t, repos: map[string]*fakeRepo{}, viewer: "dfiu-bot", users: map[string]string{"alice": "U_alice"}}
+	for _, r := range repos {
+		if r.perm == "" {
+			r.perm = "WRITE"
+		}
+		if r.branches == nil {
+			r.branches = map[string]*fakeBranch{}
+		}
+		f.repos[strings.ToLower(r.owner+"/"+r.name)] = r
+	}
+	return f
+}
+
+func (f *fake) SearchCode(ctx context.Context, q gh.CodeQuery) (*gh.SearchResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.searches++
+	res := &gh.SearchResult{Complete: true, Requests: len(q.Qualifiers) * len(q.Orgs)}
+	keys := make([]string, 0, len(f.repos))
+	for k := range f.repos {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r := f.repos[k]
+		for path, text := range r.files {
+			ok := true
+			for _, term := range q.Terms {
+				if !strings.Contains(strings.ToLower(text), strings.ToLower(term)) {
+					ok = false
+				}
+			}
+			if ok {
+				res.Hits = append(res.Hits, gh.CodeHit{Owner: r.owner, Name: r.name, Path: path})
+			}
+		}
+	}
+	return res, nil
+}
+
+func (f *fake) Hydrate(ctx context.Context, reqs []gh.RepoRequest, users, teams []string, batchSize int) (*gh.HydrateResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hydrates++
+	out := &gh.HydrateResult{Viewer: f.viewer, Repos: map[string]*gh.Repo{}, Users: map[string]string{}, Teams: map[string]string{}}
+	for _, u := range users {
+		if id, ok := f.users[u]; ok {
+			out.Users[u] = id
+		}
+	}
+	for _, req := range reqs {
+		key := strings.ToLower(req.Owner + "/" + req.Name)
+		r := f.repos[key]
+		if r == nil {
+			out.Repos[key] = &gh.Repo{Owner: req.Owner, Name: req.Name, Err: fmt.Errorf("repository %s: %w", key, gh.ErrNotFound)}
+			continue
+		}
+		repo := &gh.Repo{
+			Owner: r.owner, Name: r.name, ID: "R_" + r.name, Archived: r.archived, Fork: r.fork,
+			ViewerPermission: r.perm, DefaultBranch: "main", HeadOID: "base-" + r.name, AutoMergeAllowed: r.autoMerge,
+			Files: map[string]*gh.File{}, Branches: map[string]*gh.Branch{}, Labels: map[string]string{},
+		}
+		for _, p := range req.Paths {
+			if text, ok := r.files[p]; ok {
+				repo.Files[p] = &gh.File{Text: text}
+			} else {
+				repo.Files[p] = nil
+			}
+		}
+		for _, b := range req.Branches {
+			br := r.branches[b]
+			if br == nil {
+				repo.Branches[b] = nil
+				continue
+			}
+			gb := &gh.Branch{RefID: "REF_" + b, HeadOID: br.head, HeadAuthor: br.author, Files: map[string]*gh.File{}, PR: br.pr}
+			for _, p := range req.Paths {
+				if text, ok := br.files[p]; ok {
+					gb.Files[p] = &gh.File{Text: text}
+				} else {
+					gb.Files[p] = nil
+				}
+			}
+			repo.Branches[b] = gb
+		}
+		for _, l := range req.Labels {
+			if id, ok := r.labels[l]; ok {
+				repo.Labels[l] = id
+			}
+		}
+		out.Repos[key] = repo
+	}
+	out.Requests = 1
+	return out, nil
+}
+
+func (f *fake) ListFiles(ctx context.Context, owner, repo, ref string) ([]gh.TreeEntry, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.repos[strings.ToLower(owner+"/"+repo)]
+	if r == nil {
+		return nil, false, gh.ErrNotFound
+	}
+	var es []gh.TreeEntry
+	for p, text := range r.files {
+		es = append(es, gh.TreeEntry{Path: p, Size: len(text)})
+	}
+	es = append(es, gh.TreeEntry{Path: "README.md", Size: 10})
+	return es, false, nil
+}
+
+func (f *fake) Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.noWrites {
+		f.t.Errorf("Propose(%s/%s) in a run that must not write", in.Owner, in.Name)
+	}
+	f.proposes++
+	f.proposed = append(f.proposed, in)
+	r := f.repos[strings.ToLower(in.Owner+"/"+in.Name)]
+	if r == nil {
+		f.t.Fatalf("Propose on unknown repository %s/%s", in.Owner, in.Name)
+	}
+	if r.proposeErr != nil {
+		return nil, r.proposeErr
+	}
+	if r.staleOnce {
+		r.staleOnce = false
+		return nil, fmt.Errorf("committing: %w", gh.ErrStale)
+	}
+	br := r.branches[in.Branch]
+	if br == nil {
+		br = &fakeBranch{}
+		r.branches[in.Branch] = br
+	}
+	br.files = map[string]string{}
+	for p, text := range r.files {
+		br.files[p] = text
+	}
+	for p, content := range in.Files {
+		br.files[p] = string(content)
+	}
+	br.author = f.viewer
+	br.head = fmt.Sprintf("commit-%d", f.proposes)
+	created := false
+	if br.pr == nil {
+		r.nextPR++
+		br.pr = &gh.PullRequest{ID: fmt.Sprintf("PR_%s_%d", r.name, r.nextPR), Number: r.nextPR, URL: fmt.Sprintf("https://github.test/%s/%s/pull/%d", r.owner, r.name, r.nextPR)}
+		created = true
+	}
+	br.pr.Title, br.pr.Body = in.Title, in.Body
+	return &gh.ProposeResult{CommitOID: br.head, PR: *br.pr, Created: created}, nil
+}
+
+func (f *fake) UpdatePR(ctx context.Context, prID, title, body string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.noWrites {
+		f.t.Errorf("UpdatePR(%s) in a run that must not write", prID)
+	}
+	f.retitles++
+	for _, r := range f.repos {
+		for _, b := range r.branches {
+			if b.pr != nil && b.pr.ID == prID {
+				b.pr.Title, b.pr.Body = title, body
+				return nil
+			}
+		}
+	}
+	f.t.Errorf("UpdatePR on unknown pull request %s", prID)
+	return gh.ErrNotFound
+}
+
+func (f *fake) Decorate(ctx context.Context, d gh.Decoration) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.noWrites {
+		f.t.Errorf("Decorate in a run that must not write")
+	}
+	f.decorates++
+	f.decorations = append(f.decorations, d)
+	var notes []string
+	if d.AutoMerge != "" {
+		notes = append(notes, "auto-merge: Pull request is in clean status")
+	}
+	return notes, nil
+}
+
+func (f *fake) writes() int { return f.proposes + f.retitles + f.decorates }
+
+// fakeStore is an in-memory store.
+type fakeStore struct {
+	mu     sync.Mutex
+	images map[string]string
+	err    error
+	sets   int
+}
+
+func (s *fakeStore) Load(ctx context.Context) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	out := map[string]string{}
+	for k, v := range s.images {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (s *fakeStore) Set(ctx context.Context, image, tag string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return false, s.err
+	}
+	if s.images == nil {
+		s.images = map[string]string{}
+	}
+	if s.images[image] == tag {
+		return false, nil
+	}
+	s.images[image] = tag
+	s.sets++
+	return true, nil
+}
+
+var errInvalidJSON = errors.New(`store "acme/store/store.json": invalid JSON`)
+
+func testOptions(t *testing.T, mode Mode, image, tag string) Options {
+	t.Helper()
+	ts, err := NewTemplates(config.DefaultPRTitle, config.DefaultPRBody, config.DefaultCommitMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{
+		Mode: mode, Target: Target{Image: image, Tag: tag}, Orgs: []string{"acme"},
+		Kinds:        []dockerfile.Kind{dockerfile.KindDockerfile, dockerfile.KindCompose},
+		BranchPrefix: "dfiu", Templates: ts, Concurrency: 4,
+	}
+}

@@ -1,0 +1,338 @@
+package update
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dfiu/dfiu/internal/diff"
+	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/gh"
+)
+
+// writeKind is what a plan needs written.
+type writeKind int
+
+const (
+	writeNone    writeKind = iota
+	writePropose           // commit on the branch and open or update the PR
+	writeRetitle           // the branch is right; only the PR's title or body is not
+)
+
+// plan is the decision for one repository and one image.
+type plan struct {
+	ti     int // index of the target and its ImageReport
+	target Target
+	cand   *candidate
+	req    gh.RepoRequest
+	repo   *gh.Repo
+	result Result
+
+	write writeKind
+	in    gh.ProposeInput // writePropose
+	prID  string          // writeRetitle
+}
+
+// planAll plans every (image, repository) pair in a stable order
+// (repository, then image) and applies max-prs in that order.
+func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[string]*candidate, hyd *gh.HydrateResult) []*plan {
+	var plans []*plan
+	for _, key := range sortedKeys(cands) {
+		c := cands[key]
+		var tis []int
+		for ti := range c.images {
+			tis = append(tis, ti)
+		}
+		sort.Ints(tis)
+		for _, ti := range tis {
+			p := &plan{ti: ti, target: targets[ti], cand: c}
+			if c.excluded != "" {
+				p.result = Result{Repository: c.fullName(), Image: targets[ti].Image, Action: Skipped, Reason: c.excluded,
+					To: toOf(targets[ti]), Files: []string{}}
+			} else {
+				p.req = r.request(c, targets)
+				r.plan(p, hyd.Repos[key], hyd.Viewer)
+			}
+			plans = append(plans, p)
+		}
+	}
+	writes := 0
+	for _, p := range plans {
+		if p.write == writeNone {
+			continue
+		}
+		if r.opts.MaxPRs > 0 && writes >= r.opts.MaxPRs {
+			p.write = writeNone
+			p.result.Action = Skipped
+			p.result.Reason = joinReasons("max-prs reached", p.result.Reason)
+			continue
+		}
+		writes++
+	}
+	for _, p := range plans {
+		r.log.Debug("planned", "repository", p.result.Repository, "image", p.target.Image, "action", p.result.Action, "write", p.write)
+	}
+	return plans
+}
+
+// plan decides what to do in one repository for one image, filling
+// p.result, p.write and the write's input. It is called again with fresh
+// state after a stale branch.
+func (r *runner) plan(p *plan, repo *gh.Repo, viewer string) {
+	t, c := p.target, p.cand
+	p.repo = repo
+	p.write = writeNone
+	p.result = Result{Repository: c.fullName(), Image: t.Image, To: toOf(t), Files: []string{}}
+	res := &p.result
+	if repo == nil {
+		res.Action, res.Reason = Failed, "the repository was not read"
+		return
+	}
+	res.Repository = repo.Owner + "/" + repo.Name
+	switch {
+	case repo.Err != nil && errors.Is(repo.Err, gh.ErrNotFound):
+		res.Action, res.Reason = Failed, "repository not found, or not visible to the token"
+		return
+	case repo.Err != nil:
+		res.Action, res.Reason = Failed, repo.Err.Error()
+		return
+	case repo.Empty:
+		res.Action, res.Reason = Skipped, "empty repository"
+		return
+	}
+
+	a := r.analyse(t, c, repo)
+	res.From = strings.Join(a.from, ", ")
+	res.Warnings = a.warnings
+	res.Files = a.files
+	if len(res.Files) == 0 {
+		res.Files = a.referencing
+	}
+	if len(a.referencing) == 0 {
+		res.Action = Skipped
+		res.Reason = joinReasons(fmt.Sprintf("no file references %s", t.Image), strings.Join(a.problems, "; "))
+		return
+	}
+	switch {
+	case repo.Archived:
+		res.Action, res.Reason = Skipped, "archived"
+		return
+	case repo.Disabled:
+		res.Action, res.Reason = Skipped, "disabled"
+		return
+	case repo.Fork && !r.opts.IncludeForks:
+		res.Action, res.Reason = Skipped, "fork (include-forks is false)"
+		return
+	}
+	res.Consumer = true
+	if len(a.changes) == 0 {
+		if a.allCurrent {
+			res.Current = true
+			res.Action = Unchanged
+			res.Reason = strings.Join(a.problems, "; ")
+			return
+		}
+		res.Action = Skipped
+		res.Reason = joinReasons(strings.Join(a.skips, "; "), strings.Join(a.problems, "; "))
+		return
+	}
+	res.Reason = joinReasons(strings.Join(a.skips, "; "), strings.Join(a.problems, "; "))
+	switch repo.ViewerPermission {
+	case "ADMIN", "MAINTAIN", "WRITE", "":
+	default:
+		res.Action = Skipped
+		res.Reason = joinReasons(fmt.Sprintf("no push permission (%s)", repo.ViewerPermission), res.Reason)
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: no push permission: %s is not updated to %s", res.Repository, t.Image, t.Tag))
+		return
+	}
+	if r.opts.DryRun {
+		for _, path := range a.files {
+			res.Diffs = append(res.Diffs, diff.Unified(path, []byte(repo.Files[path].Text), a.changes[path]))
+		}
+	}
+
+	branch := r.branch(t)
+	data := TemplateData{
+		Image: t.Image, Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: a.from,
+		Repository: res.Repository, Files: a.files, Branch: branch,
+	}
+	title, body, msg, err := r.render(data)
+	if err != nil {
+		res.Action, res.Reason = Failed, err.Error()
+		return
+	}
+	in := gh.ProposeInput{
+		RepoID: repo.ID, Owner: repo.Owner, Name: repo.Name,
+		BaseBranch: repo.DefaultBranch, BaseOID: repo.HeadOID, Branch: branch,
+		Files: a.changes, Message: msg, Title: title, Body: body, Draft: r.opts.Draft,
+	}
+	br := repo.Branches[branch]
+	if br == nil {
+		p.write, p.in = writePropose, in
+		res.Action = Created
+		return
+	}
+	if br.PR != nil {
+		res.Number, res.URL = br.PR.Number, br.PR.URL
+	}
+	// Our branch: it has no commit of its own yet, or its head is ours.
+	ours := br.HeadOID == repo.HeadOID || (br.HeadAuthor != "" && strings.EqualFold(br.HeadAuthor, viewer))
+	if !ours {
+		who := br.HeadAuthor
+		if who == "" {
+			who = "someone who is not the token's user"
+		}
+		res.Action = Skipped
+		res.Reason = joinReasons(fmt.Sprintf("branch %s has a commit by %s; not forcing over it", branch, who), res.Reason)
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", res.Repository, res.Reason))
+		return
+	}
+	if br.PR != nil && holds(br, repo, c, a.changes) {
+		if br.PR.Title == title && br.PR.Body == body {
+			res.Action = Unchanged
+			res.Reason = joinReasons("pull request is up to date", res.Reason)
+			return
+		}
+		p.write, p.prID = writeRetitle, br.PR.ID
+		p.in = in
+		res.Action = Updated
+		return
+	}
+	in.BranchRefID = br.RefID
+	in.ExistingPR = br.PR
+	p.write, p.in = writePropose, in
+	res.Action = Created
+	if br.PR != nil {
+		res.Action = Updated
+	}
+}
+
+// holds reports whether branch br already has the wanted content: the
+// changed files as planned and every other candidate file as on the
+// default branch.
+func holds(br *gh.Branch, repo *gh.Repo, c *candidate, changes map[string][]byte) bool {
+	for path := range c.paths {
+		got := br.Files[path]
+		want, changed := changes[path]
+		if !changed {
+			base := repo.Files[path]
+			if (got == nil) != (base == nil) || (got != nil && got.Text != base.Text) {
+				return false
+			}
+			continue
+		}
+		if got == nil || got.Text != string(want) {
+			return false
+		}
+	}
+	return true
+}
+
+// analysis is the engine's verdict on one repository's files for one image.
+type analysis struct {
+	changes     map[string][]byte // path → new content
+	files       []string          // changed paths, sorted
+	referencing []string          // paths that reference the image, sorted
+	from        []string          // distinct tags replaced, sorted
+	allCurrent  bool              // every reference is at the tag
+	skips       []string          // "path:line: reason" for skipped references
+	problems    []string          // files that could not be read or parsed
+	warnings    []string          // what a person must look at
+}
+
+func (r *runner) analyse(t Target, c *candidate, repo *gh.Repo) analysis {
+	a := analysis{changes: map[string][]byte{}, allCurrent: true}
+	opts := dockerfile.Options{
+		Image: t.Image, Tag: t.Tag, Digest: t.Digest,
+		AllowDowngrade: r.opts.AllowDowngrade || r.opts.Mode == ModeChild,
+		TagFilter:      r.opts.TagFilter, IgnoreComment: r.opts.IgnoreComment,
+	}
+	from := map[string]bool{}
+	full := repo.Owner + "/" + repo.Name
+	for _, path := range sortedStrings(c.paths) {
+		f := repo.Files[path]
+		if f == nil {
+			continue // gone since it was indexed
+		}
+		if f.Binary || f.Truncated {
+			a.problems = append(a.problems, fmt.Sprintf("%s: not read (binary or too large)", path))
+			continue
+		}
+		res, err := dockerfile.Rewrite(dockerfile.KindOf(path), []byte(f.Text), opts)
+		if err != nil {
+			a.problems = append(a.problems, fmt.Sprintf("%s: %v", path, err))
+			if errors.Is(err, dockerfile.ErrMalformed) {
+				a.warnings = append(a.warnings, fmt.Sprintf("%s: %s is malformed and was left alone: %v", full, path, err))
+			}
+			continue
+		}
+		if len(res.Refs) > 0 {
+			a.referencing = append(a.referencing, path)
+		}
+		for _, ref := range res.Refs {
+			switch ref.Status {
+			case dockerfile.StatusCurrent:
+			case dockerfile.StatusChanged:
+				a.allCurrent = false
+				if ref.OldTag != "" {
+					from[ref.OldTag] = true
+				}
+			default:
+				a.allCurrent = false
+				a.skips = append(a.skips, fmt.Sprintf("%s:%d: %s", path, ref.Line, ref.Reason))
+				if needsPerson(ref.Reason) {
+					a.warnings = append(a.warnings, fmt.Sprintf("%s: %s:%d: %s left alone: %s", full, path, ref.Line, ref.Old, ref.Reason))
+				}
+			}
+		}
+		if res.Changed {
+			a.changes[path] = res.Content
+			a.files = append(a.files, path)
+		}
+	}
+	a.from = sortedStrings(from)
+	return a
+}
+
+// needsPerson reports whether a skip reason is one a person must act on:
+// a reference pinned by digest (no digest input given) or an invalid one.
+// The engine's Ref carries only a reason text, so this matches its fixed
+// phrases.
+func needsPerson(reason string) bool {
+	return strings.HasPrefix(reason, "pinned by digest") || strings.HasPrefix(reason, "invalid reference")
+}
+
+func (r *runner) render(d TemplateData) (title, body string, msg gh.CommitMessage, err error) {
+	if title, err = execute(r.opts.Templates.Title, d); err != nil {
+		return
+	}
+	title = strings.Join(strings.Fields(title), " ")
+	if body, err = execute(r.opts.Templates.Body, d); err != nil {
+		return
+	}
+	var m string
+	if m, err = execute(r.opts.Templates.Commit, d); err != nil {
+		return
+	}
+	head, rest, _ := strings.Cut(strings.TrimSpace(m), "\n")
+	msg = gh.CommitMessage{Headline: strings.TrimSpace(head), Body: strings.TrimSpace(rest)}
+	return
+}
+
+func toOf(t Target) string {
+	if t.Digest != "" {
+		return t.Tag + "@" + t.Digest
+	}
+	return t.Tag
+}
+
+func joinReasons(rs ...string) string {
+	var out []string
+	for _, r := range rs {
+		if r != "" {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, "; ")
+}

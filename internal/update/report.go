@@ -1,0 +1,110 @@
+package update
+
+// Action is what happened to one repository for one image.
+type Action string
+
+// The actions. In a dry run, WouldCreate and WouldUpdate stand in for
+// Created and Updated.
+const (
+	Created     Action = "created"
+	Updated     Action = "updated"
+	Unchanged   Action = "unchanged"
+	Skipped     Action = "skipped"
+	Failed      Action = "failed"
+	WouldCreate Action = "would create"
+	WouldUpdate Action = "would update"
+)
+
+// Changed reports whether a is a created or updated pull request, real or
+// planned.
+func (a Action) Changed() bool {
+	return a == Created || a == Updated || a == WouldCreate || a == WouldUpdate
+}
+
+// Result is the outcome for one repository and one image; its JSON form is
+// an element of the pull-requests output.
+type Result struct {
+	Repository string   `json:"repository"`
+	Image      string   `json:"image"`
+	Number     int      `json:"number,omitempty"`
+	URL        string   `json:"url,omitempty"`
+	Action     Action   `json:"action"`
+	Files      []string `json:"files"`
+	From       string   `json:"from"` // the tags replaced, comma-separated
+	To         string   `json:"to"`   // the new tag, with @digest when given
+	Reason     string   `json:"reason,omitempty"`
+
+	// Warnings are problems a person has to look at (a reference pinned by
+	// digest, an invalid reference, no push permission); the action shows
+	// them as annotations.
+	Warnings []string `json:"-"`
+	// Diffs are unified diffs of the changes, in path order; filled in a
+	// dry run.
+	Diffs []string `json:"-"`
+	// Current is true when the repository references the image and every
+	// reference is already at the tag; Consumer when it references it at
+	// all. They feed the adoption figure.
+	Current  bool `json:"-"`
+	Consumer bool `json:"-"`
+}
+
+// ImageReport holds the results for one image.
+type ImageReport struct {
+	Image   string
+	Tag     string
+	Digest  string
+	Results []Result // sorted by repository
+	// Complete is false when discovery could not see every file (search
+	// cap, incomplete results, truncated tree); Notes say why.
+	Complete bool
+	Notes    []string
+}
+
+// Adoption returns how many repositories that use the image are already on
+// the tag, and how many use it.
+func (r *ImageReport) Adoption() (current, consumers int) {
+	for _, res := range r.Results {
+		if res.Consumer {
+			consumers++
+			if res.Current {
+				current++
+			}
+		}
+	}
+	return current, consumers
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Mode   string
+	DryRun bool
+	Images []*ImageReport
+	Notes  []string // run-wide notes, e.g. the store update
+}
+
+// Counts returns the changed (created or updated, or would be), skipped and
+// failed totals over every image.
+func (r *Report) Counts() (changed, skipped, failed int) {
+	for _, img := range r.Images {
+		for _, res := range img.Results {
+			switch {
+			case res.Action.Changed():
+				changed++
+			case res.Action == Skipped:
+				skipped++
+			case res.Action == Failed:
+				failed++
+			}
+		}
+	}
+	return changed, skipped, failed
+}
+
+// Results returns every result, image by image.
+func (r *Report) Results() []Result {
+	out := []Result{}
+	for _, img := range r.Images {
+		out = append(out, img.Results...)
+	}
+	return out
+}

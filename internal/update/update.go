@@ -1,0 +1,429 @@
+// Package update is dfiu's pipeline: it records the wanted tag in the store,
+// discovers the files that use an image (code search, or a repository's
+// tree in child mode), reads them in batches, plans each repository's
+// change with the rewrite engine and applies the plan as one commit and one
+// pull request per repository and image, concurrently.
+//
+// The GitHub side is reached through small interfaces defined here, which
+// *gh.Client satisfies; tests pass fakes.
+package update
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/dfiu/dfiu/internal/config"
+	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/gh"
+)
+
+// Searcher finds candidate files.
+type Searcher interface {
+	SearchCode(ctx context.Context, q gh.CodeQuery) (*gh.SearchResult, error)
+}
+
+// Reader reads repositories and their files.
+type Reader interface {
+	Hydrate(ctx context.Context, reqs []gh.RepoRequest, users, teams []string, batchSize int) (*gh.HydrateResult, error)
+	ListFiles(ctx context.Context, owner, repo, ref string) ([]gh.TreeEntry, bool, error)
+}
+
+// Writer commits and opens or decorates pull requests.
+type Writer interface {
+	Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResult, error)
+	UpdatePR(ctx context.Context, prID, title, body string) error
+	Decorate(ctx context.Context, d gh.Decoration) ([]string, error)
+}
+
+// Client is everything the pipeline needs from GitHub.
+type Client interface {
+	Searcher
+	Reader
+	Writer
+}
+
+// Store is the image→tag store at one location.
+type Store interface {
+	Load(ctx context.Context) (map[string]string, error)
+	Set(ctx context.Context, image, tag string) (changed bool, err error)
+}
+
+// Mode is parent, child or all.
+type Mode string
+
+// The modes.
+const (
+	ModeParent Mode = "parent"
+	ModeChild  Mode = "child"
+	ModeAll    Mode = "all"
+)
+
+// Target is an image and the tag it should be at.
+type Target struct {
+	Image  string
+	Tag    string
+	Digest string
+}
+
+// Ref returns image:tag[@digest].
+func (t Target) Ref() string {
+	s := t.Image + ":" + t.Tag
+	if t.Digest != "" {
+		s += "@" + t.Digest
+	}
+	return s
+}
+
+// Options configure a run.
+type Options struct {
+	Mode       Mode
+	Target     Target // parent and child mode
+	Repository string // child mode: owner/name
+
+	Orgs         []string
+	ExcludeRepos []string // lower-case path.Match globs on owner/name
+	IncludeForks bool
+	Kinds        []dockerfile.Kind
+	DryRun       bool
+	BranchPrefix string
+	Templates    *Templates
+
+	Labels        []string
+	Reviewers     []string
+	TeamReviewers []string // "slug" (the repository's org) or "org/slug"
+	Assignees     []string
+	Draft         bool
+	AutoMerge     string // "", "MERGE", "SQUASH" or "REBASE"
+
+	IgnoreComment  string
+	AllowDowngrade bool
+	TagFilter      *regexp.Regexp
+
+	MaxPRs      int // 0: no limit
+	Concurrency int // 0: 4
+	BatchSize   int // repositories per GraphQL read; 0: the client's default
+
+	Logger *slog.Logger // nil: discard
+	// Phase, when set, is called as each phase starts ("Store",
+	// "Discover", "Hydrate", "Plan", "Apply"); the function it returns is
+	// called when the phase ends. The action uses it for log groups.
+	Phase func(name string) (end func())
+}
+
+// ErrStore marks a store that cannot be read or written; the run stops
+// before any pull request.
+var ErrStore = errors.New("store")
+
+// Run runs one mode. It returns an error only when the run as a whole
+// cannot go on (the store, a failed search or read); a repository that
+// fails is a Failed result and the others go on.
+func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.Templates == nil {
+		return nil, errors.New("update: no templates")
+	}
+	r := &runner{c: c, opts: opts, log: opts.Logger}
+	rep := &Report{Mode: string(opts.Mode), DryRun: opts.DryRun}
+
+	targets, err := r.store(ctx, st, rep)
+	if err != nil {
+		return nil, err
+	}
+	if len(targets) == 0 {
+		return rep, nil
+	}
+
+	var cands map[string]*candidate
+	var images []*ImageReport
+	end := r.phase("Discover")
+	if opts.Mode == ModeChild {
+		cands, images, err = r.discoverChild(ctx, targets[0])
+	} else {
+		cands, images, err = r.discover(ctx, targets)
+	}
+	end()
+	if err != nil {
+		return nil, err
+	}
+	rep.Images = images
+
+	end = r.phase("Hydrate")
+	hyd, err := r.hydrate(ctx, cands, targets)
+	end()
+	if err != nil {
+		return nil, err
+	}
+
+	end = r.phase("Plan")
+	plans := r.planAll(targets, images, cands, hyd)
+	end()
+
+	end = r.phase("Apply")
+	r.applyAll(ctx, plans, hyd)
+	end()
+
+	for i, img := range images {
+		img.Results = append(img.Results, collect(plans, i)...)
+		sort.SliceStable(img.Results, func(a, b int) bool {
+			return strings.ToLower(img.Results[a].Repository) < strings.ToLower(img.Results[b].Repository)
+		})
+	}
+	return rep, nil
+}
+
+type runner struct {
+	c    Client
+	opts Options
+	log  *slog.Logger
+}
+
+func (r *runner) phase(name string) func() {
+	r.log.Info("phase", "name", name)
+	if r.opts.Phase != nil {
+		return r.opts.Phase(name)
+	}
+	return func() {}
+}
+
+// store records the target (parent, child) or reads every target (all).
+func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, error) {
+	if r.opts.Mode != ModeAll {
+		t := r.opts.Target
+		if st == nil {
+			return []Target{t}, nil
+		}
+		defer r.phase("Store")()
+		if r.opts.DryRun {
+			// Read it anyway: an invalid store stops a dry run too.
+			if _, err := st.Load(ctx); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrStore, err)
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("would record %s:%s in the store", t.Image, t.Tag))
+			return []Target{t}, nil
+		}
+		changed, err := st.Set(ctx, t.Image, t.Tag)
+		if err != nil {
+			return nil, fmt.Errorf("%w: recording %s:%s: %w", ErrStore, t.Image, t.Tag, err)
+		}
+		if changed {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("recorded %s:%s in the store", t.Image, t.Tag))
+		} else {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the store already had %s:%s", t.Image, t.Tag))
+		}
+		r.log.Info("store", "image", t.Image, "tag", t.Tag, "changed", changed)
+		return []Target{t}, nil
+	}
+	defer r.phase("Store")()
+	images, err := st.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	var ts []Target
+	for image, tag := range images {
+		ts = append(ts, Target{Image: image, Tag: tag})
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Image < ts[j].Image })
+	if len(ts) == 0 {
+		rep.Notes = append(rep.Notes, "the store holds no images")
+	}
+	r.log.Info("store", "images", len(ts))
+	return ts, nil
+}
+
+// candidate is one repository to read and the files to read in it.
+type candidate struct {
+	owner, name string
+	paths       map[string]bool
+	// images says which targets (by index) found the repository; the
+	// repository is planned for each of them.
+	images map[int]bool
+	// excluded holds the reason a repository is not read at all.
+	excluded string
+}
+
+func (c *candidate) fullName() string { return c.owner + "/" + c.name }
+
+func repoKey(owner, name string) string { return strings.ToLower(owner + "/" + name) }
+
+func (r *runner) kindEnabled(path string) bool {
+	k := dockerfile.KindOf(path)
+	for _, e := range r.opts.Kinds {
+		if k == e {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *runner) excluded(fullName string) bool {
+	return config.MatchAny(r.opts.ExcludeRepos, fullName)
+}
+
+// discover runs one code search per target and groups the hits by
+// repository.
+func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, error) {
+	cands := map[string]*candidate{}
+	images := make([]*ImageReport, len(targets))
+	for i, t := range targets {
+		img := &ImageReport{Image: t.Image, Tag: t.Tag, Digest: t.Digest, Complete: true}
+		images[i] = img
+		terms, err := SearchTerms(t.Image)
+		if err != nil {
+			img.Complete = false
+			img.Notes = append(img.Notes, fmt.Sprintf("not searched: %v", err))
+			continue
+		}
+		res, err := r.c.SearchCode(ctx, gh.CodeQuery{Terms: terms, Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
+		if err != nil {
+			return nil, nil, fmt.Errorf("searching for %s: %w", t.Image, err)
+		}
+		img.Complete = res.Complete
+		img.Notes = append(img.Notes, res.Notes...)
+		if !res.Complete {
+			r.log.Warn("search coverage is incomplete", "image", t.Image, "notes", strings.Join(res.Notes, "; "))
+		}
+		hits := 0
+		for _, h := range res.Hits {
+			if !r.kindEnabled(h.Path) {
+				continue
+			}
+			hits++
+			key := repoKey(h.Owner, h.Name)
+			c := cands[key]
+			if c == nil {
+				c = &candidate{owner: h.Owner, name: h.Name, paths: map[string]bool{}, images: map[int]bool{}}
+				if r.excluded(c.fullName()) {
+					c.excluded = "excluded by exclude-repos"
+				}
+				cands[key] = c
+			}
+			c.paths[h.Path] = true
+			c.images[i] = true
+		}
+		r.log.Info("discovered", "image", t.Image, "files", hits, "search_requests", res.Requests, "complete", res.Complete)
+	}
+	return cands, images, nil
+}
+
+// discoverChild lists the one repository's files from its tree.
+func (r *runner) discoverChild(ctx context.Context, t Target) (map[string]*candidate, []*ImageReport, error) {
+	img := &ImageReport{Image: t.Image, Tag: t.Tag, Digest: t.Digest, Complete: true}
+	owner, name, _ := strings.Cut(r.opts.Repository, "/")
+	c := &candidate{owner: owner, name: name, paths: map[string]bool{}, images: map[int]bool{0: true}}
+	cands := map[string]*candidate{repoKey(owner, name): c}
+	if r.excluded(c.fullName()) {
+		c.excluded = "excluded by exclude-repos"
+		return cands, []*ImageReport{img}, nil
+	}
+	hyd, err := r.c.Hydrate(ctx, []gh.RepoRequest{{Owner: owner, Name: name}}, nil, nil, r.opts.BatchSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", r.opts.Repository, err)
+	}
+	repo := hyd.Repos[repoKey(owner, name)]
+	if repo == nil || repo.Err != nil || repo.Empty || repo.DefaultBranch == "" {
+		// Hydrate reports the problem again with the files.
+		return cands, []*ImageReport{img}, nil
+	}
+	entries, truncated, err := r.c.ListFiles(ctx, repo.Owner, repo.Name, repo.DefaultBranch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing the files of %s: %w", r.opts.Repository, err)
+	}
+	if truncated {
+		img.Complete = false
+		img.Notes = append(img.Notes, fmt.Sprintf("the file tree of %s is too large to list in full; files past GitHub's limit were not seen", r.opts.Repository))
+	}
+	for _, e := range entries {
+		if e.Size <= dockerfile.MaxSize && r.kindEnabled(e.Path) {
+			c.paths[e.Path] = true
+		}
+	}
+	return cands, []*ImageReport{img}, nil
+}
+
+// hydrate reads every candidate repository once, with the union of the
+// paths found for any image and one branch per image.
+func (r *runner) hydrate(ctx context.Context, cands map[string]*candidate, targets []Target) (*gh.HydrateResult, error) {
+	keys := sortedKeys(cands)
+	var reqs []gh.RepoRequest
+	owners := map[string]bool{}
+	for _, k := range keys {
+		c := cands[k]
+		if c.excluded != "" {
+			continue
+		}
+		reqs = append(reqs, r.request(c, targets))
+		owners[strings.ToLower(c.owner)] = true
+	}
+	if len(reqs) == 0 {
+		return &gh.HydrateResult{Repos: map[string]*gh.Repo{}}, nil
+	}
+	users := union(r.opts.Reviewers, r.opts.Assignees)
+	var teams []string
+	for _, t := range r.opts.TeamReviewers {
+		if strings.Contains(t, "/") {
+			teams = append(teams, t)
+			continue
+		}
+		for _, o := range sortedStrings(owners) {
+			teams = append(teams, o+"/"+t)
+		}
+	}
+	hyd, err := r.c.Hydrate(ctx, reqs, users, teams, r.opts.BatchSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading %d repositories: %w", len(reqs), err)
+	}
+	r.log.Info("hydrated", "repositories", len(reqs), "graphql_requests", hyd.Requests)
+	return hyd, nil
+}
+
+// request is what Hydrate reads of a candidate: its paths, our branch for
+// each image that found it, and the labels.
+func (r *runner) request(c *candidate, targets []Target) gh.RepoRequest {
+	req := gh.RepoRequest{Owner: c.owner, Name: c.name, Labels: r.opts.Labels}
+	for p := range c.paths {
+		req.Paths = append(req.Paths, p)
+	}
+	sort.Strings(req.Paths)
+	for i := range c.images {
+		req.Branches = append(req.Branches, r.branch(targets[i]))
+	}
+	sort.Strings(req.Branches)
+	return req
+}
+
+func (r *runner) branch(t Target) string { return r.opts.BranchPrefix + "/" + Slug(t.Image) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedStrings(m map[string]bool) []string { return sortedKeys(m) }
+
+func union(lists ...[]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range lists {
+		for _, s := range l {
+			if k := strings.ToLower(s); !seen[k] {
+				seen[k] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
