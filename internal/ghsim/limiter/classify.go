@@ -112,7 +112,7 @@ func (m *Middleware) classify(r *http.Request) *request {
 		q.resource = resSearch
 	default:
 		q.resource = resCore
-		q.rateCall = q.path == "/rate_limit"
+		q.rateCall = q.path == "/rate_limit" && !q.write
 	}
 	if !q.graphql && q.write {
 		q.content = 1
@@ -257,7 +257,7 @@ func (mt matcher) match(method string, q *request) bool {
 		return false
 	}
 	if mt.prefix != "" {
-		return strings.HasPrefix(q.path+"/", mt.prefix) || q.path+"/" == mt.prefix
+		return strings.HasPrefix(q.path+"/", mt.prefix)
 	}
 	if ok, _ := path.Match(mt.pattern, q.path); ok {
 		return true

@@ -188,7 +188,8 @@ type Fault struct {
 	To    int     `json:"to,omitempty" yaml:"to,omitempty"`
 	Once  bool    `json:"once,omitempty" yaml:"once,omitempty"`
 	// When, if set, decides alone whether a matching request is faulted; n
-	// counts matching requests from 1.
+	// counts matching requests from 1. It is called with the middleware's
+	// lock held, so it must not call the Middleware.
 	When func(r *http.Request, n int) bool `json:"-" yaml:"-"`
 }
 

@@ -166,6 +166,24 @@ func TestHeadersWithLimitsOff(t *testing.T) {
 	}
 }
 
+func TestHeadersOnHandlerErrors(t *testing.T) {
+	t.Parallel()
+	m := New(Config{Limits: Limits{Core: 3}}, clock.NewFake(epoch), Hooks{})
+	srv := httptest.NewServer(m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/repos/o/missing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	a := answer{status: resp.StatusCode, header: resp.Header}
+	if diff := cmp.Diff(rate{3, 2, 1, epoch.Add(time.Hour).Unix(), "core"}, rateOf(t, a)); a.status != 404 || diff != "" {
+		t.Errorf("status %d, rate headers (-want +got):\n%s", a.status, diff)
+	}
+}
+
 func TestRequestIDsDifferAndInnerWins(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake(epoch)
@@ -677,6 +695,7 @@ func TestClassify(t *testing.T) {
 		{"POST", "/search/code", "token t", request{caller: "t", token: "t", resource: resSearch, path: "/search/code", key: "POST /search/code", write: true, content: 1}},
 		{"GET", "/api/v3/search/repositories", "token t", request{caller: "t", token: "t", resource: resSearch, path: "/search/repositories", key: "GET /search/repositories"}},
 		{"GET", "/rate_limit", "token t", request{caller: "t", token: "t", resource: resCore, path: "/rate_limit", key: "GET /rate_limit", rateCall: true}},
+		{"POST", "/rate_limit", "token t", request{caller: "t", token: "t", resource: resCore, path: "/rate_limit", key: "POST /rate_limit", write: true, content: 1}},
 		{"GET", "/api/v3", "token t", request{caller: "t", token: "t", resource: resCore, path: "/", key: "GET /"}},
 		{"GET", "/api/v30/x", "token t", request{caller: "t", token: "t", resource: resCore, path: "/api/v30/x", key: "GET /api/v30/x"}},
 		{"GET", "/graphql", "token t", request{caller: "t", token: "t", resource: resGraphQL, path: "/graphql", key: "GET /graphql", graphql: true}},

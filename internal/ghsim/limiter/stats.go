@@ -4,8 +4,9 @@ import "maps"
 
 // Stats counts the requests a Middleware has seen since it was made or
 // since ResetStats. Every request is counted in Requests, Reads or Writes,
-// Endpoints, Resources, Tokens and GraphQLFields, whether it was served,
-// refused or faulted; Served counts those that reached the wrapped handler.
+// ContentCreating, Endpoints, Resources, Tokens and GraphQLFields, whether
+// it was served, refused or faulted, since a client's retry is another API
+// call; Served counts those that reached the wrapped handler.
 type Stats struct {
 	// Requests is every request received.
 	Requests int64 `json:"requests"`
