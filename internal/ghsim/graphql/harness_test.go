@@ -188,3 +188,26 @@ func (e *env) branch(name string, files map[string]string) string {
 func stateNewPrivate(name string) state.NewRepo {
 	return state.NewRepo{Owner: "acme", Name: name, Private: true, Files: map[string][]byte{"a": []byte("a\n")}}
 }
+
+// postJSON posts an arbitrary request body as the writer token.
+func (e *env) postJSON(body map[string]any) (int, result) {
+	e.t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(raw))
+	req.Header.Set("Authorization", "bearer "+e.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	var r result
+	if err := json.Unmarshal(out, &r); err != nil {
+		e.t.Fatalf("decoding %s: %v", out, err)
+	}
+	r.raw = out
+	return resp.StatusCode, r
+}
