@@ -1,0 +1,216 @@
+// Package report renders a run's outcome: the action outputs, the job
+// summary (Markdown), a plain-text summary for terminals, and the
+// annotations that ask a person to look at something.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dfiu/dfiu/internal/update"
+)
+
+// Outputs returns the action outputs by name: pull-requests (a JSON array),
+// changed-count, skipped-count and failed-count.
+func Outputs(rep *update.Report) (map[string]string, error) {
+	prs, err := json.Marshal(rep.Results())
+	if err != nil {
+		return nil, fmt.Errorf("encoding pull-requests: %w", err)
+	}
+	changed, skipped, failed := rep.Counts()
+	return map[string]string{
+		"pull-requests": string(prs),
+		"changed-count": strconv.Itoa(changed),
+		"skipped-count": strconv.Itoa(skipped),
+		"failed-count":  strconv.Itoa(failed),
+	}, nil
+}
+
+// OutputNames returns the names Outputs fills, sorted.
+func OutputNames() []string {
+	return []string{"changed-count", "failed-count", "pull-requests", "skipped-count"}
+}
+
+// Annotation is a warning for the workflow run's annotations.
+type Annotation struct {
+	Title   string
+	Message string
+}
+
+// Annotations returns one warning per problem that needs a person: a
+// reference pinned by digest or invalid, no push permission, a branch with
+// someone else's commits, incomplete search coverage.
+func Annotations(rep *update.Report) []Annotation {
+	var out []Annotation
+	for _, img := range rep.Images {
+		for _, res := range img.Results {
+			for _, w := range res.Warnings {
+				out = append(out, Annotation{Title: "dfiu: " + img.Image, Message: w})
+			}
+		}
+		if !img.Complete {
+			out = append(out, Annotation{Title: "dfiu: incomplete coverage for " + img.Image, Message: strings.Join(img.Notes, "; ")})
+		}
+	}
+	return out
+}
+
+// Markdown returns the job summary: a table per image (repository, files,
+// from → to, pull request, status, reason), the totals and the adoption.
+func Markdown(rep *update.Report) string {
+	var b strings.Builder
+	title := "dfiu " + rep.Mode
+	if rep.DryRun {
+		title += " (dry run: nothing was changed)"
+	}
+	fmt.Fprintf(&b, "## %s\n\n", title)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(&b, "- %s\n", cell(n))
+	}
+	if len(rep.Notes) > 0 {
+		b.WriteString("\n")
+	}
+	for _, img := range rep.Images {
+		to := img.Tag
+		if img.Digest != "" {
+			to += "@" + img.Digest
+		}
+		fmt.Fprintf(&b, "### `%s` → `%s`\n\n", img.Image, to)
+		if !img.Complete {
+			fmt.Fprintf(&b, "> [!WARNING]\n> Coverage is incomplete: some files may not have been seen.\n")
+			for _, n := range img.Notes {
+				fmt.Fprintf(&b, "> - %s\n", cell(n))
+			}
+			b.WriteString("\n")
+		}
+		if len(img.Results) == 0 {
+			b.WriteString("No repository uses this image.\n\n")
+		} else {
+			b.WriteString("| Repository | Files | From → To | Pull request | Status | Reason |\n")
+			b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+			for _, r := range img.Results {
+				pr := ""
+				if r.URL != "" {
+					pr = fmt.Sprintf("[#%d](%s)", r.Number, r.URL)
+				}
+				files := make([]string, len(r.Files))
+				for i, f := range r.Files {
+					files[i] = "`" + cell(f) + "`"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
+					cell(r.Repository), strings.Join(files, "<br>"), cell(fromTo(r)), pr, r.Action, cell(r.Reason))
+			}
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "**Totals:** %s.\n\n", totals(img.Results))
+		cur, all := img.Adoption()
+		fmt.Fprintf(&b, "**Adoption:** %s\n\n", adoption(img, cur, all))
+	}
+	if len(rep.Images) > 1 {
+		changed, skipped, failed := rep.Counts()
+		fmt.Fprintf(&b, "**All images:** %d changed, %d skipped, %d failed.\n", changed, skipped, failed)
+	}
+	return b.String()
+}
+
+// Text returns the summary for a terminal: the same content as Markdown,
+// as aligned columns.
+func Text(rep *update.Report) string {
+	var b strings.Builder
+	title := "dfiu " + rep.Mode
+	if rep.DryRun {
+		title += " (dry run: nothing was changed)"
+	}
+	fmt.Fprintln(&b, title)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(&b, "  %s\n", n)
+	}
+	for _, img := range rep.Images {
+		to := img.Tag
+		if img.Digest != "" {
+			to += "@" + img.Digest
+		}
+		fmt.Fprintf(&b, "\n%s -> %s\n", img.Image, to)
+		if !img.Complete {
+			fmt.Fprintln(&b, "  WARNING: coverage is incomplete:")
+			for _, n := range img.Notes {
+				fmt.Fprintf(&b, "    %s\n", n)
+			}
+		}
+		if len(img.Results) == 0 {
+			fmt.Fprintln(&b, "  no repository uses this image")
+		} else {
+			tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "  REPOSITORY\tFILES\tFROM -> TO\tPR\tSTATUS\tREASON")
+			for _, r := range img.Results {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", r.Repository, strings.Join(r.Files, ","),
+					strings.ReplaceAll(fromTo(r), "→", "->"), r.URL, r.Action, oneLine(r.Reason))
+			}
+			tw.Flush()
+		}
+		fmt.Fprintf(&b, "  totals: %s\n", totals(img.Results))
+		cur, all := img.Adoption()
+		fmt.Fprintf(&b, "  adoption: %s\n", strings.ReplaceAll(adoption(img, cur, all), "`", ""))
+	}
+	return b.String()
+}
+
+// Diffs returns the diffs of a dry run, one block per repository and image.
+func Diffs(rep *update.Report) string {
+	var b strings.Builder
+	for _, img := range rep.Images {
+		for _, r := range img.Results {
+			if len(r.Diffs) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "# %s: %s -> %s (%s)\n", r.Repository, img.Image, r.To, r.Action)
+			for _, d := range r.Diffs {
+				b.WriteString(d)
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func fromTo(r update.Result) string {
+	if r.From == "" {
+		return r.To
+	}
+	return r.From + " → " + r.To
+}
+
+func totals(rs []update.Result) string {
+	counts := map[update.Action]int{}
+	for _, r := range rs {
+		counts[r.Action]++
+	}
+	order := []update.Action{update.Created, update.Updated, update.WouldCreate, update.WouldUpdate, update.Unchanged, update.Skipped, update.Failed}
+	var parts []string
+	for _, a := range order {
+		if n := counts[a]; n > 0 || a == update.Failed {
+			parts = append(parts, fmt.Sprintf("%d %s", n, a))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func adoption(img *update.ImageReport, cur, all int) string {
+	if all == 0 {
+		return fmt.Sprintf("no repository found uses `%s`.", img.Image)
+	}
+	return fmt.Sprintf("%d of %d repositories using `%s` are on `%s` (%d%%).", cur, all, img.Image, img.Tag, cur*100/all)
+}
+
+// cell makes s safe inside a Markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return oneLine(s)
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,103 @@
+package report
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dfiu/dfiu/internal/update"
+)
+
+func sample() *update.Report {
+	return &update.Report{Mode: "parent", Notes: []string{"recorded acme/base:1.3 in the store"}, Images: []*update.ImageReport{{
+		Image: "acme/base", Tag: "1.3", Complete: false, Notes: []string{"query over the 1,000 cap"},
+		Results: []update.Result{
+			{Repository: "acme/a", Image: "acme/base", Number: 4, URL: "http://x/acme/a/pull/4", Action: update.Created, Files: []string{"Dockerfile", "compose.yaml"}, From: "1.2", To: "1.3", Consumer: true},
+			{Repository: "acme/b", Image: "acme/base", Action: update.Unchanged, Files: []string{"Dockerfile"}, From: "", To: "1.3", Consumer: true, Current: true},
+			{Repository: "acme/c", Image: "acme/base", Action: update.Skipped, Files: []string{"Dockerfile"}, From: "", To: "1.3", Reason: "Dockerfile:1: pinned by digest | x", Consumer: true,
+				Warnings: []string{"acme/c: Dockerfile:1: pinned by digest"}},
+			{Repository: "acme/d", Image: "acme/base", Action: update.Failed, Files: []string{}, To: "1.3", Reason: "422"},
+		},
+	}}}
+}
+
+func TestOutputs(t *testing.T) {
+	t.Parallel()
+	out, err := Outputs(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["changed-count"] != "1" || out["skipped-count"] != "1" || out["failed-count"] != "1" {
+		t.Errorf("counts = %v", out)
+	}
+	var prs []map[string]any
+	if err := json.Unmarshal([]byte(out["pull-requests"]), &prs); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"repository": "acme/a", "image": "acme/base", "number": 4.0, "url": "http://x/acme/a/pull/4",
+		"action": "created", "files": []any{"Dockerfile", "compose.yaml"}, "from": "1.2", "to": "1.3"}
+	if diff := cmp.Diff(want, prs[0]); diff != "" {
+		t.Errorf("pull-requests[0] (-want +got):\n%s", diff)
+	}
+	if len(prs) != 4 {
+		t.Errorf("len = %d", len(prs))
+	}
+	var keys []string
+	for k := range out {
+		keys = append(keys, k)
+	}
+	if diff := cmp.Diff(OutputNames(), sortStrings(keys)); diff != "" {
+		t.Errorf("OutputNames (-want +got):\n%s", diff)
+	}
+}
+
+func sortStrings(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+func TestMarkdown(t *testing.T) {
+	t.Parallel()
+	md := Markdown(sample())
+	for _, want := range []string{
+		"### `acme/base` → `1.3`",
+		"| Repository | Files | From → To | Pull request | Status | Reason |",
+		"| acme/a | `Dockerfile`<br>`compose.yaml` | 1.2 → 1.3 | [#4](http://x/acme/a/pull/4) | created |  |",
+		`pinned by digest \| x`,
+		"Coverage is incomplete",
+		"query over the 1,000 cap",
+		"**Totals:** 1 created, 1 unchanged, 1 skipped, 1 failed.",
+		"**Adoption:** 1 of 3 repositories using `acme/base` are on `1.3` (33%).",
+		"recorded acme/base:1.3 in the store",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	t.Parallel()
+	txt := Text(sample())
+	for _, want := range []string{"acme/base -> 1.3", "REPOSITORY", "http://x/acme/a/pull/4", "1.2 -> 1.3", "adoption: 1 of 3", "WARNING: coverage is incomplete"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text lacks %q:\n%s", want, txt)
+		}
+	}
+}
+
+func TestAnnotations(t *testing.T) {
+	t.Parallel()
+	as := Annotations(sample())
+	if len(as) != 2 || !strings.Contains(as[0].Message, "pinned by digest") || !strings.Contains(as[1].Title, "incomplete") {
+		t.Errorf("annotations = %+v", as)
+	}
+}
