@@ -36,8 +36,9 @@
 //
 // Then, in this order:
 //  1. Primary limit: refused when the caller's window for the resource is
-//     used up. GET /rate_limit is never counted nor refused, and is
-//     answered by the middleware itself with the caller's usage.
+//     used up. GET /rate_limit is not counted against the primary limit
+//     (only against the secondary ones, as on GitHub) and is answered by
+//     the middleware itself with the caller's usage.
 //  2. Secondary limits: concurrency, points per minute, content-creating
 //     requests per minute and per hour.
 //  3. Faults, in configuration order: latencies add up, the first answering
@@ -53,8 +54,10 @@
 // x-github-request-id unless the wrapped handler sets one. A limit that is
 // off is never enforced, but its usage is still counted against GitHub's
 // default (core and graphql 5000 an hour, search 30 and code_search 10 a
-// minute) for the headers. Windows are fixed: they start with a caller's
-// first request and end at the reported reset.
+// minute) for the headers; its remaining never falls below 1, because
+// clients that honour the headers (go-github refuses calls itself at
+// remaining 0) would otherwise throttle themselves. Windows are fixed: they
+// start with a caller's first request and end at the reported reset.
 //
 // # Answers
 //

@@ -198,6 +198,11 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		id = h.Get("X-Github-Request-Id")
 	}
 	remaining := max(limit-used, 0)
+	if !on {
+		// An unenforced limit must not throttle clients that honour the
+		// headers either: go-github refuses calls itself at remaining 0.
+		remaining = max(remaining, 1)
+	}
 	if v == primaryRefused {
 		remaining = 0
 	}

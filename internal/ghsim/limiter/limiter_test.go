@@ -184,6 +184,18 @@ func TestHeadersOnHandlerErrors(t *testing.T) {
 	}
 }
 
+func TestLimitOffNeverReportsZeroRemaining(t *testing.T) {
+	t.Parallel()
+	h := setup(t, Config{Limits: Limits{Core: 100}})
+	for i := 1; i <= 12; i++ {
+		a := h.do("GET", "/search/code?q=a", "alice", "")
+		want := rate{10, max(10-i, 1), i, epoch.Add(time.Minute).Unix(), "code_search"}
+		if diff := cmp.Diff(want, rateOf(t, a)); a.status != 200 || diff != "" {
+			t.Errorf("search %d: status %d, rate headers (-want +got):\n%s", i, a.status, diff)
+		}
+	}
+}
+
 func TestRequestIDsDifferAndInnerWins(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake(epoch)
