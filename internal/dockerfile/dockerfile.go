@@ -55,10 +55,10 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 	}
 
 	esc := byte(res.EscapeToken)
-	sc := &scan{kind: KindDockerfile, src: newSource(data)}
+	sc := &scan{kind: KindDockerfile, src: newSource(data), regions: make([]region, 0, len(nodes)/4+4)}
 	sc.syntaxDirective()
 
-	d := &dfScanner{sc: sc, esc: esc, marker: marker, meta: map[string]*argDecl{}, lex: shell.NewLex(res.EscapeToken)}
+	d := &dfScanner{sc: sc, esc: esc, marker: marker, meta: map[string]*argDecl{}}
 	seenFrom = false
 	var earlier []string // stage names defined so far
 	for i, n := range nodes {
@@ -108,7 +108,16 @@ type dfScanner struct {
 	marker string
 	meta   map[string]*argDecl
 	bkEnv  []string
-	lex    *shell.Lex
+	lex    *shell.Lex // made on first use
+}
+
+// processWord expands word the way BuildKit expands a FROM or a global ARG.
+func (d *dfScanner) processWord(word string) (string, error) {
+	if d.lex == nil {
+		d.lex = shell.NewLex(rune(d.esc))
+	}
+	res, err := d.lex.ProcessWordWithMatches(word, shell.EnvsFromSlice(d.bkEnv))
+	return res.Result, err
 }
 
 var directiveRe = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`)
@@ -188,16 +197,19 @@ func (d *dfScanner) metaArg(n *parser.Node, c *instructions.ArgCommand) {
 			}
 		}
 		if kv.Value != nil {
-			bk, _, err := d.lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(d.bkEnv))
-			decl.bkValue = bk
 			x := d.expander()
 			if raw == nil {
 				raw = opaque(*kv.Value)
 				x.bad = true
 			}
 			decl.val = x.expand(raw)
-			if err != nil || x.bad || ocharsString(decl.val) != bk {
-				decl.val = opaque(bk)
+			decl.bkValue = ocharsString(decl.val)
+			var err error
+			if x.bad {
+				// Beyond what the expander follows: take BuildKit's value, and
+				// no byte of it can be rewritten.
+				decl.bkValue, err = d.processWord(*kv.Value)
+				decl.val = opaque(decl.bkValue)
 			}
 			for _, u := range x.used {
 				if dep := d.meta[u]; dep != nil {
@@ -205,7 +217,7 @@ func (d *dfScanner) metaArg(n *parser.Node, c *instructions.ArgCommand) {
 				}
 			}
 			if err == nil {
-				d.bkEnv = append(d.bkEnv, kv.Key+"="+bk)
+				d.bkEnv = append(d.bkEnv, kv.Key+"="+decl.bkValue)
 			}
 		}
 		if !decl.set {
@@ -250,13 +262,14 @@ func (d *dfScanner) from(n *parser.Node, c *instructions.Stage, earlier []string
 	if !strings.ContainsAny(c.BaseName, "$'\""+string(d.esc)) {
 		cand.chars, cand.text = raw, c.BaseName
 	} else {
-		res, err := d.lex.ProcessWordWithMatches(c.BaseName, shell.EnvsFromSlice(d.bkEnv))
 		x := d.expander()
 		cand.chars = x.expand(raw)
 		cand.text = ocharsString(cand.chars)
-		if err != nil || x.bad || cand.text != res.Result {
-			cand.text = res.Result
-			cand.chars = opaque(res.Result)
+		if x.bad {
+			// Beyond what the expander follows: take BuildKit's result, and no
+			// byte of it can be rewritten.
+			cand.text, _ = d.processWord(c.BaseName)
+			cand.chars = opaque(cand.text)
 			if cand.reason == "" {
 				cand.reason = fmt.Sprintf("cannot follow the variables in %q", c.BaseName)
 			}
