@@ -69,8 +69,8 @@ func runRewrite(ctx context.Context, args []string, env Env) int {
 		flags.PrintDefaults()
 	}
 	var (
-		image      = flags.String("image", "", "image repository to bump, without tag or digest (required), e.g. ubuntu or ghcr.io/acme/base")
-		tag        = flags.String("tag", "", "new tag (required), e.g. 24.04")
+		image      = flags.String("image", "", "the `IMAGE` repository to bump, without tag or digest (required), e.g. ubuntu or ghcr.io/acme/base")
+		tag        = flags.String("tag", "", "the new `TAG` (required), e.g. 24.04")
 		digest     = flags.String("digest", "", "new digest `sha256:HEX`; references pinned by digest are re-pinned as IMAGE:TAG@DIGEST")
 		allowDown  = flags.Bool("allow-downgrade", false, "let a lower version tag replace a higher one")
 		tagFilter  = flags.String("tag-filter", "", "only rewrite references whose current tag matches this `REGEX`")

@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "regenerate testdata/rewrite/*/{want/,want.stdout,want.stderr,want.exit} from the current output (review every change)")
+var updateGolden = flag.Bool("update", false, "regenerate testdata/rewrite/*/{want/,want.stdout,want.stderr,want.exit} from the current output (review every change)")
 
 // goldenRoot holds the golden cases: testdata/rewrite/<case>/ with
 //
@@ -80,7 +80,7 @@ func runGolden(t *testing.T, dir string) {
 	stdout, stderr = placeholder(stdout, tmp), placeholder(stderr, tmp)
 	got := readTree(t, tmp)
 
-	if *update {
+	if *updateGolden {
 		wantDir := filepath.Join(dir, "want")
 		if err := os.RemoveAll(wantDir); err != nil {
 			t.Fatal(err)

@@ -52,6 +52,29 @@ func TestRewriteCheck(t *testing.T) {
 	}
 }
 
+// TestRewriteCheckFailureWins checks that --check exits 1, not 3, when a
+// file could not be checked, whichever comes first.
+func TestRewriteCheckFailureWins(t *testing.T) {
+	t.Parallel()
+	for _, names := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			names[0] + "/Dockerfile": oldDockerfile,
+			names[1] + "/Dockerfile": "FROM ubuntu:20.04\nCOPY onlyone\n",
+		})
+		code, stdout, stderr := runCmd(t, []string{"--image", "ubuntu", "--tag", "24.04", "--check", dir})
+		if code != ExitFailure {
+			t.Errorf("--check with a stale file in %s/ and a malformed one in %s/: exit %d, want %d", names[0], names[1], code, ExitFailure)
+		}
+		if !strings.Contains(stdout, "would update "+filepath.Join(dir, names[0], "Dockerfile")) {
+			t.Errorf("stdout %q does not report the stale file", stdout)
+		}
+		if !strings.Contains(stderr, "error "+filepath.Join(dir, names[1], "Dockerfile")+": ") {
+			t.Errorf("stderr %q does not report the malformed file", stderr)
+		}
+	}
+}
+
 func TestRewriteDiff(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
