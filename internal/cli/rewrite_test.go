@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -283,5 +284,38 @@ func TestSplitArgs(t *testing.T) {
 	}
 	if _, err := splitArgs(`--image "ubuntu`); err == nil {
 		t.Error("splitArgs with an unterminated quote: got no error")
+	}
+}
+
+// TestGoldenBytes guards the byte-level cases against a checkout that
+// converts line endings or re-encodes files: their inputs must still hold
+// the bytes they are about.
+func TestGoldenBytes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file  string
+		check func([]byte) bool
+		what  string
+	}{
+		{"crlf/in/Dockerfile", func(b []byte) bool { return bytes.Count(b, []byte("\r\n")) == bytes.Count(b, []byte("\n")) }, "CRLF line endings only"},
+		{"bom/in/Dockerfile", func(b []byte) bool { return bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) }, "a UTF-8 BOM"},
+		{"bom-crlf-no-final-newline/in/Dockerfile", func(b []byte) bool {
+			return bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) && bytes.Contains(b, []byte("\r\n")) && !bytes.HasSuffix(b, []byte("\n"))
+		}, "a BOM, CRLF and no final newline"},
+		{"no-final-newline/in/Dockerfile", func(b []byte) bool { return len(b) > 0 && !bytes.HasSuffix(b, []byte("\n")) }, "no final newline"},
+		{"compose-crlf-no-final-newline/in/docker-compose.yml", func(b []byte) bool {
+			return bytes.Contains(b, []byte("\r\n")) && !bytes.HasSuffix(b, []byte("\n"))
+		}, "CRLF and no final newline"},
+		{"binary-walked/in/a/Dockerfile", func(b []byte) bool { return bytes.IndexByte(b, 0) >= 0 }, "a NUL byte"},
+		{"not-utf8/in/Dockerfile", func(b []byte) bool { return !utf8.Valid(b) }, "invalid UTF-8"},
+	}
+	for _, tt := range tests {
+		b, err := os.ReadFile(filepath.Join(goldenRoot, filepath.FromSlash(tt.file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tt.check(b) {
+			t.Errorf("%s no longer holds %s (was it converted on checkout?)", tt.file, tt.what)
+		}
 	}
 }
