@@ -111,6 +111,12 @@ func load() (*Spec, error) {
 	// The loader would parse the 13 MB of JSON with its YAML parser (about
 	// 4 s); encoding/json takes a fraction of that, then the loader resolves
 	// the $refs.
+	// GitHub's description writes "oneOf" for alternatives that overlap:
+	// the 409 of contents PUT is oneOf basic-error and
+	// repository-rule-violation-error, both all-optional, so every real
+	// error body matches both and fails "exactly one". The alternatives are
+	// read as "anyOf", which still requires one to match.
+	data = bytes.ReplaceAll(data, []byte(`"oneOf":`), []byte(`"anyOf":`))
 	doc := &openapi3.T{}
 	if err := json.Unmarshal(data, doc); err != nil {
 		return nil, fmt.Errorf("decoding REST description %q: %w", path, err)
@@ -122,12 +128,67 @@ func load() (*Spec, error) {
 	// doc.Validate is deliberately not called: upstream's description fails
 	// it on an example and on two conflicting attestation paths, neither of
 	// which matters for routing or schema checks.
+	if err := amend(doc); err != nil {
+		return nil, fmt.Errorf("amending REST description %q: %w", path, err)
+	}
 	doc.Servers = openapi3.Servers{{URL: canonicalBase}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("routing REST description %q: %w", path, err)
 	}
 	return &Spec{doc: doc, router: router, path: path, routes: make(map[string]routeHit)}, nil
+}
+
+// amend corrects the places where the description contradicts what GitHub
+// documents in prose or was recorded sending, so that faithful answers pass:
+//
+//   - pull-request-simple's label items declare "description" a plain
+//     string; GitHub sends null for a label without one (recorded in
+//     fixtures/add-labels-to-issue), and every other label schema of the
+//     description, pull-request's included, says nullable.
+//   - issues/add-labels and issues/set-labels: "You can also pass an array
+//     of labels directly" (the operations' own text), which is what
+//     go-github v60 sends, but the body schema lists only the object form.
+func amend(doc *openapi3.T) error {
+	prs := doc.Components.Schemas["pull-request-simple"]
+	if prs == nil || prs.Value == nil || prs.Value.Properties["labels"] == nil {
+		return errors.New("no pull-request-simple labels schema")
+	}
+	item := prs.Value.Properties["labels"].Value.Items
+	if item == nil || item.Value == nil || item.Value.Properties["description"] == nil {
+		return errors.New("no pull-request-simple label description schema")
+	}
+	desc := *item.Value.Properties["description"].Value
+	desc.Nullable = true
+	item.Value.Properties["description"] = &openapi3.SchemaRef{Value: &desc}
+
+	labels := doc.Paths.Value("/repos/{owner}/{repo}/issues/{issue_number}/labels")
+	if labels == nil {
+		return errors.New("no issue labels path")
+	}
+	for _, op := range []*openapi3.Operation{labels.Post, labels.Put} {
+		if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+			return errors.New("no issue labels request body")
+		}
+		mt := op.RequestBody.Value.Content.Get("application/json")
+		if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+			return errors.New("no issue labels JSON schema")
+		}
+		body := mt.Schema.Value
+		var arrays openapi3.SchemaRefs
+		for _, alt := range body.AnyOf {
+			if l := alt.Value.Properties["labels"]; l != nil {
+				arrays = append(arrays, &openapi3.SchemaRef{Value: &openapi3.Schema{
+					Type: &openapi3.Types{openapi3.TypeArray}, Items: l.Value.Items,
+				}})
+			}
+		}
+		if len(arrays) == 0 {
+			return fmt.Errorf("issue labels body of %s has no labels alternative", op.OperationID)
+		}
+		body.AnyOf = append(body.AnyOf, arrays...)
+	}
+	return nil
 }
 
 // locate finds DescriptionFile beside the repository root.

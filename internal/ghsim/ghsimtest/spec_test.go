@@ -189,6 +189,11 @@ func TestValidateStatusesAndBodies(t *testing.T) {
 		{"raw content", "GET", "/repos/acme/app/contents/README.md", "", 200,
 			http.Header{"Content-Type": {"application/vnd.github.v3.raw; charset=utf-8"}}, "# hello", false},
 		{"raw asked, JSON answered", "GET", "/repos/acme/app/contents/README.md", "", 200, jsonHeader(), `{}`, true},
+		{"add-labels with a bare array (go-github's form)", "POST", "/repos/acme/app/issues/1/labels", `["dependencies"]`, 200, jsonHeader(),
+			`[{"id":1,"node_id":"LA_1","url":"u","name":"dependencies","description":null,"color":"ededed","default":false}]`, false},
+		{"add-labels with a number", "POST", "/repos/acme/app/issues/1/labels", `[5]`, 200, jsonHeader(), `[]`, true},
+		{"contents 409 basic error (overlapping oneOf)", "PUT", "/repos/acme/app/contents/a.txt", `{"message":"m","content":"eA=="}`, 409, jsonHeader(),
+			`{"message":"a.txt does not match 1111111111111111111111111111111111111111","documentation_url":"https://docs.github.com/rest/repos/contents#create-or-update-file-contents","status":"409"}`, false},
 		{"graphql is not validated", "POST", "/api/graphql", `{"query":"{viewer{login}}"}`, 200, jsonHeader(), `not even json`, false},
 		{"admin API is not validated", "GET", "/_sim/stats", "", 200, jsonHeader(), `[]`, false},
 	}
