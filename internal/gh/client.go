@@ -285,3 +285,6 @@ func (o Options) logger() *slog.Logger {
 	}
 	return o.Logger
 }
+
+// GraphQLURL returns the GraphQL endpoint the client posts to.
+func (c *Client) GraphQLURL() string { return c.opts.GraphQLURL }

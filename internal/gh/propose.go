@@ -31,6 +31,10 @@ import (
 // (BranchRefID, ExistingPR). Every call starts by resetting the branch to
 // the base, so a retry converges whatever the previous call left behind (a
 // branch at the base after a failed commit, or a commit without its PR).
+// GitHub runs every field of the document even when an earlier one fails,
+// so after a failed commit the pull-request step may still have opened or
+// updated the PR (from the branch as it stood); the result, non-nil with an
+// empty CommitOID, then reports it, and the re-read finds it as ExistingPR.
 // When the outcome is unknown (a transport error, 5xx or timeout on the
 // mutation, which the transport does not resend), the error wraps both
 // ErrStale and the cause, for the same reason.
@@ -71,12 +75,20 @@ func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, 
 		if len(refErrs) > 0 {
 			cause = fmt.Errorf("%w (branch step: %w)", cause, joinGraphQL(refErrs))
 		}
+		// The pull-request step ran regardless; report a PR it opened.
+		var partial *ProposeResult
+		var pr struct {
+			PullRequest *prJSON `json:"pullRequest"`
+		}
+		if prField != "" && decodeField(ans, "pr", &pr) == nil && pr.PullRequest != nil {
+			partial = &ProposeResult{PR: pr.PullRequest.pullRequest(), Created: in.ExistingPR == nil}
+		}
 		for _, e := range errs {
 			if e.Type == "STALE_DATA" {
-				return nil, fmt.Errorf("committing to %s on %s: %w: %w", in.Branch, repo, ErrStale, cause)
+				return partial, fmt.Errorf("committing to %s on %s: %w: %w", in.Branch, repo, ErrStale, cause)
 			}
 		}
-		return nil, fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cause)
+		return partial, fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cause)
 	}
 	res := &ProposeResult{CommitOID: commit.Commit.OID}
 
