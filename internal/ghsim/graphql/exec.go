@@ -45,7 +45,7 @@ type execCtx struct {
 	doc    *ast.QueryDocument
 	op     *ast.OperationDefinition
 	vars   map[string]any
-	errs   []Error
+	errs   []apiError
 	req    *request
 	actor  *state.Token
 	// field is the field being resolved, for resolvers that look at their
@@ -60,13 +60,13 @@ type execCtx struct {
 }
 
 func (ec *execCtx) addError(path []any, f *ast.Field, err error) {
-	e := Error{Path: append([]any(nil), path...), Message: err.Error()}
+	e := apiError{Path: append([]any(nil), path...), Message: err.Error()}
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		e.Type = fe.Type
 	}
 	if f != nil && f.Position != nil {
-		e.Locations = []Location{{Line: f.Position.Line, Column: f.Position.Column}}
+		e.Locations = []location{{Line: f.Position.Line, Column: f.Position.Column}}
 	}
 	ec.errs = append(ec.errs, e)
 }
@@ -489,8 +489,8 @@ func (ec *execCtx) coerceInput(t *ast.Type, v any) (any, error) {
 // checkRootArgs coerces the arguments of the top-level fields before
 // anything runs: like GitHub, a document whose input cannot be coerced
 // (e.g. file contents that are not padded base64) fails as a whole.
-func (ec *execCtx) checkRootArgs(root *ast.Definition) []Error {
-	var errs []Error
+func (ec *execCtx) checkRootArgs(root *ast.Definition) []apiError {
+	var errs []apiError
 	for _, g := range ec.collectFields(root, ec.op.SelectionSet, nil, nil) {
 		for _, f := range g.fields {
 			fdef := root.Fields.ForName(f.Name)
@@ -508,7 +508,7 @@ func (ec *execCtx) checkRootArgs(root *ast.Definition) []Error {
 				if err == nil || !errors.As(err, &ie) {
 					continue
 				}
-				e := Error{Path: []any{g.key}, Locations: loc(a.Position)}
+				e := apiError{Path: []any{g.key}, Locations: loc(a.Position)}
 				if a.Value.Kind == ast.Variable {
 					vd := ec.op.VariableDefinitions.ForName(a.Value.Raw)
 					typ := ad.Type.String()

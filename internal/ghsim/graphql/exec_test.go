@@ -173,7 +173,7 @@ func TestRecordsTopLevelFields(t *testing.T) {
 	q := `{ a: viewer { login } b: viewer { login } repository(owner:"acme", name:"app") { name } }`
 	req, _ := http.NewRequest(http.MethodPost, "/graphql", strings.NewReader(fmt.Sprintf(`{"query":%q}`, q)))
 	req = req.WithContext(state.WithRecorder(state.WithActor(req.Context(), actor), log))
-	resp := h.Execute(req, &request{Query: &q})
+	resp := h.execute(req, &request{Query: &q})
 	if len(resp.Errors) > 0 {
 		t.Fatalf("errors: %v", resp.Errors)
 	}
@@ -238,4 +238,58 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "bearer "+b.token)
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestNonNullErrorPropagatesToParent(t *testing.T) {
+	e := newEnv(t)
+	// Repository.forkCount is Int! and not simulated: the error nulls the
+	// repository, the nearest nullable parent, and viewer is still answered.
+	r := e.do(`{ viewer { login } repository(owner:"acme", name:"app") { name forkCount } }`, nil)
+	if r.get(t, "repository") != nil || r.str(t, "viewer", "login") != "octo" {
+		t.Errorf("data = %s", r.raw)
+	}
+	if len(r.Errors) != 1 || r.Errors[0]["type"] != "SIMULATOR_UNSUPPORTED" {
+		t.Fatalf("errors = %s", r.raw)
+	}
+	if diff := cmp.Diff([]any{"repository", "forkCount"}, r.Errors[0]["path"]); diff != "" {
+		t.Errorf("path (-want +got):\n%s", diff)
+	}
+}
+
+func TestNodeLimit(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(`{ organization(login:"acme") { repositories(first: 100) { nodes {
+  pullRequests(first: 100) { nodes { labels(first: 100) { totalCount } } } } } } }`, nil)
+	if r.Data != nil || len(r.Errors) != 1 || r.Errors[0]["type"] != "MAX_NODE_LIMIT_EXCEEDED" {
+		t.Errorf("response = %s", r.raw)
+	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	e := newEnv(t)
+	base := e.headOID("main")
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for i := range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, body := e.post("t-writer", `{ repository(owner:"acme", name:"app") { object(expression:"HEAD:Dockerfile") { ... on Blob { text } } } }`, nil)
+			if !strings.Contains(string(body), "FROM alpine") {
+				errs <- string(body)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			_, body := e.post("t-writer", fmt.Sprintf(`mutation { createRef(input: {repositoryId: %q, name: "refs/heads/c%d", oid: %q}) { ref { name } } }`, e.app.NodeID, i, base), nil)
+			if !strings.Contains(string(body), fmt.Sprintf(`"name":"c%d"`, i)) {
+				errs <- string(body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
 }

@@ -78,7 +78,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		writeMessage(rw, http.StatusBadRequest, "Problems parsing JSON")
 		return
 	}
-	resp := h.Execute(r, &req)
+	resp := h.execute(r, &req)
 	out, err := resp.MarshalJSON()
 	if err != nil {
 		writeMessage(rw, http.StatusInternalServerError, "encoding response: "+err.Error())
@@ -96,12 +96,12 @@ func writeMessage(rw http.ResponseWriter, status int, msg string) {
 	rw.Write(b)
 }
 
-func onlyError(msg string) *Response {
-	return &Response{Errors: []Error{{Message: msg}}}
+func onlyError(msg string) *response {
+	return &response{Errors: []apiError{{Message: msg}}}
 }
 
-// Execute parses, validates and runs one request and returns its response.
-func (h *Handler) Execute(r *http.Request, req *request) *Response {
+// execute parses, validates and runs one request and returns its response.
+func (h *Handler) execute(r *http.Request, req *request) *response {
 	schema, err := Schema()
 	if err != nil {
 		return onlyError(err.Error())
@@ -111,18 +111,18 @@ func (h *Handler) Execute(r *http.Request, req *request) *Response {
 	}
 	doc, perr := parser.ParseQuery(&ast.Source{Input: *req.Query})
 	if perr != nil {
-		e := Error{Message: "Parse error: " + perr.Error()}
+		e := apiError{Message: "Parse error: " + perr.Error()}
 		var ge *gqlerror.Error
 		if errors.As(perr, &ge) {
 			e.Message = "Parse error: " + ge.Message
 			for _, l := range ge.Locations {
-				e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
+				e.Locations = append(e.Locations, location{Line: l.Line, Column: l.Column})
 			}
 		}
-		return &Response{Errors: []Error{e}}
+		return &response{Errors: []apiError{e}}
 	}
 	if errs := validate(schema, doc); len(errs) > 0 {
-		return &Response{Errors: errs}
+		return &response{Errors: errs}
 	}
 	op, msg := selectOperation(doc, req.OperationName)
 	if op == nil {
@@ -133,15 +133,15 @@ func (h *Handler) Execute(r *http.Request, req *request) *Response {
 	}
 	vars, verr := validator.VariableValues(schema, op, req.Variables)
 	if verr != nil {
-		return &Response{Errors: []Error{variableError(op, verr)}}
+		return &response{Errors: []apiError{variableError(op, verr)}}
 	}
 	ec := &execCtx{ctx: r.Context(), h: h, schema: schema, doc: doc, op: op, vars: vars, req: req}
 	root := rootType(schema, op.Operation)
 	if errs := ec.checkRootArgs(root); len(errs) > 0 {
-		return &Response{Errors: errs}
+		return &response{Errors: errs}
 	}
 	if errs := ec.checkPagination(); len(errs) > 0 {
-		return &Response{Errors: errs}
+		return &response{Errors: errs}
 	}
 	actor, ok := state.ActorFrom(r.Context())
 	if !ok {
@@ -153,9 +153,13 @@ func (h *Handler) Execute(r *http.Request, req *request) *Response {
 		ec.baseURL = "http://" + r.Host
 	}
 	ec.measure()
+	if ec.nodeCount > maxNodes {
+		return &response{Errors: []apiError{{Type: "MAX_NODE_LIMIT_EXCEEDED",
+			Message: fmt.Sprintf("This query requests up to %d possible nodes which exceeds the maximum limit of %d.", ec.nodeCount, maxNodes)}}}
+	}
 	ec.budget = h.budgets.charge(actor.Login, h.opts.Clock.Now(), ec.cost)
 	data, _ := ec.executeSelectionSet(root, nil, op.SelectionSet, nil)
-	resp := &Response{Exec: true, Errors: ec.errs}
+	resp := &response{Exec: true, Errors: ec.errs}
 	if data != nil {
 		resp.Data = data
 	}
@@ -178,8 +182,8 @@ func selectOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinit
 // variableError words a variable coercion failure as graphql-ruby does:
 // "Variable $input of type CreateRefInput! was provided invalid value",
 // with the problem in extensions.
-func variableError(op *ast.OperationDefinition, err error) Error {
-	e := Error{Message: err.Error()}
+func variableError(op *ast.OperationDefinition, err error) apiError {
+	e := apiError{Message: err.Error()}
 	var ge *gqlerror.Error
 	if !errors.As(err, &ge) || len(ge.Path) < 2 {
 		return e
@@ -204,13 +208,17 @@ func variableError(op *ast.OperationDefinition, err error) Error {
 	return e
 }
 
-// maxPage is the largest first or last a connection accepts.
-const maxPage = 100
+// maxPage is the largest first or last a connection accepts, and maxNodes
+// the most nodes one document may ask for, as GitHub documents them.
+const (
+	maxPage  = 100
+	maxNodes = 500_000
+)
 
 // checkPagination enforces GitHub's rule that every connection is given
 // first or last within 1–100, before anything is executed.
-func (ec *execCtx) checkPagination() []Error {
-	var errs []Error
+func (ec *execCtx) checkPagination() []apiError {
+	var errs []apiError
 	var walk func(def *ast.Definition, sel ast.SelectionSet, path []any, seen map[string]bool)
 	walk = func(def *ast.Definition, sel ast.SelectionSet, path []any, seen map[string]bool) {
 		for _, s := range sel {
@@ -261,7 +269,7 @@ func isConnection(def *ast.Definition) bool {
 	return def.Kind == ast.Object && strings.HasSuffix(def.Name, "Connection") && def.Fields.ForName("pageInfo") != nil
 }
 
-func (ec *execCtx) checkBoundaries(f *ast.Field, fdef *ast.FieldDefinition, path []any) *Error {
+func (ec *execCtx) checkBoundaries(f *ast.Field, fdef *ast.FieldDefinition, path []any) *apiError {
 	if fdef.Arguments.ForName("first") == nil && fdef.Arguments.ForName("last") == nil {
 		return nil
 	}
@@ -269,7 +277,7 @@ func (ec *execCtx) checkBoundaries(f *ast.Field, fdef *ast.FieldDefinition, path
 	if err != nil {
 		return nil // reported when the field runs
 	}
-	e := &Error{Path: append([]any(nil), path...), Locations: loc(f.Position)}
+	e := &apiError{Path: append([]any(nil), path...), Locations: loc(f.Position)}
 	first, hasFirst := args["first"].(int)
 	last, hasLast := args["last"].(int)
 	switch {

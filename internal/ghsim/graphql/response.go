@@ -82,32 +82,32 @@ func writeString(b *bytes.Buffer, s string) {
 	b.Write(enc)
 }
 
-// Location is a position in the request document, 1-based.
-type Location struct {
+// location is a position in the request document, 1-based.
+type location struct {
 	Line   int `json:"line"`
 	Column int `json:"column"`
 }
 
-// Error is one entry of the errors array of a response, in GitHub's shape:
+// apiError is one entry of the errors array of a response, in GitHub's shape:
 // execution errors carry type and path, validation errors carry extensions.
-type Error struct {
+type apiError struct {
 	Type       string         `json:"type,omitempty"`
 	Path       []any          `json:"path,omitempty"`
 	Extensions map[string]any `json:"extensions,omitempty"`
-	Locations  []Location     `json:"locations,omitempty"`
+	Locations  []location     `json:"locations,omitempty"`
 	Message    string         `json:"message"`
 }
 
-// Response is the body of a GraphQL answer. Data is omitted when the
+// response is the body of a GraphQL answer. Data is omitted when the
 // document was not executed, and Errors when there are none.
-type Response struct {
-	Data   any     `json:"-"`
-	Exec   bool    `json:"-"`
-	Errors []Error `json:"errors,omitempty"`
+type response struct {
+	Data   any        `json:"-"`
+	Exec   bool       `json:"-"`
+	Errors []apiError `json:"errors,omitempty"`
 }
 
 // MarshalJSON writes data (when the document was executed) before errors.
-func (r *Response) MarshalJSON() ([]byte, error) {
+func (r *response) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	if r.Exec {

@@ -24,7 +24,7 @@ var rulesInRubyStyle = map[string]bool{
 // validate checks doc against the schema and returns GitHub-shaped errors.
 // gqlparser decides whether the document is valid; for the common mistakes
 // the errors are rewritten the way graphql-ruby (GitHub's server) words them.
-func validate(schema *ast.Schema, doc *ast.QueryDocument) []Error {
+func validate(schema *ast.Schema, doc *ast.QueryDocument) []apiError {
 	gerrs := validator.Validate(schema, doc)
 	if len(gerrs) == 0 {
 		return nil
@@ -60,10 +60,10 @@ func validate(schema *ast.Schema, doc *ast.QueryDocument) []Error {
 	return out
 }
 
-func fromGQLError(ge *gqlerror.Error) Error {
-	e := Error{Message: ge.Message}
+func fromGQLError(ge *gqlerror.Error) apiError {
+	e := apiError{Message: ge.Message}
 	for _, l := range ge.Locations {
-		e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
+		e.Locations = append(e.Locations, location{Line: l.Line, Column: l.Column})
 	}
 	return e
 }
@@ -86,18 +86,18 @@ type rubyCheck struct {
 	schema *ast.Schema
 	doc    *ast.QueryDocument
 	op     *ast.OperationDefinition
-	errs   []Error
+	errs   []apiError
 }
 
-func loc(p *ast.Position) []Location {
+func loc(p *ast.Position) []location {
 	if p == nil {
 		return nil
 	}
-	return []Location{{Line: p.Line, Column: p.Column}}
+	return []location{{Line: p.Line, Column: p.Column}}
 }
 
 func (rc *rubyCheck) add(path []any, pos *ast.Position, ext map[string]any, format string, a ...any) {
-	rc.errs = append(rc.errs, Error{
+	rc.errs = append(rc.errs, apiError{
 		Path:       append([]any(nil), path...),
 		Extensions: ext,
 		Locations:  loc(pos),
