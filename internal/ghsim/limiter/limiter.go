@@ -206,11 +206,15 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if v == primaryRefused {
 		remaining = 0
 	}
-	h.Set("X-Ratelimit-Limit", strconv.Itoa(limit))
-	h.Set("X-Ratelimit-Remaining", strconv.Itoa(remaining))
-	h.Set("X-Ratelimit-Used", strconv.Itoa(used))
-	h.Set("X-Ratelimit-Reset", strconv.FormatInt(reset, 10))
-	h.Set("X-Ratelimit-Resource", string(resourceNames[res]))
+	// Canonical keys set directly: one allocation for the five values.
+	vals := [...]string{strconv.Itoa(limit), strconv.Itoa(remaining), strconv.Itoa(used),
+		strconv.FormatInt(reset, 10), string(resourceNames[res])}
+	hv := vals[:]
+	h["X-Ratelimit-Limit"] = hv[0:1:1]
+	h["X-Ratelimit-Remaining"] = hv[1:2:2]
+	h["X-Ratelimit-Used"] = hv[2:3:3]
+	h["X-Ratelimit-Reset"] = hv[3:4:4]
+	h["X-Ratelimit-Resource"] = hv[4:5:5]
 
 	switch v {
 	case primaryRefused:
