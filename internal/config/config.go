@@ -250,7 +250,7 @@ func build(raw map[string]string, getenv func(string) string) (*Config, error) {
 		c.APIURL = firstNonEmpty(getenv("GITHUB_API_URL"), DefaultAPIURL)
 	}
 	if c.GraphQLURL == "" {
-		c.GraphQLURL = firstNonEmpty(getenv("GITHUB_GRAPHQL_URL"), DefaultGraphQLURL)
+		c.GraphQLURL = firstNonEmpty(getenv("GITHUB_GRAPHQL_URL"), graphQLURLFor(c.APIURL))
 	}
 	for name, u := range map[string]string{"github-api-url": c.APIURL, "github-graphql-url": c.GraphQLURL} {
 		if err := checkURL(u); err != nil {
@@ -406,6 +406,17 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// graphQLURLFor derives the GraphQL endpoint from the REST base:
+// https://HOST/api/v3 gives https://HOST/api/graphql (GitHub Enterprise
+// Server), anything else BASE/graphql.
+func graphQLURLFor(api string) string {
+	api = strings.TrimSuffix(api, "/")
+	if strings.HasSuffix(api, "/api/v3") {
+		return strings.TrimSuffix(api, "/v3") + "/graphql"
+	}
+	return api + "/graphql"
 }
 
 func checkURL(s string) error {

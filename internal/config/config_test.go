@@ -87,6 +87,23 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestGraphQLURLDerivedFromAPIURL(t *testing.T) {
+	t.Parallel()
+	for api, want := range map[string]string{
+		"https://ghe.example/api/v3":  "https://ghe.example/api/graphql",
+		"https://ghe.example/api/v3/": "https://ghe.example/api/graphql",
+		"https://api.github.com":      "https://api.github.com/graphql",
+	} {
+		c, err := FromFlags("parent", []string{"--image", "x", "--tag", "1", "--orgs", "acme", "--github-token", "t", "--github-api-url", api}, envOf(nil), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.GraphQLURL != want {
+			t.Errorf("api %q: GraphQL URL %q, want %q", api, c.GraphQLURL, want)
+		}
+	}
+}
+
 func TestFromFlags(t *testing.T) {
 	t.Parallel()
 	c, err := FromFlags("child", []string{"--image", "ubuntu", "--tag=24.04", "--repository", "acme/svc", "--dry-run", "--github-token", "x", "--draft=true"}, envOf(nil), io.Discard)

@@ -1,0 +1,156 @@
+// Package demo holds the organisation `dfiu demo` runs against: about
+// twenty repositories of a demo org "acme", one per interesting case, and
+// a store repository. The end-to-end tests use it too.
+package demo
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dfiu/dfiu/internal/ghsim"
+	"github.com/dfiu/dfiu/internal/ghsim/state"
+)
+
+// Names used by the demo.
+const (
+	Org       = "acme"
+	Image     = "ghcr.io/acme/base"
+	OldTag    = "1.2"
+	NewTag    = "1.3"
+	Store     = "acme/dfiu-store"
+	BotLogin  = "dfiu-bot"
+	Branch    = "dfiu/ghcr.io-acme-base"
+	Exclude   = "acme/legacy-*"
+	Label     = "dependencies"
+	NodeImage = "node"
+	NodeTag   = "22"
+)
+
+// Case is one seeded repository and what dfiu should do with it in parent
+// mode (Image → NewTag), for tests and for the demo's legend.
+type Case struct {
+	Repo   string // name in Org
+	What   string // what the repository shows
+	Action string // the expected action in parent mode
+	Reason string // a fragment of the expected reason
+}
+
+// Cases lists the repositories in parent mode's expected outcome.
+var Cases = []Case{
+	{"api", "plain FROM", "created", ""},
+	{"web", "multi-stage build (node, then base)", "created", ""},
+	{"worker", "image from a global ARG", "created", ""},
+	{"stack", "compose file", "created", ""},
+	{"services", "several Dockerfiles and a Containerfile in subdirectories", "created", ""},
+	{"windows-app", "CRLF line endings", "created", ""},
+	{"fullstack", "uses two images (base and node)", "created", ""},
+	{"automerge", "auto-merge allowed: requested, already clean", "created", "clean status"},
+	{"supersede", "an open dfiu PR for an older tag", "updated", ""},
+	{"current", "already on the new tag", "unchanged", ""},
+	{"pinned", "pinned by digest", "skipped", "pinned by digest"},
+	{"optout", "opted out with # no-dfiu", "skipped", "opted out"},
+	{"edge", "on a newer tag: downgrade refused", "skipped", "would downgrade"},
+	{"archive", "archived", "skipped", "archived"},
+	{"api-fork", "a fork", "skipped", "fork"},
+	{"legacy-billing", "excluded by exclude-repos", "skipped", "excluded"},
+	{"partner-config", "the token may only read it", "skipped", "no push permission"},
+	{"handmade", "a person pushed to the dfiu branch", "skipped", "not forcing"},
+	{"docs", "mentions the image in a comment only", "skipped", "no file references"},
+}
+
+const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// Seed returns the demo organisation. token is the bot's token: it writes
+// everywhere except acme/partner-config, which it may only read.
+func Seed(token string) ghsim.Seed {
+	base := func(tag string) string { return Image + ":" + tag }
+	repo := func(name string, files map[string]string) ghsim.SeedRepo {
+		return ghsim.SeedRepo{Name: Org + "/" + name, Files: files, Labels: []string{Label}}
+	}
+	s := ghsim.Seed{
+		Orgs:   []string{Org},
+		Users:  []string{"alice", "bob"},
+		Teams:  []ghsim.SeedTeam{{Org: Org, Slug: "platform"}},
+		Tokens: []ghsim.SeedToken{{Token: token, Login: BotLogin, Default: "write", Repos: map[string]string{Org + "/partner-config": "read"}}},
+		Repos: []ghsim.SeedRepo{
+			repo("api", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\nRUN make install\nCMD [\"/usr/local/bin/api\"]\n", "README.md": "# api\n"}),
+			repo("web", map[string]string{"Dockerfile": "FROM node:20 AS build\nWORKDIR /src\nCOPY . .\nRUN npm ci && npm run build\n\nFROM " + base(OldTag) + "\nCOPY --from=build /src/dist /srv/www\n"}),
+			repo("worker", map[string]string{"Dockerfile": "ARG BASE=" + base(OldTag) + "\nFROM ${BASE}\nCOPY worker /usr/local/bin/\n"}),
+			repo("stack", map[string]string{"docker-compose.yml": "services:\n  app:\n    image: " + base(OldTag) + "\n    ports: [\"8080:8080\"]\n  db:\n    image: postgres:16\n"}),
+			repo("services", map[string]string{
+				"services/auth/Dockerfile":         "FROM " + base(OldTag) + "\nCOPY auth /auth\n",
+				"services/billing/Dockerfile.prod": "FROM " + base("1.1") + " AS run\nCOPY billing /billing\n",
+				"tools/Containerfile":              "FROM " + base(OldTag) + "\n",
+			}),
+			repo("windows-app", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\r\nRUN echo crlf\r\n"}),
+			repo("fullstack", map[string]string{
+				"Dockerfile":   "FROM " + base(OldTag) + "\nCOPY app /app\n",
+				"compose.yaml": "services:\n  frontend:\n    image: node:20\n  backend:\n    build: .\n",
+			}),
+			{Name: Org + "/automerge", AutoMergeAllowed: true, Labels: []string{Label}, Files: map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\n"}},
+			repo("supersede", map[string]string{"Dockerfile": "FROM " + base("1.1") + "\n"}),
+			repo("current", map[string]string{"Dockerfile": "FROM " + base(NewTag) + "\n"}),
+			repo("pinned", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "@" + digest + "\n"}),
+			repo("optout", map[string]string{"Dockerfile": "# no-dfiu\nFROM " + base("1.0") + "\n"}),
+			repo("edge", map[string]string{"Dockerfile": "FROM " + base("2.0") + "\n"}),
+			{Name: Org + "/archive", Archived: true, Files: map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\n"}},
+			repo("legacy-billing", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\n"}),
+			repo("partner-config", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\n"}),
+			{Name: Org + "/handmade", Files: map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\n"},
+				Branches: []ghsim.SeedBranch{{Name: Branch, Files: map[string]string{"Dockerfile": "FROM " + base(NewTag) + "\nRUN ./extra-step.sh\n"}}},
+				Pulls:    []ghsim.SeedPull{{Head: Branch, Title: "Bump base, with an extra step", Author: "alice"}}},
+			repo("docs", map[string]string{"Dockerfile": "FROM alpine:3.20\n# Production images use ghcr.io/acme/base instead.\n"}),
+			{Name: Store, Files: map[string]string{"store.json": "{\n  \"images\": {\n    \"" + Image + "\": \"" + OldTag + "\",\n    \"" + NodeImage + "\": \"" + NodeTag + "\"\n  }\n}\n"}},
+		},
+	}
+	// The fork is seeded after its parent.
+	s.Repos = append(s.Repos, ghsim.SeedRepo{Name: Org + "/api-fork", ForkOf: Org + "/api"})
+	return s
+}
+
+// Populate seeds srv with the demo organisation and then, as the bot,
+// opens the older dfiu pull request that parent mode supersedes.
+func Populate(srv *ghsim.Server, token string) error {
+	if err := srv.Seed(Seed(token)); err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	w := srv.World()
+	bot, ok := w.TokenFor(token)
+	if !ok {
+		return fmt.Errorf("seeding the demo: token for %s missing", BotLogin)
+	}
+	r, err := w.RepoByName(bot, Org, "supersede")
+	if err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	head, err := w.Ref(bot, r.ID, "refs/heads/"+r.DefaultBranch)
+	if err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	if _, err := w.CreateRef(bot, r.ID, "refs/heads/"+Branch, head.OID); err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	if _, err := w.CommitOnBranch(bot, r.ID, state.CommitInput{
+		Branch: Branch, ExpectedHeadOID: head.OID, Headline: "Bump " + Image + " to " + OldTag,
+		Additions: map[string][]byte{"Dockerfile": []byte("FROM " + Image + ":" + OldTag + "\n")},
+	}); err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	if _, err := w.CreatePullRequest(bot, r.ID, state.NewPullRequest{
+		Base: r.DefaultBranch, Head: Branch, Title: "Bump " + Image + " to " + OldTag,
+		Body: "Opened by dfiu for " + OldTag + ".",
+	}); err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	return nil
+}
+
+// Legend returns a short table of the demo's repositories and what each
+// shows.
+func Legend() string {
+	var b strings.Builder
+	for _, c := range Cases {
+		fmt.Fprintf(&b, "  %-16s %s\n", Org+"/"+c.Repo, c.What)
+	}
+	return b.String()
+}
