@@ -123,12 +123,10 @@ func (l links) repoJSON(r state.Repo, perm state.Permission) obj {
 func (l links) repoURL(full string) string { return l.api + "/repos/" + full }
 
 func (l links) labelJSON(full string, lb state.Label) obj {
-	var desc any
-	if lb.Description != "" {
-		desc = lb.Description
-	}
+	// description is a string, never null: pull-request-simple's labels
+	// do not allow null.
 	return obj{"id": lb.ID, "node_id": lb.NodeID, "url": l.repoURL(full) + "/labels/" + url.PathEscape(lb.Name),
-		"name": lb.Name, "color": lb.Color, "description": desc, "default": lb.Default}
+		"name": lb.Name, "color": lb.Color, "description": lb.Description, "default": lb.Default}
 }
 
 func (l links) refJSON(full string, ref state.Ref) obj {

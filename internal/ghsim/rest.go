@@ -206,7 +206,36 @@ func (s *Server) getRepo(c *call) {
 	if !ok {
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.l.repoJSON(r, s.world.ViewerPermission(c.actor, r.ID)))
+	writeRaw(c.w, http.StatusOK, s.repoBytes(c.l, r, s.world.ViewerPermission(c.actor, r.ID)))
+}
+
+type repoKey struct {
+	repo state.Repo
+	l    links
+	perm state.Permission
+}
+
+// repoBytes returns the encoded full-repository object, cached by the
+// whole snapshot: GET /repos/{owner}/{repo} is the hottest endpoint.
+func (s *Server) repoBytes(l links, r state.Repo, perm state.Permission) []byte {
+	k := repoKey{r, l, perm}
+	s.cacheMu.Lock()
+	b, ok := s.repoCache[k]
+	s.cacheMu.Unlock()
+	if ok {
+		return b
+	}
+	b, err := json.Marshal(l.repoJSON(r, perm))
+	if err != nil {
+		panic(err) // only strings, numbers and booleans
+	}
+	s.cacheMu.Lock()
+	if len(s.repoCache) > 20000 {
+		clear(s.repoCache)
+	}
+	s.repoCache[k] = b
+	s.cacheMu.Unlock()
+	return b
 }
 
 func (s *Server) updateRepo(c *call) {

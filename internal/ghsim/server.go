@@ -62,6 +62,8 @@ type Server struct {
 	adminToken string
 
 	incomplete atomic.Bool
+	cacheMu    sync.Mutex
+	repoCache  map[repoKey][]byte
 	baseOnce   sync.Once
 	httpSrv    *http.Server
 	url        string
@@ -84,6 +86,7 @@ func New(opts Options) *Server {
 		clk:        opts.Clock,
 		mux:        http.NewServeMux(),
 		adminToken: opts.AdminToken,
+		repoCache:  map[repoKey][]byte{},
 	}
 	s.world.AddToken(opts.AdminToken, opts.AdminLogin, state.PermAdmin, nil)
 	s.routes()
@@ -263,6 +266,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"message":"Server Error"}`)
 	}
+	writeRaw(w, status, b)
+}
+
+// writeRaw writes encoded JSON with GitHub's content type.
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
