@@ -678,3 +678,65 @@ func TestSimRateLimitsRetried(t *testing.T) {
 		})
 	}
 }
+
+func TestSimPathsNeedEscaping(t *testing.T) {
+	t.Parallel()
+	path := `odd "dir"/back\slash/Dockerfile.ünï`
+	s := newSim(t, limiter.Config{}, ghsim.Seed{Repos: []ghsim.SeedRepo{
+		{Name: "acme/app", Files: map[string]string{path: "FROM alpine:3.19\n"}},
+	}})
+	c, _ := s.client(t, gh.Options{})
+	ctx := context.Background()
+	res, err := c.Hydrate(ctx, []gh.RepoRequest{{Owner: "acme", Name: "app", Paths: []string{path}}}, nil, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Repos["acme/app"]
+	if r.Err != nil || r.Files[path] == nil || r.Files[path].Text != "FROM alpine:3.19\n" {
+		t.Fatalf("repo = %+v", r)
+	}
+	out, err := c.Propose(ctx, gh.ProposeInput{
+		RepoID: r.ID, Owner: "acme", Name: "app", BaseBranch: "main", BaseOID: r.HeadOID, Branch: `dfiu/alpine`,
+		Files:   map[string][]byte{path: []byte("FROM alpine:3.20\r\n")},
+		Message: gh.CommitMessage{Headline: `Bump "alpine"`, Body: "line\n\\ two"}, Title: `Bump "alpine" \ 3.20`, Body: "ü\n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := s.srv.RepoFiles("acme", "app", "dfiu/alpine")
+	if err != nil || files[path] != "FROM alpine:3.20\r\n" {
+		t.Errorf("files = %q, %v", files, err)
+	}
+	if out.PR.Title != `Bump "alpine" \ 3.20` || out.PR.Body != "ü\n" {
+		t.Errorf("PR = %+v", out.PR)
+	}
+}
+
+// BenchmarkSimHydrate reads 100 repositories (two files and a branch
+// each) from the simulator, reporting GraphQL requests per Hydrate.
+func BenchmarkSimHydrate(b *testing.B) {
+	clk := clock.NewFake(simEpoch)
+	srv := ghsim.New(ghsim.Options{Clock: clk})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	if err := srv.Seed(hydrateSeed()); err != nil {
+		b.Fatal(err)
+	}
+	c, err := gh.New(gh.Options{Token: srv.AdminToken(), APIURL: ts.URL + "/api/v3/", Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var reqs []gh.RepoRequest
+	for i := range 100 {
+		reqs = append(reqs, gh.RepoRequest{Owner: "acme", Name: fmt.Sprintf("r%03d", i), Paths: []string{"Dockerfile", "compose.yaml"}, Branches: []string{"dfiu/alpine"}})
+	}
+	requests := 0
+	for b.Loop() {
+		res, err := c.Hydrate(context.Background(), reqs, nil, nil, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		requests += res.Requests
+	}
+	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+}
