@@ -57,6 +57,7 @@ type execCtx struct {
 	cost      int
 	nodeCount int
 	budget    budget
+	limit     int
 }
 
 func (ec *execCtx) addError(path []any, f *ast.Field, err error) {

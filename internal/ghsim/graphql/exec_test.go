@@ -173,7 +173,7 @@ func TestRecordsTopLevelFields(t *testing.T) {
 	q := `{ a: viewer { login } b: viewer { login } repository(owner:"acme", name:"app") { name } }`
 	req, _ := http.NewRequest(http.MethodPost, "/graphql", strings.NewReader(fmt.Sprintf(`{"query":%q}`, q)))
 	req = req.WithContext(state.WithRecorder(state.WithActor(req.Context(), actor), log))
-	resp := h.execute(req, &request{Query: &q})
+	resp := h.execute(req, &request{Query: &q}, http.Header{})
 	if len(resp.Errors) > 0 {
 		t.Fatalf("errors: %v", resp.Errors)
 	}
@@ -291,5 +291,30 @@ func TestConcurrentRequests(t *testing.T) {
 	close(errs)
 	for msg := range errs {
 		t.Error(msg)
+	}
+}
+
+// TestRateLimitFollowsLimiterHeaders checks that rateLimit reports the
+// window the limiter middleware announced in its headers.
+func TestRateLimitFollowsLimiterHeaders(t *testing.T) {
+	e := newEnv(t)
+	h := NewHandler(e.w, Options{Clock: e.clk})
+	actor, _ := e.w.TokenFor("t-writer")
+	q := `{ rateLimit { limit remaining used resetAt } }`
+	req, _ := http.NewRequest(http.MethodPost, "/graphql", nil)
+	req = req.WithContext(state.WithActor(req.Context(), actor))
+	hdr := http.Header{}
+	hdr.Set("X-Ratelimit-Resource", "graphql")
+	hdr.Set("X-Ratelimit-Limit", "1000")
+	hdr.Set("X-Ratelimit-Used", "7")
+	hdr.Set("X-Ratelimit-Reset", "1767326645")
+	resp := h.execute(req, &request{Query: &q}, hdr)
+	body, err := resp.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"data":{"rateLimit":{"limit":1000,"remaining":993,"used":7,"resetAt":"2026-01-02T04:04:05Z"}}}`
+	if string(body) != want {
+		t.Errorf("body = %s, want %s", body, want)
 	}
 }

@@ -78,7 +78,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		writeMessage(rw, http.StatusBadRequest, "Problems parsing JSON")
 		return
 	}
-	resp := h.execute(r, &req)
+	resp := h.execute(r, &req, rw.Header())
 	out, err := resp.MarshalJSON()
 	if err != nil {
 		writeMessage(rw, http.StatusInternalServerError, "encoding response: "+err.Error())
@@ -101,7 +101,7 @@ func onlyError(msg string) *response {
 }
 
 // execute parses, validates and runs one request and returns its response.
-func (h *Handler) execute(r *http.Request, req *request) *response {
+func (h *Handler) execute(r *http.Request, req *request, hdr http.Header) *response {
 	schema, err := Schema()
 	if err != nil {
 		return onlyError(err.Error())
@@ -157,7 +157,11 @@ func (h *Handler) execute(r *http.Request, req *request) *response {
 		return &response{Errors: []apiError{{Type: "MAX_NODE_LIMIT_EXCEEDED",
 			Message: fmt.Sprintf("This query requests up to %d possible nodes which exceeds the maximum limit of %d.", ec.nodeCount, maxNodes)}}}
 	}
-	ec.budget = h.budgets.charge(actor.Login, h.opts.Clock.Now(), ec.cost)
+	if b, ok := budgetFromHeaders(hdr); ok {
+		ec.budget, ec.limit = b, b.limit
+	} else {
+		ec.budget, ec.limit = h.budgets.charge(actor.Login, h.opts.Clock.Now(), ec.cost), h.opts.RateLimit
+	}
 	data, _ := ec.executeSelectionSet(root, nil, op.SelectionSet, nil)
 	resp := &response{Exec: true, Errors: ec.errs}
 	if data != nil {

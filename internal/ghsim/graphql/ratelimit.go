@@ -1,6 +1,8 @@
 package graphql
 
 import (
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 type budget struct {
 	reset time.Time
 	used  int
+	limit int // from the limiter's headers; 0 otherwise
 }
 
 type budgets struct {
@@ -36,13 +39,29 @@ func (b *budgets) charge(key string, now time.Time, cost int) budget {
 	return *cur
 }
 
+// budgetFromHeaders reads the window the limiter middleware has already
+// charged this request to, from the x-ratelimit-* headers it sets before
+// calling the handler, so that rateLimit agrees with the headers exactly.
+func budgetFromHeaders(h http.Header) (budget, bool) {
+	if h == nil || h.Get("X-Ratelimit-Resource") != "graphql" {
+		return budget{}, false
+	}
+	limit, err1 := strconv.Atoi(h.Get("X-Ratelimit-Limit"))
+	used, err2 := strconv.Atoi(h.Get("X-Ratelimit-Used"))
+	reset, err3 := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return budget{}, false
+	}
+	return budget{reset: time.Unix(reset, 0), used: used, limit: limit}, true
+}
+
 // rateLimit is the value of Query.rateLimit for this document.
 func (h *Handler) rateLimit(ec *execCtx) map[string]any {
 	b := ec.budget
 	return map[string]any{
 		"cost":      ec.cost,
-		"limit":     h.opts.RateLimit,
-		"remaining": max(h.opts.RateLimit-b.used, 0),
+		"limit":     ec.limit,
+		"remaining": max(ec.limit-b.used, 0),
 		"used":      b.used,
 		"resetAt":   b.reset.UTC().Format(time.RFC3339),
 		"nodeCount": ec.nodeCount,
