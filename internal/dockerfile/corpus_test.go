@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
@@ -186,6 +187,56 @@ func TestCorpusProperties(t *testing.T) {
 	if nFiles == 0 || nRefs == 0 {
 		t.Errorf("checked %d files and %d references; the corpus should give some", nFiles, nRefs)
 	}
+}
+
+// oddInstructions are hand-written edge cases for cannotFail.
+var oddInstructions = []byte("FROM a\nRUN\nRUN []\nRUN [\"a\"\nCMD\nCMD []\nENTRYPOINT\nRUN <<EOF\nx\nEOF\n" +
+	"RUN <<-A cat <<B\n\tx\nA\ny\nB\nWORKDIR\nWORKDIR a b\nUSER\nUSER a b\nEXPOSE\nENV a=b c=d\nENV a b\nENV =b\nENV \"\"=b\n")
+
+// TestCannotFailAgreesWithBuildKit backs the shortcut in scanDockerfile:
+// BuildKit's instruction parser accepts every instruction cannotFail
+// vouches for, in the corpus and in odd hand-written ones.
+func TestCannotFailAgreesWithBuildKit(t *testing.T) {
+	t.Parallel()
+	var inputs [][]byte
+	for _, line := range bytes.Split(oddInstructions, []byte("\n")) {
+		inputs = append(inputs, append([]byte("FROM a\n"), line...))
+	}
+	inputs = append(inputs, oddInstructions)
+	if corpusDir(t) != "" {
+		for _, f := range loadCorpus(t) {
+			if f.kind == KindDockerfile {
+				inputs = append(inputs, f.data)
+			}
+		}
+	}
+	n := 0
+	for _, in := range inputs {
+		n += checkCannotFail(t, in)
+	}
+	if n == 0 {
+		t.Fatal("cannotFail vouched for no instruction")
+	}
+	t.Logf("checked %d instructions", n)
+}
+
+func checkCannotFail(t *testing.T, in []byte) int {
+	t.Helper()
+	res, err := parser.Parse(bytes.NewReader(in))
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, node := range res.AST.Children {
+		if !cannotFail(node) {
+			continue
+		}
+		n++
+		if _, err := instructions.ParseInstruction(node); err != nil {
+			t.Errorf("line %d: %q: cannotFail, but ParseInstruction: %v", node.StartLine, node.Original, err)
+		}
+	}
+	return n
 }
 
 func BenchmarkParse(b *testing.B) {

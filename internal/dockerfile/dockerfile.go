@@ -33,6 +33,15 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 	var stageNames []string // every stage name, lower case
 	seenFrom := false
 	for i, n := range nodes {
+		if cannotFail(n) {
+			// Most instructions are of this kind; BuildKit's instruction
+			// parser always accepts them and they hold no image
+			// (TestCannotFailAgreesWithBuildKit), so skip its cost.
+			if !seenFrom {
+				return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %s before the first FROM", n.StartLine, strings.ToUpper(n.Value))}
+			}
+			continue
+		}
 		v, err := instructions.ParseInstruction(n)
 		if err != nil {
 			return nil, &fileError{kind: ErrMalformed, err: err}
@@ -86,6 +95,47 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 		}
 	}
 	return sc, nil
+}
+
+// cannotFail reports whether instructions.ParseInstruction is certain to
+// accept n, which holds no image reference: a RUN, CMD or ENTRYPOINT without
+// flags, or a flagless WORKDIR, USER, EXPOSE or ENV with the argument count
+// BuildKit checks.
+func cannotFail(n *parser.Node) bool {
+	if len(n.Flags) != 0 {
+		return false
+	}
+	switch strings.ToLower(n.Value) {
+	case "run", "cmd", "entrypoint":
+		return true
+	case "workdir", "user":
+		return argCount(n) == 1
+	case "expose":
+		return argCount(n) >= 1
+	case "env":
+		k := 0
+		for a := n.Next; a != nil; a = a.Next {
+			if len(a.Children) != 0 || (k%3 == 0 && a.Value == "") {
+				return false
+			}
+			k++
+		}
+		return k > 0 && k%3 == 0
+	}
+	return false
+}
+
+// argCount counts n's arguments as instructions.nodeArgs does, or returns -1
+// when an argument is a sub-command.
+func argCount(n *parser.Node) int {
+	k := 0
+	for a := n.Next; a != nil; a = a.Next {
+		if len(a.Children) != 0 {
+			return -1
+		}
+		k++
+	}
+	return k
 }
 
 // isStage reports whether a COPY --from or RUN --mount from= value names a

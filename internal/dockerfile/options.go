@@ -18,19 +18,29 @@ var tagPattern = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
 // field and the value, e.g. `image "Ubuntu": repository name must be
 // lowercase`.
 func (o Options) Validate() error {
+	_, err := o.validate()
+	return err
+}
+
+// validate checks the options and returns the image's normalised name.
+func (o Options) validate() (string, error) {
 	if o.Image == "" {
-		return errors.New("image: must not be empty")
+		return "", errors.New("image: must not be empty")
 	}
 	name, err := normalizeName(o.Image)
 	if err != nil {
-		return fmt.Errorf("image %q: %w", o.Image, err)
+		return "", fmt.Errorf("image %q: %w", o.Image, err)
 	}
 	if strings.ContainsAny(o.Image, "@") || name.hasTag {
-		return fmt.Errorf("image %q: must be a repository name without a tag or digest", o.Image)
+		return "", fmt.Errorf("image %q: must be a repository name without a tag or digest", o.Image)
 	}
 	if name.name == "docker.io/library/scratch" {
-		return fmt.Errorf("image %q: scratch is not an image that can be bumped", o.Image)
+		return "", fmt.Errorf("image %q: scratch is not an image that can be bumped", o.Image)
 	}
+	return name.name, o.validateRest()
+}
+
+func (o Options) validateRest() error {
 	if o.Tag == "" {
 		return errors.New("tag: must not be empty")
 	}

@@ -16,7 +16,8 @@ import (
 // first. It never panics; a file it cannot read returns an error wrapping
 // ErrMalformed, ErrNotText or ErrTooLarge, and the caller leaves it alone.
 func Rewrite(kind Kind, content []byte, opts Options) (res Result, err error) {
-	if err := opts.Validate(); err != nil {
+	name, err := opts.validate()
+	if err != nil {
 		return Result{}, err
 	}
 	defer func() {
@@ -28,8 +29,7 @@ func Rewrite(kind Kind, content []byte, opts Options) (res Result, err error) {
 	if err != nil {
 		return Result{}, err
 	}
-	n, _ := normalizeName(opts.Image)
-	t := &target{name: n.name, tag: opts.Tag, digest: opts.Digest, filter: opts.TagFilter, marker: opts.marker(), allowDowngrade: opts.AllowDowngrade}
+	t := &target{name: name, last: name[strings.LastIndexByte(name, '/')+1:], tag: opts.Tag, digest: opts.Digest, filter: opts.TagFilter, marker: opts.marker(), allowDowngrade: opts.AllowDowngrade}
 	return t.rewrite(sc), nil
 }
 
@@ -101,6 +101,7 @@ var errUnknownKind = errors.New("not a Dockerfile or compose file kind")
 // target is the validated Options.
 type target struct {
 	name           string // normalised repository name
+	last           string // its last path component
 	tag            string
 	digest         string
 	filter         *regexp.Regexp
@@ -129,11 +130,16 @@ func (e edit) overlaps(o edit) bool {
 // and whether it is a reference at all. An invalid reference whose name
 // plausibly is the target is reported with the parse error.
 func (t *target) matches(text string) (bool, error) {
+	name := text[:splitRef(text).nameEnd]
+	if !strings.EqualFold(name[strings.LastIndexByte(name, '/')+1:], t.last) {
+		// Normalising never changes the last path component (but its case,
+		// for the plausibility check below): this cannot match.
+		return false, nil
+	}
 	n, err := normalizeName(text)
 	if err == nil {
 		return n.name == t.name, nil
 	}
-	name := text[:splitRef(text).nameEnd]
 	if p, perr := normalizeName(strings.ToLower(name)); perr == nil && p.name == t.name {
 		return true, err
 	}
