@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/demo"
 	"github.com/dfiu/dfiu/internal/ghsim"
+	"github.com/dfiu/dfiu/internal/ghsim/limiter"
 )
 
 // testToken looks like a real token so that a leak is easy to spot.
@@ -180,7 +187,7 @@ func parentInputs() map[string]string {
 func TestParentAsAction(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	r := h.exec(nil, h.actionEnv(parentInputs()), true, actionDeps{})
+	r := h.exec(nil, h.actionEnv(parentInputs()), true, fast())
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -240,7 +247,7 @@ func TestParentAsAction(t *testing.T) {
 
 	// A rerun makes no write at all.
 	before := h.srv.Stats()
-	r2 := h.exec(nil, h.actionEnv(parentInputs()), true, actionDeps{})
+	r2 := h.exec(nil, h.actionEnv(parentInputs()), true, fast())
 	after := h.srv.Stats()
 	if r2.code != ExitOK || after.Writes != before.Writes {
 		t.Errorf("rerun: exit %d, %d writes", r2.code, after.Writes-before.Writes)
@@ -252,7 +259,7 @@ func TestParentAsAction(t *testing.T) {
 	// A newer tag updates the same PR with one new commit.
 	in := parentInputs()
 	in["tag"] = "1.4"
-	r3 := h.exec(nil, h.actionEnv(in), true, actionDeps{})
+	r3 := h.exec(nil, h.actionEnv(in), true, fast())
 	if p := pullRequests(t, r3)["acme/api "+demo.Image]; r3.code != ExitOK || p.Action != "updated" || p.Number != 1 {
 		t.Errorf("newer tag: exit %d api = %+v", r3.code, p)
 	}
@@ -332,3 +339,173 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 	}
 }
 
+// fast returns deps with a fake clock, so that the client's pacing of
+// writes takes no wall time (the simulator runs with its limits off).
+func fast() actionDeps {
+	return actionDeps{Clock: clock.NewFake(time.Unix(1_800_000_000, 0))}
+}
+
+func TestChildAsAction(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	in := map[string]string{"mode": "child", "repository": "acme/services", "image": demo.Image, "tag": "1.0"}
+	r := h.exec(nil, h.actionEnv(in), true, fast())
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	prs := pullRequests(t, r)
+	p := prs["acme/services "+demo.Image]
+	if len(prs) != 1 || p.Action != "created" || len(p.Files) != 3 || p.From != "1.1, 1.2" || p.To != "1.0" {
+		t.Errorf("pull-requests = %+v", prs)
+	}
+	if n := h.srv.Stats().Endpoints["GET /search/code"]; n != 0 {
+		t.Errorf("child mode searched %d times", n)
+	}
+}
+
+func TestAllAsAction(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	in := map[string]string{"mode": "all", "store": demo.Store, "exclude-repos": demo.Exclude}
+	r := h.exec(nil, h.actionEnv(in), true, fast())
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	prs := pullRequests(t, r)
+	// The store says base 1.2 and node 22.
+	for key, want := range map[string]string{
+		"acme/fullstack node":              "created",
+		"acme/web node":                    "created",
+		"acme/fullstack ghcr.io/acme/base": "unchanged",
+		"acme/current ghcr.io/acme/base":   "skipped", // 1.3 → 1.2 would downgrade
+		"acme/supersede ghcr.io/acme/base": "updated",
+	} {
+		if prs[key].Action != want {
+			t.Errorf("%s: %+v, want %s", key, prs[key], want)
+		}
+	}
+	branches, _ := h.srv.Branches(demo.Org, "fullstack")
+	if strings.Join(branches, ",") != "dfiu/node,main" {
+		t.Errorf("fullstack branches = %v", branches)
+	}
+	if n := h.srv.Stats().GraphQLFields["query.repository"]; n == 0 {
+		t.Error("no repository read")
+	}
+	if !strings.Contains(r.summary, "### `node` → `22`") || !strings.Contains(r.summary, "### `ghcr.io/acme/base` → `1.2`") {
+		t.Errorf("summary lacks a section per image:\n%s", r.summary)
+	}
+}
+
+// failRepo answers every GraphQL mutation naming repo with a 422.
+func failRepo(repo string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "graphql") {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				if bytes.Contains(body, []byte("mutation")) && bytes.Contains(body, []byte(repo)) {
+					w.Header().Set("Content-Type", "application/json; charset=utf-8")
+					w.WriteHeader(http.StatusUnprocessableEntity)
+					io.WriteString(w, `{"message":"Validation Failed","documentation_url":"https://docs.github.com/graphql"}`)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func TestOneFailureExitStatus(t *testing.T) {
+	t.Parallel()
+	for _, failOnError := range []string{"true", "false"} {
+		h := newHarnessWith(t, ghsim.Options{Middleware: failRepo("acme/api")})
+		in := parentInputs()
+		in["fail-on-error"] = failOnError
+		r := h.exec(nil, h.actionEnv(in), true, fast())
+		want := ExitFailure
+		if failOnError == "false" {
+			want = ExitOK
+		}
+		if r.code != want {
+			t.Errorf("fail-on-error %s: exit %d, want %d", failOnError, r.code, want)
+		}
+		prs := pullRequests(t, r)
+		if p := prs["acme/api "+demo.Image]; p.Action != "failed" || !strings.Contains(p.Reason, "422") {
+			t.Errorf("api = %+v", p)
+		}
+		if prs["acme/web "+demo.Image].Action != "created" || r.outputs["failed-count"] != "1" || r.outputs["changed-count"] != "8" {
+			t.Errorf("the others were not processed: %s", r.outputs["pull-requests"])
+		}
+	}
+}
+
+func TestIncompleteSearchIsReported(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.srv.SetIncompleteResults(true)
+	r := h.exec(nil, h.actionEnv(parentInputs()), true, fast())
+	if r.code != ExitOK {
+		t.Fatalf("exit %d", r.code)
+	}
+	if !strings.Contains(r.summary, "Coverage is incomplete") || !strings.Contains(r.stdout, "::warning title=dfiu%3A incomplete coverage") {
+		t.Errorf("incomplete coverage not reported:\n%s", r.summary)
+	}
+}
+
+func TestConcurrentParentRunsKeepEveryStoreEntry(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := map[string]string{"mode": "parent", "image": fmt.Sprintf("acme/img%d", i), "tag": "1.0", "store": demo.Store}
+			if r := h.exec(nil, h.actionEnv(in), true, fast()); r.code != ExitOK {
+				t.Errorf("run %d: exit %d\n%s", i, r.code, r.stdout)
+			}
+		}()
+	}
+	wg.Wait()
+	files, _ := h.srv.RepoFiles(demo.Org, "dfiu-store", "")
+	var st struct{ Images map[string]string }
+	if err := json.Unmarshal([]byte(files["store.json"]), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Images) != 22 {
+		t.Errorf("store has %d entries, want 22 (2 seeded + 20): %v", len(st.Images), st.Images)
+	}
+}
+
+func TestRateLimitsRetriedOnTheClock(t *testing.T) {
+	t.Parallel()
+	for name, lim := range map[string]limiter.Limits{
+		"403 code search": {CodeSearch: 1},
+		"429 code search": {CodeSearch: 1, PrimaryStatus: 429},
+		"graphql":         {GraphQL: 2},
+	} {
+		clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+		h := newHarnessWith(t, ghsim.Options{Clock: clk, Limits: limiter.Config{Limits: lim}})
+		r := h.exec(nil, h.actionEnv(parentInputs()), true, actionDeps{Clock: clk})
+		if r.code != ExitOK {
+			t.Errorf("%s: exit %d\n%s", name, r.code, r.stdout)
+			continue
+		}
+		st := h.srv.Stats()
+		if st.RateLimited == 0 {
+			// Pacing by the headers avoided every refusal; that is fine
+			// as long as the client waited on the clock.
+			t.Logf("%s: no refusal seen", name)
+		}
+		var waited time.Duration
+		for _, d := range clk.Sleeps() {
+			waited += d
+		}
+		if waited < 30*time.Second {
+			t.Errorf("%s: waited %v on the clock, want the limit's reset (rate limited %d)", name, waited, st.RateLimited)
+		}
+		if p := pullRequests(t, r)["acme/api "+demo.Image]; p.Action != "created" {
+			t.Errorf("%s: api = %+v", name, p)
+		}
+	}
+}
