@@ -118,6 +118,11 @@ func (h *Handler) execute(r *http.Request, req *request, hdr http.Header) *respo
 			for _, l := range ge.Locations {
 				e.Locations = append(e.Locations, location{Line: l.Line, Column: l.Column})
 			}
+			if len(ge.Locations) > 0 {
+				if msg := rubyParseError(*req.Query, ge.Locations[0].Line, ge.Locations[0].Column); msg != "" {
+					e.Message = msg
+				}
+			}
 		}
 		return &response{Errors: []apiError{e}}
 	}

@@ -144,7 +144,7 @@ func TestOtherRequestErrors(t *testing.T) {
 		want        string
 	}{
 		{"no query", "", nil, "A query attribute must be specified and must be a string."},
-		{"parse error", "{ viewer { login }", nil, "Parse error"},
+		{"parse error", "{ viewer { login }", nil, "Unexpected end of document"},
 		{"unused variable (gqlparser wording)", "query($x: Int) { viewer { login } }", nil, `Variable "$x" is never used.`},
 		{"variable missing", `query($n: String!) { repository(owner:"acme", name:$n) { id } }`, nil, "Variable $n of type String! was provided invalid value"},
 	}
@@ -187,4 +187,19 @@ func TestPaginationBoundaries(t *testing.T) {
 		t.Errorf("zero: %s", r.raw)
 	}
 	e.do(`{ organization(login:"acme") { repositories(first: 100) { totalCount } } }`, nil).ok(t)
+}
+
+func TestParseErrors(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct{ query, want string }{
+		{"{ viewer { login }", "Unexpected end of document"},
+		{"{ viewer { login } } }", `Parse error on "}" (RCURLY) at [1, 22]`},
+		{"query { repository(owner: ) { id } }", `Parse error on ")" (RPAREN) at [1, 27]`},
+	}
+	for _, tc := range tests {
+		r := e.do(tc.query, nil)
+		if r.Data != nil || len(r.Errors) != 1 || r.Errors[0]["message"] != tc.want {
+			t.Errorf("%q: %s, want message %q", tc.query, r.raw, tc.want)
+		}
+	}
 }
