@@ -2,6 +2,7 @@ package ghsim_test
 
 import (
 	"net/http"
+	"strings"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -63,5 +64,38 @@ func (s *confSim) requireValidated(t *testing.T, n int) {
 	t.Helper()
 	if got := s.tr.Validated(); got < n {
 		t.Errorf("validator checked %d REST exchanges, want at least %d", got, n)
+	}
+}
+
+// TestServerSideValidation puts the validator inside the simulator
+// (Options.Middleware) instead of in the client, so that every exchange the
+// server answers is checked whoever sends it.
+func TestServerSideValidation(t *testing.T) {
+	t.Parallel()
+	v := ghsimtest.NewValidator(t)
+	srv := ghsim.New(ghsim.Options{Clock: clock.NewFake(time.Now()), Middleware: v.Middleware})
+	if err := srv.Seed(ghsim.Seed{Repos: []ghsim.SeedRepo{{Name: "acme/app", Files: map[string]string{"Dockerfile": "FROM alpine\n"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	client := &http.Client{Transport: &authTransport{token: srv.AdminToken(), base: http.DefaultTransport}}
+	for _, p := range []string{"/repos/acme/app", "/api/v3/repos/acme/app/git/ref/heads/main", "/repos/acme/app/contents/Dockerfile", "/_sim/stats"} {
+		resp, err := client.Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", p, resp.StatusCode)
+		}
+	}
+	resp, err := client.Post(ts.URL+"/graphql", "application/json", strings.NewReader(`{"query":"{viewer{login}}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if v.Validated() != 3 || v.Skipped() != 1 {
+		t.Errorf("validated %d, skipped %d; want 3 REST exchanges validated and GraphQL skipped (the admin API never reaches the middleware)", v.Validated(), v.Skipped())
 	}
 }

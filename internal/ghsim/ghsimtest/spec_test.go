@@ -393,6 +393,32 @@ func TestMiddlewareReportsMismatches(t *testing.T) {
 	}
 }
 
+func TestValidatorMiddlewareFunc(t *testing.T) {
+	Require(t)
+	rec := &recordingTB{}
+	v := NewValidator(rec)
+	var wrap func(http.Handler) http.Handler = v.Middleware
+	srv := httptest.NewServer(wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`))
+	})))
+	defer srv.Close()
+	for _, p := range []string{"/api/v3/repos/acme/app", "/repos/acme/app/zzz/yyy"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if v.Validated() != 2 {
+		t.Errorf("Validated() = %d, want 2", v.Validated())
+	}
+	if got := rec.reported(); len(got) != 1 || !strings.Contains(got[0], "/repos/acme/app/zzz/yyy") {
+		t.Errorf("reports = %q, want one for the undocumented path only", got)
+	}
+}
+
 func TestShapeDiff(t *testing.T) {
 	want := `{"a":1,"b":{"c":"x","d":[{"e":true}]},"n":null,"gone":"x"}`
 	tests := []struct {

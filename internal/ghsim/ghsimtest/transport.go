@@ -139,6 +139,15 @@ func NewMiddleware(t testing.TB, next http.Handler) *Middleware {
 	return &Middleware{Validator: NewValidator(t), next: next}
 }
 
+// Middleware wraps next so that every REST exchange it serves is validated
+// by v. Its signature fits ghsim.Options.Middleware:
+//
+//	v := ghsimtest.NewValidator(t)
+//	srv := ghsim.New(ghsim.Options{Middleware: v.Middleware})
+func (v *Validator) Middleware(next http.Handler) http.Handler {
+	return &Middleware{Validator: v, next: next}
+}
+
 // ServeHTTP serves r with the wrapped handler and validates the exchange.
 // Exchanges whose connection the handler hijacked are not checked.
 func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
