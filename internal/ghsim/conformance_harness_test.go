@@ -2,8 +2,8 @@ package ghsim_test
 
 import (
 	"net/http"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
