@@ -29,6 +29,7 @@ type actionDeps struct {
 	WritesPerMinute int          // 0: the client's default (80)
 	BatchSize       int          // 0: the client's default
 	MaxRetries      int          // 0: 5
+	Logger          *slog.Logger // nil: text to stderr (stdout in Actions)
 }
 
 // runAction runs parent, child or all mode. With mode "" it runs as the
@@ -113,7 +114,10 @@ func runConfig(ctx context.Context, cfg *config.Config, ts *pipeline.Templates, 
 	if env.Getenv("RUNNER_DEBUG") == "1" {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	}
 
 	retries := deps.MaxRetries
 	if retries == 0 {
@@ -215,8 +219,12 @@ func publish(rep *pipeline.Report, asAction bool, gha *githubactions.Action, std
 			fmt.Fprintf(stderr, "warning: %s\n", a.Message)
 		}
 	}
-	if d := report.Diffs(rep); d != "" {
-		fmt.Fprint(stdout, d)
+	// Diffs go to the terminal, and to the Actions log in a dry run (a real
+	// run's diffs are in its pull requests).
+	if !asAction || rep.DryRun {
+		if d := report.Diffs(rep); d != "" {
+			fmt.Fprint(stdout, d)
+		}
 	}
 	if !summaryFile {
 		fmt.Fprint(stdout, report.Text(rep))

@@ -2,11 +2,92 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/dfiu/dfiu/internal/demo"
+	"github.com/dfiu/dfiu/internal/ghsim"
 )
 
-// runDemo is not written yet.
+// demoToken is the bot's token on the demo simulator; it is not a secret.
+const demoToken = "dfiu-demo-token"
+
+// runDemo starts the simulator on loopback, seeds the demo organisation,
+// runs parent mode (ghcr.io/acme/base 1.2 → 1.3) and then all mode, and
+// prints each run's diffs, summary and pull request links. With --serve it
+// keeps the simulator running afterwards so the links can be opened.
 func runDemo(ctx context.Context, args []string, env Env) int {
-	fmt.Fprintln(env.Stderr, "dfiu demo: not implemented yet")
-	return ExitFailure
+	fs := flag.NewFlagSet("dfiu demo", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "loopback address for the simulator (port 0 picks a free port)")
+	serve := fs.Bool("serve", false, "keep the simulator running after the demo, until interrupted")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "dfiu demo: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	if host, _, err := net.SplitHostPort(*addr); err != nil || !net.ParseIP(host).IsLoopback() {
+		fmt.Fprintf(env.Stderr, "dfiu demo: --addr %q is not a loopback address (e.g. 127.0.0.1:0)\n", *addr)
+		return ExitUsage
+	}
+
+	srv := ghsim.New(ghsim.Options{})
+	url, err := srv.Start(*addr)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dfiu demo: starting the simulator: %v\n", err)
+		return ExitFailure
+	}
+	defer srv.Close(context.Background())
+	srv.SetBaseURL(url)
+	if err := demo.Populate(srv, demoToken); err != nil {
+		fmt.Fprintf(env.Stderr, "dfiu demo: %v\n", err)
+		return ExitFailure
+	}
+
+	out := env.Stdout
+	fmt.Fprintf(out, "GitHub simulator serving on %s\n", url)
+	fmt.Fprintf(out, "Demo organisation %q, store %s (%s: %s, %s: %s):\n%s\n", demo.Org, demo.Store,
+		demo.Image, demo.OldTag, demo.NodeImage, demo.NodeTag, demo.Legend())
+
+	// Everything goes to stdout in order; the logs are left out so that the
+	// output is the same on every run, apart from the port.
+	runEnv := Env{Stdin: env.Stdin, Stdout: out, Stderr: out, Getenv: func(k string) string {
+		if k == "GITHUB_TOKEN" {
+			return demoToken
+		}
+		return ""
+	}}
+	deps := actionDeps{WritesPerMinute: 1 << 20, Logger: slog.New(slog.DiscardHandler)}
+	common := []string{"--orgs", demo.Org, "--github-api-url", url, "--github-graphql-url", url + "/graphql",
+		"--store", demo.Store, "--exclude-repos", demo.Exclude, "--labels", demo.Label, "--auto-merge", "squash"}
+
+	steps := []struct {
+		title string
+		mode  string
+		args  []string
+	}{
+		{fmt.Sprintf("$ dfiu parent --image %s --tag %s ...", demo.Image, demo.NewTag), "parent",
+			append([]string{"--image", demo.Image, "--tag", demo.NewTag}, common...)},
+		{"$ dfiu all ...   (every image in the store; " + demo.Image + " is now done, node is new)", "all", common},
+	}
+	code := ExitOK
+	for _, s := range steps {
+		fmt.Fprintf(out, "\n%s\n\n", s.title)
+		if c := runActionWith(ctx, s.mode, s.args, runEnv, deps); c != ExitOK {
+			code = c
+		}
+	}
+	if *serve {
+		fmt.Fprintf(out, "\nServing %s until interrupted (token %q).\n", url, demoToken)
+		<-ctx.Done()
+	}
+	return code
 }

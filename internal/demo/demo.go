@@ -150,7 +150,7 @@ func Populate(srv *ghsim.Server, token string) error {
 func Legend() string {
 	var b strings.Builder
 	for _, c := range Cases {
-		fmt.Fprintf(&b, "  %-16s %s\n", Org+"/"+c.Repo, c.What)
+		fmt.Fprintf(&b, "  %-20s %s\n", Org+"/"+c.Repo, c.What)
 	}
 	return b.String()
 }

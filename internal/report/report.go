@@ -158,12 +158,13 @@ func Text(rep *update.Report) string {
 	return b.String()
 }
 
-// Diffs returns the diffs of a dry run, one block per repository and image.
+// Diffs returns the diffs of the pull requests created or updated (or that
+// would be, in a dry run), one block per repository and image.
 func Diffs(rep *update.Report) string {
 	var b strings.Builder
 	for _, img := range rep.Images {
 		for _, r := range img.Results {
-			if len(r.Diffs) == 0 {
+			if len(r.Diffs) == 0 || !r.Action.Changed() {
 				continue
 			}
 			fmt.Fprintf(&b, "# %s: %s -> %s (%s)\n", r.Repository, img.Image, r.To, r.Action)

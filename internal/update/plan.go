@@ -146,10 +146,8 @@ func (r *runner) plan(p *plan, repo *gh.Repo, viewer string) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: no push permission: %s is not updated to %s", res.Repository, t.Image, t.Tag))
 		return
 	}
-	if r.opts.DryRun {
-		for _, path := range a.files {
-			res.Diffs = append(res.Diffs, diff.Unified(path, []byte(repo.Files[path].Text), a.changes[path]))
-		}
+	for _, path := range a.files {
+		res.Diffs = append(res.Diffs, diff.Unified(path, []byte(repo.Files[path].Text), a.changes[path]))
 	}
 
 	branch := r.branch(t)

@@ -38,8 +38,7 @@ type Result struct {
 	// digest, an invalid reference, no push permission); the action shows
 	// them as annotations.
 	Warnings []string `json:"-"`
-	// Diffs are unified diffs of the changes, in path order; filled in a
-	// dry run.
+	// Diffs are unified diffs of the planned changes, in path order.
 	Diffs []string `json:"-"`
 	// Current is true when the repository references the image and every
 	// reference is already at the tag; Consumer when it references it at

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"demo"}, Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
+	out := stdout.String()
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
+	}
+	m := regexp.MustCompile(`serving on (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no simulator URL in:\n%s", out)
+	}
+	base := m[1]
+	for _, want := range []string{
+		base + "/acme/api/pull/1",
+		base + "/acme/supersede/pull/1", // superseded, not a second PR
+		base + "/acme/web/pull/2",       // node, from all mode
+		"-FROM ghcr.io/acme/base:1.2\n+FROM ghcr.io/acme/base:1.3\n",
+		"-    image: node:20\n+    image: node:22\n",
+		"no push permission",
+		"pinned by digest",
+		"not forcing over it",
+		"adoption: 1 of 15",
+		"$ dfiu all",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Deterministic apart from the port.
+	var again bytes.Buffer
+	Run(context.Background(), []string{"demo"}, Env{Stdin: strings.NewReader(""), Stdout: &again, Stderr: &stderr, Getenv: func(string) string { return "" }})
+	port := regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	if a, b := port.ReplaceAllString(out, "PORT"), port.ReplaceAllString(again.String(), "PORT"); a != b {
+		t.Errorf("two demo runs differ beyond the port")
+	}
+}
+
+func TestDemoRefusesNonLoopback(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	code := Run(context.Background(), []string{"demo", "--addr", "0.0.0.0:0"}, Env{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(string) string { return "" }})
+	if code != ExitUsage || !strings.Contains(stderr.String(), "loopback") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
