@@ -10,7 +10,6 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"github.com/dfiu/dfiu/internal/clock"
@@ -34,9 +33,10 @@ type Options struct {
 
 // Handler serves GitHub's GraphQL API over a state.World.
 type Handler struct {
-	w       *state.World
-	opts    Options
-	budgets budgets
+	w         *state.World
+	opts      Options
+	budgets   budgets
+	documents documents
 }
 
 // NewHandler returns the GraphQL endpoint for w. The server mounts it at
@@ -109,24 +109,8 @@ func (h *Handler) execute(r *http.Request, req *request, hdr http.Header) *respo
 	if req.Query == nil || strings.TrimSpace(*req.Query) == "" {
 		return onlyError("A query attribute must be specified and must be a string.")
 	}
-	doc, perr := parser.ParseQuery(&ast.Source{Input: *req.Query})
-	if perr != nil {
-		e := apiError{Message: "Parse error: " + perr.Error()}
-		var ge *gqlerror.Error
-		if errors.As(perr, &ge) {
-			e.Message = "Parse error: " + ge.Message
-			for _, l := range ge.Locations {
-				e.Locations = append(e.Locations, location{Line: l.Line, Column: l.Column})
-			}
-			if len(ge.Locations) > 0 {
-				if msg := rubyParseError(*req.Query, ge.Locations[0].Line, ge.Locations[0].Column); msg != "" {
-					e.Message = msg
-				}
-			}
-		}
-		return &response{Errors: []apiError{e}}
-	}
-	if errs := validate(schema, doc); len(errs) > 0 {
+	doc, errs := h.documents.get(schema, *req.Query)
+	if len(errs) > 0 {
 		return &response{Errors: errs}
 	}
 	op, msg := selectOperation(doc, req.OperationName)

@@ -203,3 +203,29 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDocumentCache(t *testing.T) {
+	e := newEnv(t)
+	for i := range 2 {
+		if r := e.do(`{ viewer { nope } }`, nil); len(r.Errors) != 1 || r.Errors[0]["message"] != "Field 'nope' doesn't exist on type 'User'" {
+			t.Errorf("invalid document, try %d: %s", i, r.raw)
+		}
+		q := `query($name: String!) { repository(owner: "acme", name: $name) { name } }`
+		if got := e.do(q, map[string]any{"name": "app"}).ok(t).str(t, "repository", "name"); got != "app" {
+			t.Errorf("try %d: name = %q", i, got)
+		}
+		if r := e.do(q, map[string]any{"name": "missing"}); r.get(t, "repository") != nil || len(r.Errors) != 1 {
+			t.Errorf("try %d: missing: %s", i, r.raw)
+		}
+	}
+	var d documents
+	s, _ := Schema()
+	for i := range maxCachedDocuments + 10 {
+		if doc, errs := d.get(s, "{ viewer { login } }"+strings.Repeat(" ", i)); doc == nil || len(errs) > 0 {
+			t.Fatalf("document %d: %v", i, errs)
+		}
+	}
+	if len(d.m) > maxCachedDocuments {
+		t.Errorf("cache holds %d documents, want at most %d", len(d.m), maxCachedDocuments)
+	}
+}
