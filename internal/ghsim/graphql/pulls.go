@@ -112,6 +112,40 @@ func init() {
 		},
 	})
 
+	register("Ref", map[string]resolver{
+		// associatedPullRequests lists the pull requests whose head is this
+		// ref: in its repository, and from a fork in the fork's parent.
+		"associatedPullRequests": func(ec *execCtx, src any, args map[string]any) (any, error) {
+			rv := src.(refV)
+			if !strings.HasPrefix(rv.ref.Name, "refs/heads/") {
+				return connection(nil, args)
+			}
+			repos := []state.Repo{rv.repo}
+			if rv.repo.Fork && rv.repo.ParentID != 0 {
+				if p, err := ec.world().RepoByID(ec.actor, rv.repo.ParentID); err == nil {
+					repos = append(repos, p)
+				}
+			}
+			f := state.PRFilter{HeadRef: rv.ref.ShortName(), BaseRef: argString(args, "baseRefName")}
+			for _, s := range argStrings(args, "states") {
+				f.States = append(f.States, strings.ToLower(s))
+			}
+			var items []any
+			for _, r := range repos {
+				prs, err := ec.world().FindPullRequests(ec.actor, r.ID, f)
+				if err != nil {
+					continue
+				}
+				for i := len(prs) - 1; i >= 0; i-- { // oldest first
+					if prs[i].Head.RepoID == rv.repo.ID {
+						items = append(items, pullV{pr: prs[i], repo: r})
+					}
+				}
+			}
+			return connection(items, args)
+		},
+	})
+
 	register("Label", map[string]resolver{
 		"id":    func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(labelV).l.NodeID, nil },
 		"name":  func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(labelV).l.Name, nil },
@@ -215,6 +249,27 @@ func init() {
 			items := make([]any, len(ls))
 			for i, l := range ls {
 				items[i] = labelV{l: l}
+			}
+			return connection(items, args)
+		},
+		"commits": func(ec *execCtx, src any, args map[string]any) (any, error) {
+			p := src.(pullV)
+			cs, err := ec.world().CommitsBetween(ec.actor, p.repo.ID, p.pr.Base.SHA, p.pr.Head.SHA)
+			if err != nil {
+				return nil, stateErr(err)
+			}
+			head, err := ec.world().RepoByID(ec.actor, p.pr.Head.RepoID)
+			if err != nil {
+				head = p.repo
+			}
+			items := make([]any, len(cs))
+			for i, c := range cs {
+				items[i] = map[string]any{
+					"id":          state.CommitNodeID(p.repo.ID, c.OID),
+					"commit":      commitV{repo: head, c: c},
+					"pullRequest": src,
+					"url":         ec.url(p.repo.FullName(), "pull", itoa(p.pr.Number), "commits", c.OID),
+				}
 			}
 			return connection(items, args)
 		},

@@ -263,3 +263,34 @@ func TestNodeAndNodes(t *testing.T) {
 		t.Errorf("path (-want +got):\n%s", diff)
 	}
 }
+
+func TestAssociatedPullRequestsAndCommits(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.openPR("bump")
+	second, err := e.w.SeedBranch(e.app.ID, "bump", "main", map[string][]byte{"more.txt": []byte("more\n")}, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(`{ repository(owner:"acme", name:"app") {
+  ref(qualifiedName: "bump") { associatedPullRequests(states: [OPEN], first: 5) { totalCount nodes { id } } }
+  main: ref(qualifiedName: "main") { associatedPullRequests(first: 5) { totalCount } }
+  pullRequest(number: 1) { commits(first: 10) { totalCount nodes { commit { oid messageHeadline } } } }
+} }`, nil).ok(t)
+	if got := r.str(t, "repository", "ref", "associatedPullRequests", "nodes", 0, "id"); got != id {
+		t.Errorf("associated PR = %q, want %q", got, id)
+	}
+	if got := r.get(t, "repository", "main", "associatedPullRequests", "totalCount"); got != 0.0 {
+		t.Errorf("main has %v associated PRs, want 0", got)
+	}
+	commits := r.get(t, "repository", "pullRequest", "commits", "nodes").([]any)
+	var heads []string
+	for _, c := range commits {
+		heads = append(heads, c.(map[string]any)["commit"].(map[string]any)["messageHeadline"].(string))
+	}
+	if diff := cmp.Diff([]string{"change bump", "second"}, heads); diff != "" {
+		t.Errorf("PR commits (-want +got):\n%s", diff)
+	}
+	if got := commits[1].(map[string]any)["commit"].(map[string]any)["oid"]; got != second.OID {
+		t.Errorf("last commit = %v, want %s", got, second.OID)
+	}
+}
