@@ -27,7 +27,7 @@ const testToken = "ghp_e2eSECRETtoken0123456789abcdefABCD"
 // harness is a simulator seeded with the demo organisation, and a way to
 // run dfiu against it in-process.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	srv *ghsim.Server
 	url string
 }
@@ -114,7 +114,7 @@ func (h *harness) exec(args []string, env map[string]string, files bool, deps ac
 	return r
 }
 
-func checkNoToken(t *testing.T, where, s string) {
+func checkNoToken(t testing.TB, where, s string) {
 	t.Helper()
 	if strings.Contains(s, testToken) {
 		t.Errorf("the token appears in %s", where)
@@ -123,7 +123,7 @@ func checkNoToken(t *testing.T, where, s string) {
 
 // parseOutputs reads a GITHUB_OUTPUT file: name<<DELIMITER blocks, as
 // go-githubactions writes them, or name=value lines.
-func parseOutputs(t *testing.T, s string) map[string]string {
+func parseOutputs(t testing.TB, s string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	lines := strings.Split(s, "\n")
