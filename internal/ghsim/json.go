@@ -110,6 +110,15 @@ func (l links) repoJSON(r state.Repo, perm state.Permission) obj {
 	o["topics"] = []string{}
 	o["allow_forking"] = true
 	o["web_commit_signoff_required"] = false
+	for _, k := range []string{"allow_merge_commit", "allow_rebase_merge", "allow_squash_merge"} {
+		o[k] = true
+	}
+	for _, k := range []string{"allow_update_branch", "delete_branch_on_merge", "use_squash_pr_title_as_default"} {
+		o[k] = false
+	}
+	if r.Owner.IsOrg() {
+		o["organization"] = l.userJSON(r.Owner)
+	}
 	o["permissions"] = obj{
 		"admin": perm >= state.PermAdmin, "maintain": perm >= state.PermMaintain, "push": perm >= state.PermWrite,
 		"triage": perm >= state.PermTriage, "pull": perm >= state.PermRead,
@@ -237,7 +246,7 @@ func (l links) teamJSON(t state.Team) obj {
 	return obj{"id": t.ID, "node_id": t.NodeID, "url": u, "members_url": u + "/members{/member}", "name": t.Name,
 		"description": nil, "permission": "pull", "privacy": "closed", "notification_setting": "notifications_enabled",
 		"html_url": l.web + "/orgs/" + t.Org + "/teams/" + t.Slug, "repositories_url": u + "/repos", "slug": t.Slug,
-		"type": "team", "parent": nil}
+		"type": "organization", "parent": nil}
 }
 
 func (s *Server) prJSON(l links, actor *state.Token, p state.PullRequest, full bool) obj {

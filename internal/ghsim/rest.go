@@ -189,7 +189,13 @@ func (s *Server) getUser(c *call) {
 		fail(c.w, err)
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.accountJSON(a))
+	o := c.accountJSON(a)
+	o["user_view_type"] = "private"
+	for _, k := range []string{"private_gists", "total_private_repos", "owned_private_repos", "disk_usage", "collaborators"} {
+		o[k] = 0
+	}
+	o["two_factor_authentication"] = true
+	writeJSON(c.w, http.StatusOK, o)
 }
 
 func (s *Server) getUserByLogin(c *call) {
@@ -198,7 +204,9 @@ func (s *Server) getUserByLogin(c *call) {
 		writeError(c.w, http.StatusNotFound, "Not Found")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, c.accountJSON(a))
+	o := c.accountJSON(a)
+	o["user_view_type"] = "public"
+	writeJSON(c.w, http.StatusOK, o)
 }
 
 func (s *Server) getRepo(c *call) {
@@ -225,7 +233,9 @@ func (s *Server) repoBytes(l links, r state.Repo, perm state.Permission) []byte 
 	if ok {
 		return b
 	}
-	b, err := json.Marshal(l.repoJSON(r, perm))
+	o := l.repoJSON(r, perm)
+	o["temp_clone_token"] = "" // only GET carries it
+	b, err := json.Marshal(o)
 	if err != nil {
 		panic(err) // only strings, numbers and booleans
 	}
@@ -408,8 +418,12 @@ func (s *Server) getContents(c *call) {
 	if path != "" {
 		f, err := s.world.FileAt(c.actor, r.ID, c.r.URL.Query().Get("ref"), path)
 		if err == nil {
-			if strings.Contains(c.r.Header.Get("Accept"), ".raw") {
-				c.w.Header().Set("Content-Type", "application/vnd.github.raw; charset=utf-8")
+			if accept := c.r.Header.Get("Accept"); strings.Contains(accept, ".raw") {
+				ct := "application/vnd.github.raw; charset=utf-8"
+				if strings.Contains(accept, "vnd.github.v3.raw") {
+					ct = "application/vnd.github.v3.raw; charset=utf-8"
+				}
+				c.w.Header().Set("Content-Type", ct)
 				c.w.Header().Set("X-GitHub-Media-Type", "github.v3; param=raw")
 				c.w.WriteHeader(http.StatusOK)
 				c.w.Write(f.Content)
