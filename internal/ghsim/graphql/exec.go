@@ -196,6 +196,10 @@ func (ec *execCtx) executeField(parent *ast.Definition, src any, fields []*ast.F
 		return parent.Name, false
 	}
 	fdef := parent.Fields.ForName(f.Name)
+	if fdef == nil && (f.Name == "__schema" || f.Name == "__type") {
+		ec.addError(path, f, errorf("SIMULATOR_UNSUPPORTED", "The simulator does not implement introspection ('%s').", f.Name))
+		return nil, false
+	}
 	if fdef == nil {
 		ec.addError(path, f, fmt.Errorf("Field '%s' doesn't exist on type '%s'", f.Name, parent.Name))
 		return nil, false
@@ -217,12 +221,23 @@ func (ec *execCtx) executeField(parent *ast.Definition, src any, fields []*ast.F
 		state.RecordField(ec.ctx, string(ec.op.Operation), f.Name)
 	}
 	ec.field, ec.path = f, path
-	v, err := fn(ec, src, args)
+	v, err := ec.call(fn, src, args)
 	if err != nil {
 		ec.addError(path, f, err)
 		return nil, fdef.Type.NonNull
 	}
 	return ec.complete(fdef.Type, fields, v, path)
+}
+
+// call runs a resolver; a panic becomes the field's error, so one broken
+// resolver cannot take the whole answer down.
+func (ec *execCtx) call(fn resolver, src any, args map[string]any) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = nil, errorf("INTERNAL", "Something went wrong while executing your query: %v", p)
+		}
+	}()
+	return fn(ec, src, args)
 }
 
 func isNil(v any) bool {

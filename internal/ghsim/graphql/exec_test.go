@@ -318,3 +318,20 @@ func TestRateLimitFollowsLimiterHeaders(t *testing.T) {
 		t.Errorf("body = %s, want %s", body, want)
 	}
 }
+
+func TestResolverPanicBecomesFieldError(t *testing.T) {
+	e := newEnv(t)
+	resolvers["Query"]["codeOfConduct"] = func(*execCtx, any, map[string]any) (any, error) { panic("boom") }
+	defer delete(resolvers["Query"], "codeOfConduct")
+	r := e.do(`{ codeOfConduct(key: "x") { name } viewer { login } }`, nil)
+	if r.str(t, "viewer", "login") != "octo" || r.get(t, "codeOfConduct") != nil {
+		t.Errorf("data = %s", r.raw)
+	}
+	if len(r.Errors) != 1 || r.Errors[0]["type"] != "INTERNAL" || !strings.Contains(r.Errors[0]["message"].(string), "boom") {
+		t.Errorf("errors = %s", r.raw)
+	}
+	r = e.do(`{ __schema { queryType { name } } }`, nil)
+	if len(r.Errors) != 1 || r.Errors[0]["type"] != "SIMULATOR_UNSUPPORTED" {
+		t.Errorf("introspection: %s", r.raw)
+	}
+}
