@@ -36,12 +36,20 @@
 // selection set. A field the simulator does not implement fails with type
 // SIMULATOR_UNSUPPORTED, so a test never silently reads a made-up value.
 //
-// Served: viewer, repository (git refs and objects, labels, pull
-// requests), organization and user (repositories, team), repositoryOwner,
+// Served: viewer, repository (git refs with their associated pull requests,
+// objects, labels, pull requests with commits, reviewers, assignees and
+// auto-merge), organization and user (repositories, team), repositoryOwner,
 // node and nodes, rateLimit; and the mutations createRef, updateRef,
-// deleteRef, createCommitOnBranch, createPullRequest, updatePullRequest,
-// closePullRequest, addLabelsToLabelable, addAssigneesToAssignable,
-// requestReviews and enablePullRequestAutoMerge.
+// updateRefs (atomic), deleteRef, createCommitOnBranch, createPullRequest,
+// updatePullRequest, closePullRequest, addLabelsToLabelable,
+// addAssigneesToAssignable, requestReviews and enablePullRequestAutoMerge.
+// Introspection (__schema, __type) is not served.
+//
+// Parsed and validated documents are cached by their text (up to 256), so
+// a client that sends one document with new variables pays for parsing
+// once. A resolver that panics fails only its own field (type INTERNAL).
+// rateLimit reports the window the limiter middleware announced in its
+// x-ratelimit-* headers when they are present.
 //
 // Choices where GitHub documents nothing: Blob.text is cut (at a UTF-8
 // boundary) above DefaultMaxBlobText bytes, 512 KiB, and isTruncated is then

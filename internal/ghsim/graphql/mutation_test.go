@@ -228,3 +228,32 @@ func TestSerialMutationsContinueAfterFailure(t *testing.T) {
 		t.Errorf("errors = %s, want one at b", r.raw)
 	}
 }
+
+func TestUpdateRefsIsAtomic(t *testing.T) {
+	e := newEnv(t)
+	main := e.headOID("main")
+	feature := e.branch("feature", map[string]string{"f": "1"})
+	zero := strings.Repeat("0", 40)
+	doc := `mutation($in: UpdateRefsInput!) { updateRefs(input: $in) { clientMutationId } }`
+	// The second update is stale, so the first must not be applied either.
+	r := e.do(doc, map[string]any{"in": map[string]any{"repositoryId": e.app.NodeID, "refUpdates": []any{
+		map[string]any{"name": "refs/heads/new", "afterOid": main, "beforeOid": zero},
+		map[string]any{"name": "refs/heads/feature", "afterOid": main, "beforeOid": main, "force": true},
+	}}})
+	if len(r.Errors) != 1 || r.Errors[0]["type"] != "STALE_DATA" {
+		t.Fatalf("stale batch: %s", r.raw)
+	}
+	if _, err := e.w.Ref(nil, e.app.ID, "refs/heads/new"); err == nil {
+		t.Error("refs/heads/new was created by a failed batch")
+	}
+	e.do(doc, map[string]any{"in": map[string]any{"repositoryId": e.app.NodeID, "refUpdates": []any{
+		map[string]any{"name": "refs/heads/new", "afterOid": feature, "beforeOid": zero},
+		map[string]any{"name": "refs/heads/feature", "afterOid": zero, "beforeOid": feature},
+	}}}).ok(t)
+	if e.headOID("new") != feature {
+		t.Error("refs/heads/new not created at feature")
+	}
+	if _, err := e.w.Ref(nil, e.app.ID, "refs/heads/feature"); err == nil {
+		t.Error("refs/heads/feature not deleted")
+	}
+}

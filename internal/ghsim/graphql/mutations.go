@@ -146,6 +146,25 @@ func init() {
 			}
 			return payload(in), nil
 		},
+		"updateRefs": func(ec *execCtx, _ any, args map[string]any) (any, error) {
+			in := argInput(args)
+			r, err := ec.repoByNode(argString(in, "repositoryId"))
+			if err != nil {
+				return nil, err
+			}
+			var ups []state.RefUpdate
+			raw, _ := in["refUpdates"].([]any)
+			for _, x := range raw {
+				m, _ := x.(map[string]any)
+				force, _ := argBool(m, "force")
+				ups = append(ups, state.RefUpdate{Name: argString(m, "name"), AfterOID: argString(m, "afterOid"),
+					BeforeOID: argString(m, "beforeOid"), Force: force})
+			}
+			if err := ec.world().UpdateRefs(ec.actor, r.ID, ups); err != nil {
+				return nil, ec.writeErr(err)
+			}
+			return payload(in), nil
+		},
 		"createCommitOnBranch": createCommitOnBranch,
 		"createPullRequest":    createPullRequest,
 		"updatePullRequest": func(ec *execCtx, _ any, args map[string]any) (any, error) {

@@ -56,3 +56,60 @@ func (w *World) CommitsBetween(actor *Token, repoID int64, base, head string) ([
 	visit(head)
 	return out, nil
 }
+
+// RefUpdate is one change of GraphQL's updateRefs: Name is fully
+// qualified; an AfterOID of all zeros deletes the ref; a BeforeOID, when
+// set, must be the current value (all zeros: the ref must not exist).
+type RefUpdate struct {
+	Name      string
+	AfterOID  string
+	BeforeOID string
+	Force     bool
+}
+
+// zeroOID is git's "no object" id.
+const zeroOID = "0000000000000000000000000000000000000000"
+
+// UpdateRefs applies updates atomically: every update is checked against
+// the current refs first, and none is applied unless all pass. Without
+// Force a move must be a fast forward.
+func (w *World) UpdateRefs(actor *Token, repoID int64, updates []RefUpdate) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.writable(actor, repoID)
+	if err != nil {
+		return err
+	}
+	for _, u := range updates {
+		if !validRefName(u.Name) {
+			return errorf(Invalid, "Reference name '%s' is not valid", u.Name)
+		}
+		cur, exists := r.refs[u.Name]
+		switch {
+		case u.BeforeOID == zeroOID && exists:
+			return errorf(Invalid, "Reference '%s' already exists", u.Name)
+		case u.BeforeOID != "" && u.BeforeOID != zeroOID && u.BeforeOID != cur:
+			return errorf(Stale, "Expected '%s' to point to '%s' but it points to '%s'", u.Name, u.BeforeOID, cur)
+		}
+		if u.AfterOID == zeroOID {
+			if !exists {
+				return errorf(Invalid, "Reference '%s' does not exist", u.Name)
+			}
+			continue
+		}
+		if o := w.objects[u.AfterOID]; o == nil || o.typ != TypeCommit {
+			return errorf(Invalid, "Object '%s' does not exist", u.AfterOID)
+		}
+		if exists && !u.Force && !w.isAncestor(cur, u.AfterOID) {
+			return errorf(Invalid, "Update of '%s' is not a fast forward", u.Name)
+		}
+	}
+	for _, u := range updates {
+		if u.AfterOID == zeroOID {
+			delete(r.refs, u.Name)
+			continue
+		}
+		w.setRef(r, u.Name, u.AfterOID)
+	}
+	return nil
+}
