@@ -21,8 +21,9 @@
 // graphql-ruby words them for the common codes (undefinedField,
 // argumentNotAccepted, missingRequiredArguments,
 // argumentLiteralsIncompatible, missingRequiredInputObjectAttribute,
-// variableMismatch, selectionMismatch); other findings keep gqlparser's
-// message. Connections must be given first or last within 1–100
+// variableMismatch, selectionMismatch, variableNotUsed, variableNotDefined,
+// useAndDefineFragment) and for syntax errors ("Parse error on "}"
+// (RCURLY) at [1, 22]"); other findings keep gqlparser's message. Connections must be given first or last within 1–100
 // (MISSING_PAGINATION_BOUNDARIES, EXCESSIVE_PAGINATION), and top-level input
 // must coerce (Base64String must be padded RFC 4648 base64), before
 // anything runs.

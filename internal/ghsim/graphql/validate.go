@@ -3,6 +3,7 @@ package graphql
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -55,9 +56,62 @@ func validate(schema *ast.Schema, doc *ast.QueryDocument) []apiError {
 		if len(rc.errs) > 0 && rulesInRubyStyle[ge.Rule] {
 			continue
 		}
+		if e, ok := rubyReword(doc, ge); ok {
+			out = append(out, e)
+			continue
+		}
 		out = append(out, fromGQLError(ge))
 	}
 	return out
+}
+
+var (
+	reUnusedVar    = regexp.MustCompile(`^Variable "\$([^"]+)" is never used(?: in operation "([^"]+)")?\.$`)
+	reUndefinedVar = regexp.MustCompile(`^Variable "\$?([^"]+)" is not defined(?: by operation "([^"]+)")?\.$`)
+	reUnusedFrag   = regexp.MustCompile(`^Fragment "([^"]+)" is never used\.$`)
+	reUnknownFrag  = regexp.MustCompile(`^Unknown fragment "([^"]+)"\.$`)
+)
+
+// rubyReword rewrites gqlparser's findings about variables and fragments
+// in graphql-ruby's words, recovering the names from gqlparser's message.
+func rubyReword(doc *ast.QueryDocument, ge *gqlerror.Error) (apiError, bool) {
+	e := fromGQLError(ge)
+	opName := func(name string) (string, []any) {
+		op := doc.Operations.ForName(name)
+		if name == "" && len(doc.Operations) > 0 {
+			op = doc.Operations[0]
+		}
+		if op == nil {
+			return "anonymous query", []any{"query"}
+		}
+		if op.Name == "" {
+			return "anonymous " + string(op.Operation), []any{string(op.Operation)}
+		}
+		return op.Name, []any{string(op.Operation) + " " + op.Name}
+	}
+	switch {
+	case reUnusedVar.MatchString(ge.Message):
+		m := reUnusedVar.FindStringSubmatch(ge.Message)
+		by, path := opName(m[2])
+		e.Path, e.Message = path, fmt.Sprintf("Variable $%s is declared by %s but not used", m[1], by)
+		e.Extensions = map[string]any{"code": "variableNotUsed", "variableName": m[1]}
+	case reUndefinedVar.MatchString(ge.Message):
+		m := reUndefinedVar.FindStringSubmatch(ge.Message)
+		by, path := opName(m[2])
+		e.Path, e.Message = path, fmt.Sprintf("Variable $%s is used by %s but not declared", m[1], by)
+		e.Extensions = map[string]any{"code": "variableNotDefined", "variableName": m[1]}
+	case reUnusedFrag.MatchString(ge.Message):
+		m := reUnusedFrag.FindStringSubmatch(ge.Message)
+		e.Path, e.Message = []any{"fragment " + m[1]}, fmt.Sprintf("Fragment %s was defined, but not used", m[1])
+		e.Extensions = map[string]any{"code": "useAndDefineFragment", "fragmentName": m[1]}
+	case reUnknownFrag.MatchString(ge.Message):
+		m := reUnknownFrag.FindStringSubmatch(ge.Message)
+		e.Message = fmt.Sprintf("Fragment %s was used, but not defined", m[1])
+		e.Extensions = map[string]any{"code": "useAndDefineFragment", "fragmentName": m[1]}
+	default:
+		return apiError{}, false
+	}
+	return e, true
 }
 
 func fromGQLError(ge *gqlerror.Error) apiError {

@@ -145,7 +145,11 @@ func TestOtherRequestErrors(t *testing.T) {
 	}{
 		{"no query", "", nil, "A query attribute must be specified and must be a string."},
 		{"parse error", "{ viewer { login }", nil, "Unexpected end of document"},
-		{"unused variable (gqlparser wording)", "query($x: Int) { viewer { login } }", nil, `Variable "$x" is never used.`},
+		{"unused variable", "query($x: Int) { viewer { login } }", nil, `Variable $x is declared by anonymous query but not used`},
+		{"undefined variable", "query Q { repository(owner: $o, name: \"x\") { id } }", nil, `Variable $o is used by Q but not declared`},
+		{"unused fragment", "query { viewer { login } } fragment F on User { login }", nil, `Fragment F was defined, but not used`},
+		{"unknown fragment", "query { viewer { ...G } }", nil, `Fragment G was used, but not defined`},
+		{"other rules keep gqlparser's words", "query { viewer { login } } query { viewer { id } }", nil, `This anonymous operation must be the only defined operation.`},
 		{"variable missing", `query($n: String!) { repository(owner:"acme", name:$n) { id } }`, nil, "Variable $n of type String! was provided invalid value"},
 	}
 	for _, tc := range tests {
