@@ -139,6 +139,9 @@ func (x *expander) dollar(in []ochar, i int) ([]ochar, int) {
 		for j < len(in) && isNameByte(in[j].c, j == i) {
 			j++
 		}
+		if j < len(in) && in[j].c >= 0x80 {
+			x.bad = true // BuildKit's names may hold any Unicode letter
+		}
 		if j == i {
 			if c := in[i].c; c >= 0x80 || (!x.compose && c >= '0' && c <= '9') || (!x.compose && isSpecialParam(c)) {
 				x.bad = true
@@ -155,7 +158,7 @@ func (x *expander) dollar(in []ochar, i int) ([]ochar, int) {
 	for j < len(in) && isNameByte(in[j].c, j == i) {
 		j++
 	}
-	if j == i || j == len(in) {
+	if j == i || j == len(in) || in[j].c >= 0x80 {
 		x.bad = true
 		return nil, len(in)
 	}

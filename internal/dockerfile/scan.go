@@ -40,7 +40,7 @@ func (sc *scan) addRegion(r region) int16 {
 // opaque returns text as reference bytes with no known place in the file.
 func opaque(text string) []ochar {
 	out := make([]ochar, len(text))
-	for i := range text {
+	for i := 0; i < len(text); i++ {
 		out[i] = ochar{off: -1, region: -1, c: text[i]}
 	}
 	return out
