@@ -113,6 +113,7 @@ type target struct {
 type edit struct {
 	start, end int
 	repl       string
+	region     int16 // where the bytes are
 }
 
 func (e edit) overlaps(o edit) bool {
@@ -147,12 +148,40 @@ func (t *target) matches(text string) (bool, error) {
 }
 
 func (t *target) rewrite(sc *scan) Result {
+	type outcome struct {
+		ref Ref
+		e   *edit
+		ok  bool
+	}
+	outs := make([]outcome, len(sc.cands))
+	for i := range sc.cands {
+		outs[i].ref, outs[i].e, outs[i].ok = t.evaluate(sc, &sc.cands[i])
+	}
+	// A change to a global ARG's value changes every FROM that uses it: it
+	// is made only when each of them (unless opted out) makes the same
+	// change.
+	for i, o := range outs {
+		if o.e == nil || o.e.region < 0 || sc.regions[o.e.region].instr != "ARG" {
+			continue
+		}
+		r := sc.regions[o.e.region]
+		for _, u := range r.users {
+			if u == i || sc.cands[u].optOut || (outs[u].e != nil && *outs[u].e == *o.e) {
+				continue
+			}
+			c := sc.cands[u]
+			outs[i].ref.Status, outs[i].ref.New = StatusSkipped, outs[i].ref.Old
+			outs[i].ref.Reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, c.text, c.line)
+			outs[i].e = nil
+			break
+		}
+	}
 	var refs []Ref
 	var edits []edit
 	seen := map[Ref]bool{}
-	for i := range sc.cands {
-		ref, e, ok := t.evaluate(sc, &sc.cands[i])
-		if !ok {
+	for _, o := range outs {
+		ref, e := o.ref, o.e
+		if !o.ok {
 			continue
 		}
 		if e != nil {
@@ -271,13 +300,6 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 		switch {
 		case r.optOut && r.instr == "ARG":
 			reason = fmt.Sprintf("opted out by # %s above ARG %s", t.marker, r.name)
-		case r.instr == "ARG":
-			for _, u := range r.users {
-				if m, _ := t.matches(sc.cands[u].text); !m {
-					reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, sc.cands[u].text, sc.cands[u].line)
-					break
-				}
-			}
 		}
 		if reason == "" {
 			ref.Instruction = r.instr
@@ -345,7 +367,7 @@ func locateEdit(chars []ochar, old, new string) (edit, int16, string) {
 		default:
 			return edit{}, 0, reasonNotFound
 		}
-		return edit{start: int(at.off), end: int(at.off), repl: repl}, at.region, ""
+		return edit{start: int(at.off), end: int(at.off), repl: repl, region: at.region}, at.region, ""
 	}
 	first := span[0]
 	for i, ch := range span {
@@ -356,5 +378,5 @@ func locateEdit(chars []ochar, old, new string) (edit, int16, string) {
 			return edit{}, 0, "the reference is assembled from several places (variables or lines)"
 		}
 	}
-	return edit{start: int(first.off), end: int(first.off) + len(span), repl: repl}, first.region, ""
+	return edit{start: int(first.off), end: int(first.off) + len(span), repl: repl, region: first.region}, first.region, ""
 }

@@ -147,6 +147,8 @@ func TestRewriteArgs(t *testing.T) {
 			refs: []string{"ARG:1 changed ubuntu:20.04 -> ubuntu:24.04"}},
 		{name: "ARG shared with another image", in: "ARG TAG=20.04\nFROM ubuntu:${TAG} AS a\nFROM myorg/other:${TAG}\n",
 			refs: []string{"ARG:1 skipped ubuntu:20.04 (ARG TAG also sets myorg/other:20.04 on line 3)"}},
+		{name: "ARG shared with a FROM that cannot take the change", in: "ARG BASE=ubuntu:20.04\nARG S=-slim\nFROM ${BASE}${S}\nFROM $BASE\n",
+			refs: []string{"FROM:3 skipped ubuntu:20.04-slim (the reference is assembled from several places (variables or lines))", "ARG:1 skipped ubuntu:20.04 (ARG BASE also sets ubuntu:20.04-slim on line 3)"}},
 		{name: "ARG inside a stage is not touched", in: "FROM alpine\nARG BASE=ubuntu:20.04\nFROM ${BASE}\n",
 			refs: nil},
 		{name: "all users opted out", in: "ARG BASE=ubuntu:20.04\n# no-dfiu\nFROM ${BASE}\n",
