@@ -51,13 +51,9 @@ func jsonHeader() http.Header {
 // codeSearchExample returns the description's documented search/code page.
 func codeSearchExample(t *testing.T, spec *Spec) map[string]any {
 	t.Helper()
-	ex := spec.doc.Components.Examples["code-search-result-item-paginated"]
-	if ex == nil || ex.Value == nil {
-		t.Fatal("description has no code-search-result-item-paginated example")
-	}
-	b, err := json.Marshal(ex.Value.Value)
+	b, err := spec.Example("code-search-result-item-paginated")
 	if err != nil {
-		t.Fatalf("encoding example: %v", err)
+		t.Fatal(err)
 	}
 	var page map[string]any
 	if err := json.Unmarshal(b, &page); err != nil {
@@ -455,16 +451,27 @@ func BenchmarkValidate(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	page := map[string]any{}
-	ex := spec.doc.Components.Examples["code-search-result-item-paginated"]
-	raw, _ := json.Marshal(ex.Value.Value)
-	json.Unmarshal(raw, &page)
-	body, _ := json.Marshal(page)
+	body, err := spec.Example("code-search-result-item-paginated")
+	if err != nil {
+		b.Fatal(err)
+	}
 	u, _ := url.Parse("http://127.0.0.1/api/v3/search/code?q=FROM&page=1")
 	req := &http.Request{Method: "GET", URL: u, Header: http.Header{"Accept": {"application/vnd.github+json"}}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := spec.Validate(Exchange{Request: req, Status: 200, Header: jsonHeader(), Body: body}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoad measures loading the description (done once per binary).
+func BenchmarkLoad(b *testing.B) {
+	if _, err := Load(); err != nil {
+		b.Skip(err)
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := load(); err != nil {
 			b.Fatal(err)
 		}
 	}
