@@ -25,8 +25,8 @@ type call struct {
 
 type prefixKey struct{}
 
-// handle registers fn for pattern (a net/http ServeMux pattern; it is also
-// the endpoint key in stats).
+// handle registers fn for pattern (a net/http ServeMux pattern; without
+// its "..." it is also the endpoint key in stats).
 func (s *Server) handle(pattern string, fn func(c *call)) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		actor, _ := state.ActorFrom(r.Context())
@@ -513,7 +513,6 @@ func (s *Server) putContents(c *call) {
 		fail(c.w, err)
 		return
 	}
-	commit.Verified = false // the contents API does not sign with a web-flow key in the simulator's replies
 	f, err := s.world.FileAt(c.actor, r.ID, commit.OID, path)
 	if err != nil {
 		fail(c.w, err)

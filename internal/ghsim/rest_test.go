@@ -388,3 +388,17 @@ indexLag: 5s
 		t.Errorf("endpoint stats = %v", eps)
 	}
 }
+
+func TestEndpointKeysInStats(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, appSeed)
+	h.want(h.do("GET", "/api/v3/repos/acme/app/git/ref/heads/main", nil), 200, "")
+	h.want(h.do("GET", "/repos/acme/app/contents/ci/Dockerfile.test", nil), 200, "")
+	h.want(h.do("GET", "/rate_limit", nil), 200, `"resources"`)
+	st := h.srv.Stats()
+	for _, k := range []string{"GET /repos/{owner}/{repo}/git/ref/{ref}", "GET /repos/{owner}/{repo}/contents/{path}"} {
+		if st.Endpoints[k] != 1 {
+			t.Errorf("Endpoints[%q] = %d, want 1 (all: %v)", k, st.Endpoints[k], st.Endpoints)
+		}
+	}
+}

@@ -244,7 +244,8 @@ func cloneURL(r *http.Request) *url.URL {
 }
 
 // endpointKey names the route a request takes, e.g.
-// "GET /repos/{owner}/{repo}/git/ref/{ref...}", for stats and fault matching.
+// "GET /repos/{owner}/{repo}/git/ref/{ref}" (the route pattern without
+// ServeMux's "..." wildcards), for stats and fault matching.
 func (s *Server) endpointKey(r *http.Request) string {
 	if r.URL.Path == "/graphql" || r.URL.Path == "/api/graphql" {
 		return r.Method + " /graphql"
@@ -255,7 +256,7 @@ func (s *Server) endpointKey(r *http.Request) string {
 	u.RawPath = ""
 	r2.URL = &u
 	if _, pattern := s.mux.Handler(&r2); pattern != "" {
-		return pattern
+		return strings.ReplaceAll(pattern, "...}", "}")
 	}
 	return r.Method + " " + u.Path
 }
