@@ -142,6 +142,7 @@ func (sc *scan) composeImage(key, n *yaml.Node, marker string) {
 		if off < 0 {
 			break
 		}
+		off = skipProperties(sc.src.data, off)
 		if n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0 {
 			off++
 		}
@@ -178,4 +179,18 @@ func (sc *scan) composeImage(key, n *yaml.Node, marker string) {
 		}
 	}
 	sc.cands = append(sc.cands, cand)
+}
+
+// skipProperties skips a node's anchor (&a) and tag (!!str) before its value:
+// yaml.v3 places the node where they start.
+func skipProperties(data []byte, off int) int {
+	for off < len(data) && (data[off] == '&' || data[off] == '!') {
+		for off < len(data) && data[off] != ' ' && data[off] != '\t' && data[off] != '\n' && data[off] != '\r' {
+			off++
+		}
+		for off < len(data) && (data[off] == ' ' || data[off] == '\t') {
+			off++
+		}
+	}
+	return off
 }
