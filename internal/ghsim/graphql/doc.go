@@ -44,7 +44,8 @@
 // updateRefs (atomic), deleteRef, createCommitOnBranch, createPullRequest,
 // updatePullRequest, closePullRequest, addLabelsToLabelable,
 // addAssigneesToAssignable, requestReviews and enablePullRequestAutoMerge.
-// Introspection (__schema, __type) is not served.
+// Introspection (__schema, __type) describes the whole schema, so
+// GraphiQL-style tools can explore the standalone simulator.
 //
 // Parsed and validated documents are cached by their text (up to 256), so
 // a client that sends one document with new variables pays for parsing

@@ -196,9 +196,8 @@ func (ec *execCtx) executeField(parent *ast.Definition, src any, fields []*ast.F
 		return parent.Name, false
 	}
 	fdef := parent.Fields.ForName(f.Name)
-	if fdef == nil && (f.Name == "__schema" || f.Name == "__type") {
-		ec.addError(path, f, errorf("SIMULATOR_UNSUPPORTED", "The simulator does not implement introspection ('%s').", f.Name))
-		return nil, false
+	if fdef == nil {
+		fdef = metaField(parent, ec.schema, f.Name)
 	}
 	if fdef == nil {
 		ec.addError(path, f, fmt.Errorf("Field '%s' doesn't exist on type '%s'", f.Name, parent.Name))
