@@ -242,12 +242,16 @@ func init() {
 		},
 	})
 	register("__Field", map[string]resolver{
-		"name":        func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(*ast.FieldDefinition).Name, nil },
-		"description": func(_ *execCtx, src any, _ map[string]any) (any, error) { return optString(src.(*ast.FieldDefinition).Description), nil },
+		"name": func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(*ast.FieldDefinition).Name, nil },
+		"description": func(_ *execCtx, src any, _ map[string]any) (any, error) {
+			return optString(src.(*ast.FieldDefinition).Description), nil
+		},
 		"args": func(ec *execCtx, src any, args map[string]any) (any, error) {
 			return ec.inputValues(src.(*ast.FieldDefinition).Arguments, includeDeprecated(args)), nil
 		},
-		"type": func(ec *execCtx, src any, _ map[string]any) (any, error) { return ec.typeRef(src.(*ast.FieldDefinition).Type), nil },
+		"type": func(ec *execCtx, src any, _ map[string]any) (any, error) {
+			return ec.typeRef(src.(*ast.FieldDefinition).Type), nil
+		},
 		"isDeprecated": func(_ *execCtx, src any, _ map[string]any) (any, error) {
 			dep, _ := deprecation(src.(*ast.FieldDefinition).Directives)
 			return dep, nil
@@ -277,7 +281,9 @@ func init() {
 		},
 	})
 	register("__EnumValue", map[string]resolver{
-		"name": func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(*ast.EnumValueDefinition).Name, nil },
+		"name": func(_ *execCtx, src any, _ map[string]any) (any, error) {
+			return src.(*ast.EnumValueDefinition).Name, nil
+		},
 		"description": func(_ *execCtx, src any, _ map[string]any) (any, error) {
 			return optString(src.(*ast.EnumValueDefinition).Description), nil
 		},
@@ -291,11 +297,15 @@ func init() {
 		},
 	})
 	register("__Directive", map[string]resolver{
-		"name": func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(*ast.DirectiveDefinition).Name, nil },
+		"name": func(_ *execCtx, src any, _ map[string]any) (any, error) {
+			return src.(*ast.DirectiveDefinition).Name, nil
+		},
 		"description": func(_ *execCtx, src any, _ map[string]any) (any, error) {
 			return optString(src.(*ast.DirectiveDefinition).Description), nil
 		},
-		"isRepeatable": func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(*ast.DirectiveDefinition).IsRepeatable, nil },
+		"isRepeatable": func(_ *execCtx, src any, _ map[string]any) (any, error) {
+			return src.(*ast.DirectiveDefinition).IsRepeatable, nil
+		},
 		"locations": func(_ *execCtx, src any, _ map[string]any) (any, error) {
 			var out []any
 			for _, l := range src.(*ast.DirectiveDefinition).Locations {
