@@ -205,3 +205,19 @@ func TestPrivateRepositoryInvisible(t *testing.T) {
 		t.Errorf("viewerPermission = %q", got)
 	}
 }
+
+func TestForkParentAndRepositoryOwner(t *testing.T) {
+	e := newEnv(t)
+	actor, _ := e.w.TokenFor("t-writer")
+	if _, err := e.w.Fork(actor, e.app.ID, "", "app-fork", false); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(`{ repository(owner: "octo", name: "app-fork") { isFork parent { nameWithOwner } owner { __typename login } }
+  repositoryOwner(login: "acme") { __typename login } }`, nil).ok(t)
+	if r.get(t, "repository", "isFork") != true || r.str(t, "repository", "parent", "nameWithOwner") != "acme/app" {
+		t.Errorf("fork: %s", r.raw)
+	}
+	if r.str(t, "repository", "owner", "__typename") != "User" || r.str(t, "repositoryOwner", "__typename") != "Organization" {
+		t.Errorf("owners: %s", r.raw)
+	}
+}
