@@ -2,7 +2,6 @@ package graphql
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -106,13 +105,3 @@ func argInput(args map[string]any) map[string]any {
 	m, _ := args["input"].(map[string]any)
 	return m
 }
-
-func mustString(in map[string]any, name string) (string, error) {
-	s, ok := in[name].(string)
-	if !ok {
-		return "", errorf("INVALID", "Argument '%s' is required.", name)
-	}
-	return s, nil
-}
-
-var _ = fmt.Sprint

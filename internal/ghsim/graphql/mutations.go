@@ -18,7 +18,6 @@ func mutationName(field string) string {
 
 // writeErr maps a state error from a write to GitHub's GraphQL error.
 func (ec *execCtx) writeErr(err error) error {
-	var se *state.Error
 	if isKind(err, state.Forbidden) && !strings.Contains(err.Error(), "archived") {
 		name := ""
 		if ec.field != nil {
@@ -26,7 +25,6 @@ func (ec *execCtx) writeErr(err error) error {
 		}
 		return errorf("FORBIDDEN", "%s does not have the correct permissions to execute `%s`", ec.actor.Login, mutationName(name))
 	}
-	_ = se
 	return stateErr(err)
 }
 
