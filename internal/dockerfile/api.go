@@ -1,6 +1,26 @@
 // Package dockerfile finds the image references in Dockerfiles and compose
 // files and rewrites exactly their bytes. It does no I/O: bytes in, bytes out
 // plus a report of every reference it saw.
+//
+// Dockerfiles are read with BuildKit's parser and instruction parser; the
+// references are those a build pulls: FROM (any case, flags, AS alias,
+// continuation lines, the escape directive), COPY --from=<image>,
+// RUN --mount=...,from=<image> and the "# syntax=" directive. Stage names
+// (anywhere in the file for COPY --from and --mount from=, earlier stages for
+// FROM) and stage indexes are never images; heredoc bodies, comments, ONBUILD
+// and ARGs inside stages are never touched. A FROM that takes its image from
+// a global ARG ($BASE, ${BASE}, myorg/base:${V}, ${V:-default}) has the ARG's
+// default (or the default in the FROM) rewritten, never the variable; a
+// global ARG is changed only when every FROM using it takes the same change
+// (opted-out ones aside). Compose files are read with yaml.v3: the image:
+// value of each service, in the services: form and the old top-level form.
+//
+// Names match after normalisation with github.com/distribution/reference
+// (index.docker.io counts as docker.io), never by suffix or substring. Only
+// the bytes of a reference's tag and digest (or of the ARG value holding
+// them) change; the name keeps its spelling, and line endings, a BOM and a
+// missing final newline are kept. Rewrite and Images are safe for concurrent
+// use.
 package dockerfile
 
 import (
