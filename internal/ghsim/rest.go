@@ -166,6 +166,10 @@ func (s *Server) routes() {
 	s.handle("POST /repos/{owner}/{repo}/labels", s.createLabel)
 	s.handle("GET /repos/{owner}/{repo}/labels/{name}", s.getLabel)
 	s.handle("POST /repos/{owner}/{repo}/issues/{issue_number}/labels", s.addLabels)
+	s.handle("POST /repos/{owner}/{repo}/issues", s.createIssue)
+	s.handle("GET /repos/{owner}/{repo}/issues", s.listIssues)
+	s.handle("GET /repositories/{repository_id}/issues", s.listIssues)
+	s.handle("GET /repos/{owner}/{repo}/issues/{issue_number}", s.getIssue)
 	s.handle("POST /repos/{owner}/{repo}/issues/{issue_number}/assignees", s.addAssignees)
 
 	s.handle("GET /search/code", s.searchCode)
@@ -1048,10 +1052,40 @@ func (s *Server) addAssignees(c *call) {
 	writeJSON(c.w, http.StatusCreated, s.issueJSON(c, r, p))
 }
 
-// issueJSON is a pull request seen through the issues API.
+// issueJSON is an issue, or a pull request seen through the issues API.
 func (s *Server) issueJSON(c *call, r state.Repo, p state.PullRequest) obj {
 	full := r.FullName()
 	u := c.l.repoURL(full) + fmt.Sprintf("/issues/%d", p.Number)
+	if p.IsIssue {
+		labels := []obj{}
+		for _, lb := range p.Labels {
+			labels = append(labels, c.l.labelJSON(full, lb))
+		}
+		assignees := []obj{}
+		for _, a := range p.Assignees {
+			assignees = append(assignees, c.l.userJSON(a))
+		}
+		var assignee, body, closed any
+		if len(assignees) > 0 {
+			assignee = assignees[0]
+		}
+		if p.Body != "" {
+			body = p.Body
+		}
+		if p.ClosedAt != nil {
+			closed = ts(*p.ClosedAt)
+		}
+		return obj{"id": p.ID, "node_id": p.NodeID, "url": u, "repository_url": c.l.repoURL(full),
+			"labels_url": u + "/labels{/name}", "comments_url": u + "/comments", "events_url": u + "/events",
+			"html_url": p.HTMLURL, "number": p.Number, "state": p.State, "title": p.Title, "body": body,
+			"user": c.l.userJSON(p.User), "labels": labels, "assignee": assignee, "assignees": assignees,
+			"milestone": nil, "locked": false, "active_lock_reason": nil, "comments": 0,
+			"closed_at": closed, "created_at": ts(p.CreatedAt), "updated_at": ts(p.UpdatedAt),
+			"author_association": "MEMBER", "state_reason": nil,
+			"reactions": obj{"url": u + "/reactions", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0,
+				"confused": 0, "heart": 0, "rocket": 0, "eyes": 0},
+			"timeline_url": u + "/timeline", "performed_via_github_app": nil, "closed_by": nil}
+	}
 	pr := s.prJSON(c.l, c.actor, p, false)
 	o := obj{"id": p.ID, "node_id": p.NodeID, "url": u, "repository_url": c.l.repoURL(full),
 		"labels_url": u + "/labels{/name}", "comments_url": u + "/comments", "events_url": u + "/events",
@@ -1063,4 +1097,84 @@ func (s *Server) issueJSON(c *call, r state.Repo, p state.PullRequest) obj {
 		"pull_request": obj{"url": pr["url"], "html_url": p.HTMLURL, "diff_url": pr["diff_url"], "patch_url": pr["patch_url"], "merged_at": nil},
 	}
 	return o
+}
+
+func (s *Server) createIssue(c *call) {
+	r, ok := c.repo()
+	if !ok {
+		return
+	}
+	var body struct {
+		Title any    `json:"title"`
+		Body  string `json:"body"`
+	}
+	if !c.decode(&body) {
+		return
+	}
+	title := fmt.Sprint(body.Title)
+	if body.Title == nil {
+		title = ""
+	}
+	p, err := s.world.CreateIssue(c.actor, r.ID, title, body.Body)
+	if err != nil {
+		fail(c.w, err)
+		return
+	}
+	c.w.Header().Set("Location", c.l.repoURL(r.FullName())+fmt.Sprintf("/issues/%d", p.Number))
+	writeJSON(c.w, http.StatusCreated, s.issueJSON(c, r, p))
+}
+
+func (s *Server) listIssues(c *call) {
+	var r state.Repo
+	if id := c.r.PathValue("repository_id"); id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err == nil {
+			r, err = s.world.RepoByID(c.actor, n)
+		}
+		if err != nil {
+			writeError(c.w, http.StatusNotFound, "Not Found")
+			return
+		}
+	} else {
+		var ok bool
+		if r, ok = c.repo(); !ok {
+			return
+		}
+	}
+	st := c.r.URL.Query().Get("state")
+	if st == "" {
+		st = "open"
+	}
+	if st != "open" && st != "closed" && st != "all" {
+		validationFailed(c.w, "Issue", "state", "invalid")
+		return
+	}
+	items, err := s.world.Issues(c.actor, r.ID, st)
+	if err != nil {
+		fail(c.w, err)
+		return
+	}
+	lo, hi := c.page(len(items))
+	out := []obj{}
+	for _, p := range items[lo:hi] {
+		out = append(out, s.issueJSON(c, r, p))
+	}
+	writeJSON(c.w, http.StatusOK, out)
+}
+
+func (s *Server) getIssue(c *call) {
+	r, ok := c.repo()
+	if !ok {
+		return
+	}
+	n, ok := c.number("issue_number")
+	if !ok {
+		return
+	}
+	p, err := s.world.Issue(c.actor, r.ID, n)
+	if err != nil {
+		fail(c.w, err)
+		return
+	}
+	writeJSON(c.w, http.StatusOK, s.issueJSON(c, r, p))
 }

@@ -402,3 +402,30 @@ func TestEndpointKeysInStats(t *testing.T) {
 		}
 	}
 }
+
+func TestIssuesShareNumbersWithPulls(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, appSeed)
+	r := h.do("POST", "/repos/acme/app/issues", map[string]any{"title": "Issue without a label"})
+	h.want(r, 201, `"number":1`)
+	if loc := r.header.Get("Location"); loc != h.url+"/repos/acme/app/issues/1" {
+		t.Errorf("Location = %q", loc)
+	}
+	if _, ok := r.json(t)["pull_request"]; ok {
+		t.Error("an issue carries pull_request")
+	}
+	h.want(h.do("POST", "/repos/acme/app/pulls", map[string]any{"head": "bump", "base": "main", "title": "Bump"}), 201, `"number":2`)
+	h.want(h.do("POST", "/repos/acme/app/issues", map[string]any{"title": "Another"}), 201, `"number":3`)
+	h.want(h.do("POST", "/repos/acme/app/issues/1/labels", map[string]any{"labels": []string{"Foo", "bAr"}}), 200, `"name":"bAr"`)
+	h.want(h.do("GET", "/repos/acme/app/pulls/1", nil), 404, "")
+	if n := len(h.do("GET", "/repos/acme/app/pulls", nil).list(t)); n != 1 {
+		t.Errorf("pulls = %d, want 1 (issues are not pull requests)", n)
+	}
+	repo := h.do("GET", "/repos/acme/app", nil).json(t)
+	r = h.do("GET", fmt.Sprintf("/repositories/%d/issues?per_page=2", int64(repo["id"].(float64))), nil)
+	items := r.list(t)
+	if len(items) != 2 || items[0]["number"].(float64) != 3 || !strings.Contains(r.header.Get("Link"), `rel="next"`) {
+		t.Errorf("issues page 1 = %d items, first #%v, Link %q", len(items), items[0]["number"], r.header.Get("Link"))
+	}
+	h.want(h.do("GET", "/repos/acme/app/issues/1", nil), 200, `"name":"Foo"`)
+}

@@ -118,6 +118,7 @@ type PullRequest struct {
 	Assignees          []Account
 	AutoMerge          *AutoMerge
 	HTMLURL            string
+	IsIssue            bool // an issue, not a pull request (see CreateIssue)
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	ClosedAt           *time.Time
@@ -147,7 +148,11 @@ func (w *World) prSnap(p *pull) PullRequest {
 		if oid, ok := r.refs["refs/heads/"+p.Base.Ref]; ok {
 			s.Base.SHA = oid
 		}
-		s.HTMLURL = fmt.Sprintf("%s/%s/pull/%d", w.baseURL, s.Base.RepoName, p.Number)
+		kind := "pull"
+		if p.IsIssue {
+			kind = "issues"
+		}
+		s.HTMLURL = fmt.Sprintf("%s/%s/%s/%d", w.baseURL, s.Base.RepoName, kind, p.Number)
 	}
 	if u := w.accByID[p.userID]; u != nil {
 		s.User = *u
@@ -270,11 +275,84 @@ func (w *World) CreatePullRequest(actor *Token, repoID int64, in NewPullRequest)
 // pullFor returns pull request number in the repository.
 func (w *World) pullFor(r *repo, number int) (*pull, error) {
 	for _, p := range r.pulls {
+		if p.Number == number && !p.IsIssue {
+			return p, nil
+		}
+	}
+	return nil, notFound()
+}
+
+// issueFor returns issue or pull request number in the repository.
+func (w *World) issueFor(r *repo, number int) (*pull, error) {
+	for _, p := range r.pulls {
 		if p.Number == number {
 			return p, nil
 		}
 	}
 	return nil, notFound()
+}
+
+// CreateIssue opens an issue; issues share their numbers with pull
+// requests. Issues exist so that recorded sessions replay; the Action only
+// opens pull requests.
+func (w *World) CreateIssue(actor *Token, repoID int64, title, body string) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	if r.Archived {
+		return PullRequest{}, errorf(Forbidden, "Repository was archived so is read-only.")
+	}
+	if strings.TrimSpace(title) == "" {
+		return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "Issue", Field: "title", Code: "missing_field"}
+	}
+	now := w.clk.Now()
+	id := w.newID()
+	r.nextNum++
+	p := &pull{PullRequest: PullRequest{ID: id, NodeID: idNode("I", id), RepoID: r.ID, Number: r.nextNum,
+		Title: title, Body: body, State: "open", IsIssue: true, Base: Branch{RepoID: r.ID},
+		CreatedAt: now, UpdatedAt: now}, userID: r.ownerID}
+	if actor != nil {
+		p.userID = actor.UserID
+	}
+	r.pulls = append(r.pulls, p)
+	w.prByID[id] = p
+	return w.prSnap(p), nil
+}
+
+// Issue returns issue (or pull request) number of the repository.
+func (w *World) Issue(actor *Token, repoID int64, number int) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	p, err := w.issueFor(r, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	return w.prSnap(p), nil
+}
+
+// Issues returns the repository's issues and pull requests in state
+// ("open", "closed" or "all"), newest first, as the REST issues list does.
+func (w *World) Issues(actor *Token, repoID int64, state string) ([]PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.readable(actor, repoID)
+	if err != nil {
+		return nil, err
+	}
+	var out []PullRequest
+	for i := len(r.pulls) - 1; i >= 0; i-- {
+		if p := r.pulls[i]; state == "all" || strings.EqualFold(p.State, state) {
+			out = append(out, w.prSnap(p))
+		}
+	}
+	return out, nil
 }
 
 // PullRequest returns pull request number of the repository.
@@ -298,7 +376,7 @@ func (w *World) PullRequestByNodeID(actor *Token, id string) (PullRequest, error
 	if err != nil {
 		return PullRequest{}, err
 	}
-	if n.PullRequest == nil {
+	if n.Type != "PullRequest" {
 		return PullRequest{}, errorf(NotFound, "Could not resolve to a PullRequest with the global id of '%s'", id)
 	}
 	return *n.PullRequest, nil
@@ -323,6 +401,9 @@ func (w *World) FindPullRequests(actor *Token, repoID int64, f PRFilter) ([]Pull
 	}
 	var out []PullRequest
 	for i := len(r.pulls) - 1; i >= 0; i-- {
+		if r.pulls[i].IsIssue {
+			continue
+		}
 		s := w.prSnap(r.pulls[i])
 		if f.HeadRef != "" && s.Head.Ref != f.HeadRef || f.BaseRef != "" && s.Base.Ref != f.BaseRef ||
 			f.HeadOwner != "" && !strings.EqualFold(s.Head.Owner, f.HeadOwner) {
@@ -407,11 +488,20 @@ func (w *World) ClosePullRequest(actor *Token, repoID int64, number int) (PullRe
 }
 
 func (w *World) writablePull(actor *Token, repoID int64, number int) (*repo, *pull, error) {
+	return w.writableItem(actor, repoID, number, false)
+}
+
+// writableItem is writablePull that also accepts issues when issues is set.
+func (w *World) writableItem(actor *Token, repoID int64, number int, issues bool) (*repo, *pull, error) {
 	r, err := w.readable(actor, repoID)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := w.pullFor(r, number)
+	find := w.pullFor
+	if issues {
+		find = w.issueFor
+	}
+	p, err := find(r, number)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -427,7 +517,7 @@ func (w *World) writablePull(actor *Token, repoID int64, number int) (*repo, *pu
 func (w *World) AddLabels(actor *Token, repoID int64, number int, names []string, create bool) ([]Label, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	r, p, err := w.writablePull(actor, repoID, number)
+	r, p, err := w.writableItem(actor, repoID, number, true)
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +538,7 @@ func (w *World) AddLabels(actor *Token, repoID int64, number int, names []string
 func (w *World) SetLabels(actor *Token, repoID int64, number int, names []string) ([]Label, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	r, p, err := w.writablePull(actor, repoID, number)
+	r, p, err := w.writableItem(actor, repoID, number, true)
 	if err != nil {
 		return nil, err
 	}
@@ -560,7 +650,7 @@ func (w *World) SetAssignees(actor *Token, repoID int64, number int, logins []st
 func (w *World) assign(actor *Token, repoID int64, number int, logins []string, add bool) (PullRequest, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_, p, err := w.writablePull(actor, repoID, number)
+	_, p, err := w.writableItem(actor, repoID, number, true)
 	if err != nil {
 		return PullRequest{}, err
 	}

@@ -355,7 +355,8 @@ func (w *World) Viewer(actor *Token) (Account, error) {
 }
 
 // Node is what a node id resolves to; Type names which field is set: "Repository",
-// "Ref", "PullRequest", "Label", "User", "Organization", "Team" or "Commit".
+// "Ref", "PullRequest", "Label", "User", "Organization", "Team" or "Commit"
+// ("Issue" sets PullRequest, with IsIssue).
 type Node struct {
 	Type        string
 	Repo        *Repo
@@ -399,12 +400,15 @@ func (w *World) ResolveNode(actor *Token, id string) (Node, error) {
 		}
 		c := *t
 		return Node{Type: "Team", Team: &c}, nil
-	case "PR":
+	case "PR", "I":
 		p := w.prByID[num]
-		if p == nil || w.perm(actor, w.repoByID[p.RepoID]) < PermRead {
+		if p == nil || p.IsIssue != (prefix == "I") || w.perm(actor, w.repoByID[p.RepoID]) < PermRead {
 			return Node{}, nf
 		}
 		s := w.prSnap(p)
+		if p.IsIssue {
+			return Node{Type: "Issue", PullRequest: &s}, nil
+		}
 		return Node{Type: "PullRequest", PullRequest: &s}, nil
 	case "LA":
 		l := w.labelByID[num]
