@@ -66,6 +66,7 @@ type SeedRepo struct {
 	DefaultBranch    string            `yaml:"defaultBranch,omitempty" json:"defaultBranch,omitempty"`
 	Private          bool              `yaml:"private,omitempty" json:"private,omitempty"`
 	Archived         bool              `yaml:"archived,omitempty" json:"archived,omitempty"`
+	Disabled         bool              `yaml:"disabled,omitempty" json:"disabled,omitempty"`
 	ForkOf           string            `yaml:"forkOf,omitempty" json:"forkOf,omitempty"`
 	AutoMergeAllowed bool              `yaml:"autoMergeAllowed,omitempty" json:"autoMergeAllowed,omitempty"`
 	RequiredChecks   bool              `yaml:"requiredChecks,omitempty" json:"requiredChecks,omitempty"`
@@ -252,9 +253,9 @@ func (s *Server) seedRepo(sr SeedRepo) error {
 			}
 		}
 	}
-	if sr.Archived {
-		yes := true
-		if _, err := w.UpdateRepo(nil, repo.ID, state.RepoPatch{Archived: &yes}); err != nil {
+	if sr.Archived || sr.Disabled {
+		archived, disabled := sr.Archived, sr.Disabled
+		if _, err := w.UpdateRepo(nil, repo.ID, state.RepoPatch{Archived: &archived, Disabled: &disabled}); err != nil {
 			return err
 		}
 	}

@@ -302,6 +302,7 @@ type RepoPatch struct {
 	Description      *string
 	DefaultBranch    *string
 	Archived         *bool
+	Disabled         *bool
 	Private          *bool
 	AutoMergeAllowed *bool
 	RequiredChecks   *bool
@@ -355,6 +356,7 @@ func (w *World) UpdateRepo(actor *Token, repoID int64, patch RepoPatch) (Repo, e
 		}
 	}
 	set(&r.Archived, patch.Archived)
+	set(&r.Disabled, patch.Disabled)
 	set(&r.Private, patch.Private)
 	set(&r.AutoMergeAllowed, patch.AutoMergeAllowed)
 	set(&r.RequiredChecks, patch.RequiredChecks)
