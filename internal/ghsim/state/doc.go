@@ -44,17 +44,19 @@
 //     UpdatePullRequest, ClosePullRequest, PullRequest, PullRequestByNodeID,
 //     FindPullRequests, AddLabels / SetLabels, Labels / Label / CreateLabel,
 //     RequestReviewers (union or replace), AddAssignees / SetAssignees,
-//     EnableAutoMerge.
+//     EnableAutoMerge; CreateIssue, Issue and Issues (issues share numbers
+//     with pull requests and resolve as node type "Issue").
 //   - ViewerPermission gives ADMIN/MAINTAIN/WRITE/TRIAGE/READ via
 //     Permission.GraphQL.
 //
 // # Stats and limits hooks for the GraphQL handler
 //
-// The server (package ghsim) authenticates, applies primary and secondary rate
-// limits and faults before the GraphQL handler runs; a rate-limited GraphQL
-// request never reaches it, and the server itself answers with the
-// RATE_LIMITED shape. To feed the per-field counters of GET /_sim/stats the
-// GraphQL handler calls RecordField(ctx, "query"|"mutation", fieldName) once
-// per executed top-level field; the server installs the recorder with
-// WithRecorder. Without a recorder in the context RecordField does nothing.
+// The server (package ghsim) authenticates and runs package limiter in front
+// of the GraphQL handler: primary and secondary rate limits, faults and the
+// per-field counters of GET /_sim/stats (the limiter parses each document
+// and counts its top-level fields itself). A rate-limited GraphQL request
+// never reaches the handler: the limiter answers with the RATE_LIMITED shape.
+// RecordField and WithRecorder remain as an optional hook for a handler that
+// wants to report executed fields to a Recorder of its own; without a
+// recorder in the context RecordField does nothing.
 package state
