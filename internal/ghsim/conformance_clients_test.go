@@ -496,7 +496,7 @@ func TestGitHubV4AgainstSimulator(t *testing.T) {
 			t.Errorf("%s: createRef of an existing ref succeeded, want an error", endpoint)
 		}
 	}
-	if n := sim.tr.Skipped(); n < 8 {
-		t.Errorf("GraphQL requests seen by the transport = %d, want at least 8", n)
+	if n := sim.tr.ValidatedGraphQL(); n < 8 {
+		t.Errorf("GraphQL exchanges validated against the schema = %d, want at least 8", n)
 	}
 }

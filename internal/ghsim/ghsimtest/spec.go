@@ -331,7 +331,8 @@ func Require(t testing.TB) *Spec {
 func (s *Spec) Path() string { return s.path }
 
 // Skipped reports whether a request path is outside the REST API and so is
-// not validated: GraphQL endpoints and the simulator's admin API.
+// not validated against the REST description: GraphQL endpoints (see
+// GraphQLSchema) and the simulator's admin API.
 func Skipped(path string) bool {
 	switch {
 	case path == "/graphql", path == "/api/graphql":

@@ -349,12 +349,12 @@ func TestTransportReportsMismatches(t *testing.T) {
 	if n := tr.Validated(); n != 3 {
 		t.Errorf("Validated() = %d, want 3", n)
 	}
-	if n := tr.Skipped(); n != 1 {
-		t.Errorf("Skipped() = %d, want 1 (GraphQL)", n)
+	if n := tr.ValidatedGraphQL(); n != 1 {
+		t.Errorf("ValidatedGraphQL() = %d, want 1", n)
 	}
 	reported := rec.reported()
-	if len(reported) != 2 || len(tr.Failures()) != 2 {
-		t.Fatalf("reported %d failures (%d kept), want 2 (rate_limit shape, bogus path):\n%s",
+	if len(reported) != 3 || len(tr.Failures()) != 3 {
+		t.Fatalf("reported %d failures (%d kept), want 3 (rate_limit shape, bogus path, GraphQL data without viewer):\n%s",
 			len(reported), len(tr.Failures()), strings.Join(reported, "\n"))
 	}
 	if !strings.Contains(reported[0], "GET /api/v3/rate_limit → 200") || !strings.Contains(reported[0], "core") {
@@ -362,6 +362,9 @@ func TestTransportReportsMismatches(t *testing.T) {
 	}
 	if !strings.Contains(reported[1], "/api/v3/repos/acme/app/bogus") {
 		t.Errorf("second report %q should name the undocumented path", reported[1])
+	}
+	if !strings.Contains(reported[2], "POST /api/graphql → 200") || !strings.Contains(reported[2], "viewer") {
+		t.Errorf("third report %q should name the GraphQL endpoint and the missing viewer", reported[2])
 	}
 }
 

@@ -3,6 +3,8 @@ package ghsimtest
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,32 +19,63 @@ import (
 type Validator struct {
 	t    testing.TB
 	spec *Spec
+	gql  *GraphQLSchema // nil when schema.graphql is absent
 
-	mu        sync.Mutex
-	validated int
-	skipped   int
-	failures  []string
+	mu               sync.Mutex
+	validated        int
+	validatedGraphQL int
+	skipped          int
+	failures         []string
 }
 
 // NewValidator returns a validator reporting to t. It skips t when the
-// description is absent (see Require).
+// REST description is absent (see Require). GraphQL answers are checked
+// against schema.graphql when it is present beside the description.
 func NewValidator(t testing.TB) *Validator {
 	t.Helper()
-	return &Validator{t: t, spec: Require(t)}
+	v := &Validator{t: t, spec: Require(t)}
+	gql, err := LoadGraphQL()
+	switch {
+	case err == nil:
+		v.gql = gql
+	case !errors.Is(err, ErrNoDescription):
+		t.Fatalf("ghsimtest: %v", err)
+	}
+	return v
 }
 
+// isGraphQL reports whether a request path is one of GitHub's GraphQL
+// endpoints.
+func isGraphQL(path string) bool { return path == "/graphql" || path == "/api/graphql" }
+
 // Check validates one exchange, reports a mismatch with t.Errorf and
-// returns it.
+// returns it. REST exchanges are checked against the REST description,
+// GraphQL POSTs against the GraphQL schema (see GraphQLSchema), and the
+// simulator's admin API is passed over.
 func (v *Validator) Check(ex Exchange) error {
-	if ex.Request != nil && ex.Request.URL != nil && Skipped(ex.Request.URL.Path) {
+	if ex.Request == nil || ex.Request.URL == nil {
+		return errors.New("exchange has no request")
+	}
+	path := ex.Request.URL.Path
+	var err error
+	switch {
+	case isGraphQL(path) && v.gql != nil && ex.Request.Method == http.MethodPost:
+		err = v.checkGraphQL(ex)
+		v.mu.Lock()
+		v.validatedGraphQL++
+		v.mu.Unlock()
+	case Skipped(path):
 		v.mu.Lock()
 		v.skipped++
 		v.mu.Unlock()
 		return nil
+	default:
+		err = v.spec.Validate(ex)
+		v.mu.Lock()
+		v.validated++
+		v.mu.Unlock()
 	}
-	err := v.spec.Validate(ex)
 	v.mu.Lock()
-	v.validated++
 	if err != nil {
 		msg := fmt.Sprintf("%s %s → %d: %v", ex.Request.Method, ex.Request.URL.RequestURI(), ex.Status, err)
 		v.failures = append(v.failures, msg)
@@ -54,6 +87,33 @@ func (v *Validator) Check(ex Exchange) error {
 	return nil
 }
 
+// checkGraphQL checks a GraphQL exchange: a 200 answer against the schema
+// and the document sent, any other status (401, secondary-limit 403,
+// faults) for GitHub's {"message": …} error shape.
+func (v *Validator) checkGraphQL(ex Exchange) error {
+	var req GraphQLRequest
+	if err := json.Unmarshal(ex.RequestBody, &req); err != nil || req.Query == "" {
+		return fmt.Errorf("request body is not a GraphQL request {query, variables, operationName}: %s", truncate(ex.RequestBody))
+	}
+	if ex.Status != http.StatusOK {
+		if err := checkBasicError(ex.Header, ex.Body); err != nil {
+			return fmt.Errorf("GraphQL answer %d: %w", ex.Status, err)
+		}
+		return nil
+	}
+	if err := v.gql.ValidateResponse(req, ex.Body); err != nil {
+		return fmt.Errorf("GraphQL answer: %w", err)
+	}
+	return nil
+}
+
+// ValidatedGraphQL returns how many GraphQL exchanges were checked.
+func (v *Validator) ValidatedGraphQL() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.validatedGraphQL
+}
+
 // Validated returns how many REST exchanges were checked.
 func (v *Validator) Validated() int {
 	v.mu.Lock()
@@ -61,8 +121,8 @@ func (v *Validator) Validated() int {
 	return v.validated
 }
 
-// Skipped returns how many non-REST exchanges (GraphQL, /_sim/) were passed
-// through unchecked.
+// Skipped returns how many exchanges were passed through unchecked: the
+// simulator's admin API, and GraphQL when schema.graphql is absent.
 func (v *Validator) Skipped() int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -151,7 +211,7 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 // ServeHTTP serves r with the wrapped handler and validates the exchange.
 // Exchanges whose connection the handler hijacked are not checked.
 func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if Skipped(r.URL.Path) {
+	if Skipped(r.URL.Path) && !isGraphQL(r.URL.Path) {
 		m.Check(Exchange{Request: r})
 		m.next.ServeHTTP(w, r)
 		return
