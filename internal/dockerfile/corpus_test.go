@@ -191,7 +191,8 @@ func TestCorpusProperties(t *testing.T) {
 
 // oddInstructions are hand-written edge cases for cannotFail.
 var oddInstructions = []byte("FROM a\nRUN\nRUN []\nRUN [\"a\"\nCMD\nCMD []\nENTRYPOINT\nRUN <<EOF\nx\nEOF\n" +
-	"RUN <<-A cat <<B\n\tx\nA\ny\nB\nWORKDIR\nWORKDIR a b\nUSER\nUSER a b\nEXPOSE\nENV a=b c=d\nENV a b\nENV =b\nENV \"\"=b\n")
+	"RUN <<-A cat <<B\n\tx\nA\ny\nB\nWORKDIR\nWORKDIR a b\nUSER\nUSER a b\nEXPOSE\nENV a=b c=d\nENV a b\nENV =b\nENV \"\"=b\n" +
+	"COPY\nCOPY a\nCOPY a b\nCOPY [\"a\", \"b\"]\nCOPY <<EOF /x\nhi\nEOF\nCOPY a <<EOF\nEOF\nLABEL\nLABEL a=b\nLABEL a\nLABEL =x\n")
 
 // TestCannotFailAgreesWithBuildKit backs the shortcut in scanDockerfile:
 // BuildKit's instruction parser accepts every instruction cannotFail

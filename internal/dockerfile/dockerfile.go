@@ -99,8 +99,8 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 
 // cannotFail reports whether instructions.ParseInstruction is certain to
 // accept n, which holds no image reference: a RUN, CMD or ENTRYPOINT without
-// flags, or a flagless WORKDIR, USER, EXPOSE or ENV with the argument count
-// BuildKit checks.
+// flags, or a flagless WORKDIR, USER, EXPOSE, COPY, ENV or LABEL with the
+// arguments BuildKit checks.
 func cannotFail(n *parser.Node) bool {
 	if len(n.Flags) != 0 {
 		return false
@@ -112,7 +112,18 @@ func cannotFail(n *parser.Node) bool {
 		return argCount(n) == 1
 	case "expose":
 		return argCount(n) >= 1
-	case "env":
+	case "copy":
+		// parseCopy wants a source and a destination, and no heredoc as the
+		// destination.
+		k := 0
+		for a := n.Next; a != nil; a = a.Next {
+			if len(a.Children) != 0 || strings.Contains(a.Value, "<<") {
+				return false
+			}
+			k++
+		}
+		return k >= 2
+	case "env", "label":
 		k := 0
 		for a := n.Next; a != nil; a = a.Next {
 			if len(a.Children) != 0 || (k%3 == 0 && a.Value == "") {
