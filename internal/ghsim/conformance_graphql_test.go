@@ -1,0 +1,248 @@
+package ghsim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dfiu/dfiu/internal/ghsim"
+	"github.com/dfiu/dfiu/internal/ghsim/limiter"
+)
+
+// gqlAnswer is a decoded GraphQL answer.
+type gqlAnswer struct {
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+		Path    []any  `json:"path"`
+	} `json:"errors"`
+}
+
+// postGraphQL sends a document as the Action's raw poster does, through the
+// validator (which checks the answer against schema.graphql).
+func (s *confSim) postGraphQL(t *testing.T, token, query string, vars map[string]any) (int, gqlAnswer) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.httpClient(token).Post(s.ts.URL+"/api/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var ans gqlAnswer
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(raw, &ans); err != nil {
+			t.Fatalf("decoding GraphQL answer: %v: %s", err, clip(raw))
+		}
+	}
+	return resp.StatusCode, ans
+}
+
+func (a gqlAnswer) errorFor(alias string) (typ, msg string, ok bool) {
+	for _, e := range a.Errors {
+		if len(e.Path) > 0 && e.Path[0] == alias {
+			return e.Type, e.Message, true
+		}
+	}
+	return "", "", false
+}
+
+func jsonString(t *testing.T, raw json.RawMessage, path ...string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decoding %s: %v", raw, err)
+	}
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[p]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// TestGraphQLActionDocuments sends the documents the Action sends (FACTS.md
+// §2–§3: one batched hydration query, then createRef + createCommitOnBranch
+// in one document, createPullRequest, then labels, reviewers and auto-merge
+// in one document) and checks every answer against the schema, and the
+// errors GitHub gives (NOT_FOUND, STALE_DATA, auto-merge refusals) by type
+// and path.
+func TestGraphQLActionDocuments(t *testing.T) {
+	t.Parallel()
+	sim := newConfSim(t, ghsim.Seed{
+		Users: []string{"alice"},
+		Tokens: []ghsim.SeedToken{
+			{Token: "outsider-token", Login: "outsider", Default: "none"},
+		},
+		Repos: []ghsim.SeedRepo{
+			{Name: "acme/app", Files: map[string]string{"Dockerfile": "FROM alpine:3.19\n", "svc/Dockerfile": "FROM golang:1.22\n"}, Labels: []string{"dependencies"}, AutoMergeAllowed: true},
+			{Name: "acme/web", Files: map[string]string{"Dockerfile": "FROM nginx:1.25\n"}},
+			{Name: "acme/secret", Private: true, Files: map[string]string{"Dockerfile": "FROM alpine\n"}},
+		},
+	})
+
+	hydrate := `query {
+	  r0: repository(owner: "acme", name: "app") {
+	    id nameWithOwner isArchived isFork isDisabled isEmpty isPrivate viewerPermission autoMergeAllowed
+	    defaultBranchRef { name target { oid } }
+	    f0: object(expression: "HEAD:Dockerfile") { ... on Blob { text isBinary isTruncated byteSize oid } }
+	    f1: object(expression: "HEAD:svc/Dockerfile") { ... on Blob { text isBinary isTruncated byteSize oid } }
+	    f2: object(expression: "HEAD:missing/Dockerfile") { ... on Blob { text } }
+	    label(name: "dependencies") { id name }
+	  }
+	  r1: repository(owner: "acme", name: "web") { id nameWithOwner defaultBranchRef { name target { oid } } }
+	  r2: repository(owner: "acme", name: "gone") { id }
+	  alice: user(login: "alice") { id login }
+	  rateLimit { cost remaining resetAt nodeCount }
+	}`
+	status, ans := sim.postGraphQL(t, sim.token, hydrate, nil)
+	if status != http.StatusOK || ans.Data == nil {
+		t.Fatalf("hydration: status %d, data %v", status, ans.Data)
+	}
+	if typ, msg, ok := ans.errorFor("r2"); !ok || typ != "NOT_FOUND" || !strings.Contains(msg, "Could not resolve to a Repository with the name 'acme/gone'.") {
+		t.Errorf("missing repository: error (%q, %q, %v), want NOT_FOUND naming acme/gone", typ, msg, ok)
+	}
+	if string(ans.Data["r2"]) != "null" {
+		t.Errorf("r2 = %s, want null", ans.Data["r2"])
+	}
+	if got := jsonString(t, ans.Data["r0"], "f0", "text"); got != "FROM alpine:3.19\n" {
+		t.Errorf("r0.f0.text = %q", got)
+	}
+	repoID := jsonString(t, ans.Data["r0"], "id")
+	headOID := jsonString(t, ans.Data["r0"], "defaultBranchRef", "target", "oid")
+	labelID := jsonString(t, ans.Data["r0"], "label", "id")
+	aliceID := jsonString(t, ans.Data["alice"], "id")
+	if repoID == "" || headOID == "" || labelID == "" || aliceID == "" {
+		t.Fatalf("ids: repo %q head %q label %q alice %q", repoID, headOID, labelID, aliceID)
+	}
+
+	// An invisible repository is NOT_FOUND too.
+	_, ans = sim.postGraphQL(t, "outsider-token", `{ s: repository(owner: "acme", name: "secret") { id } }`, nil)
+	if typ, _, ok := ans.errorFor("s"); !ok || typ != "NOT_FOUND" {
+		t.Errorf("private repository to an outsider: error type %q (%v), want NOT_FOUND", typ, ok)
+	}
+
+	// Branch and commit in one document, run in order.
+	commitDoc := `mutation($repo: ID!, $oid: GitObjectID!, $contents: Base64String!) {
+	  b: createRef(input: {repositoryId: $repo, name: "refs/heads/dfiu/alpine", oid: $oid}) { ref { id name target { oid } } }
+	  c: createCommitOnBranch(input: {
+	    branch: {repositoryNameWithOwner: "acme/app", branchName: "dfiu/alpine"},
+	    message: {headline: "Bump alpine to 3.20"},
+	    fileChanges: {additions: [{path: "Dockerfile", contents: $contents}]},
+	    expectedHeadOid: $oid
+	  }) { commit { oid url message } ref { name target { oid } } }
+	}`
+	vars := map[string]any{"repo": repoID, "oid": headOID, "contents": "RlJPTSBhbHBpbmU6My4yMAo="}
+	_, ans = sim.postGraphQL(t, sim.token, commitDoc, vars)
+	if len(ans.Errors) != 0 {
+		t.Fatalf("createRef + createCommitOnBranch: errors %+v", ans.Errors)
+	}
+	commitOID := jsonString(t, ans.Data["c"], "commit", "oid")
+	if commitOID == "" || commitOID == headOID || jsonString(t, ans.Data["c"], "ref", "target", "oid") != commitOID {
+		t.Errorf("createCommitOnBranch = %s, want a new commit at the branch head", ans.Data["c"])
+	}
+
+	// The same commit again: the branch moved, so the expected head is stale.
+	_, ans = sim.postGraphQL(t, sim.token, `mutation($oid: GitObjectID!) {
+	  c: createCommitOnBranch(input: {
+	    branch: {repositoryNameWithOwner: "acme/app", branchName: "dfiu/alpine"},
+	    message: {headline: "again"}, fileChanges: {deletions: [{path: "svc/Dockerfile"}]}, expectedHeadOid: $oid
+	  }) { commit { oid } }
+	}`, map[string]any{"oid": headOID})
+	if typ, msg, ok := ans.errorFor("c"); !ok || typ != "STALE_DATA" || !strings.Contains(msg, headOID) {
+		t.Errorf("stale expectedHeadOid: error (%q, %q, %v), want STALE_DATA naming %s", typ, msg, ok, headOID)
+	}
+
+	_, ans = sim.postGraphQL(t, sim.token, `mutation($repo: ID!) {
+	  pr: createPullRequest(input: {repositoryId: $repo, baseRefName: "main", headRefName: "dfiu/alpine", title: "Bump alpine to 3.20", body: "by dfiu"}) {
+	    pullRequest { id number url title state isDraft headRefName baseRefName }
+	  }
+	}`, map[string]any{"repo": repoID})
+	prID := jsonString(t, ans.Data["pr"], "pullRequest", "id")
+	if len(ans.Errors) != 0 || prID == "" || jsonString(t, ans.Data["pr"], "pullRequest", "state") != "OPEN" {
+		t.Fatalf("createPullRequest: data %s errors %+v", ans.Data["pr"], ans.Errors)
+	}
+	if want := sim.ts.URL + "/acme/app/pull/1"; jsonString(t, ans.Data["pr"], "pullRequest", "url") != want {
+		t.Errorf("pull request url %q, want %q", jsonString(t, ans.Data["pr"], "pullRequest", "url"), want)
+	}
+
+	decorate := `mutation($pr: ID!, $label: ID!, $alice: ID!) {
+	  l: addLabelsToLabelable(input: {labelableId: $pr, labelIds: [$label]}) { labelable { ... on PullRequest { labels(first: 10) { nodes { name } } } } }
+	  r: requestReviews(input: {pullRequestId: $pr, userIds: [$alice], union: true}) { pullRequest { id } }
+	  a: enablePullRequestAutoMerge(input: {pullRequestId: $pr, mergeMethod: SQUASH}) { pullRequest { id } }
+	}`
+	_, ans = sim.postGraphQL(t, sim.token, decorate, map[string]any{"pr": prID, "label": labelID, "alice": aliceID})
+	if _, _, ok := ans.errorFor("l"); ok {
+		t.Errorf("addLabelsToLabelable failed: %+v", ans.Errors)
+	}
+	if _, _, ok := ans.errorFor("r"); ok {
+		t.Errorf("requestReviews failed: %+v", ans.Errors)
+	}
+	// No required checks: GitHub refuses auto-merge on a pull request in
+	// clean status; the sibling fields still ran.
+	if typ, msg, ok := ans.errorFor("a"); !ok || !strings.Contains(msg, "clean status") {
+		t.Errorf("enablePullRequestAutoMerge: error (%q, %q, %v), want the clean-status refusal", typ, msg, ok)
+	}
+	prs, err := sim.srv.PullRequests("acme", "app")
+	if err != nil || len(prs) != 1 {
+		t.Fatalf("PullRequests = %v (%v)", prs, err)
+	}
+	if got := fmt.Sprint(prs[0].Labels, prs[0].RequestedReviewers); !strings.Contains(got, "dependencies") || !strings.Contains(got, "alice") {
+		t.Errorf("pull request state %s, want the label and alice requested", got)
+	}
+
+	// Invalid documents fail as a whole, with errors only.
+	status, ans = sim.postGraphQL(t, sim.token, `{ viewer { nope } }`, nil)
+	if status != http.StatusOK || ans.Data != nil || len(ans.Errors) == 0 || !strings.Contains(ans.Errors[0].Message, "nope") {
+		t.Errorf("invalid document: status %d data %v errors %+v, want 200 with an error naming the field", status, ans.Data, ans.Errors)
+	}
+	if n := sim.tr.ValidatedGraphQL(); n != 7 {
+		t.Errorf("GraphQL exchanges validated = %d, want 7", n)
+	}
+}
+
+// TestGraphQLRefusalsValidate checks the limiter's GraphQL answers (primary
+// limit as HTTP 200 with errors, secondary as 403, the "Something went
+// wrong" fault) against the schema and GitHub's error shape.
+func TestGraphQLRefusalsValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		cfg      limiter.Config
+		status   int
+		wantType string
+	}{
+		{"primary RATE_LIMITED", limiter.Config{Limits: limiter.Limits{GraphQL: 1}}, 200, "RATE_LIMITED"},
+		{"primary RATE_LIMIT", limiter.Config{Limits: limiter.Limits{GraphQL: 1, GraphQLPrimary: limiter.GraphQLPrimaryStyle("RATE_LIMIT")}}, 200, "RATE_LIMIT"},
+		{"secondary 403", limiter.Config{Limits: limiter.Limits{GraphQLPointsPerMinute: 1}}, 403, ""},
+		{"something went wrong", limiter.Config{Faults: []limiter.Fault{{Kind: limiter.FaultGraphQLError, From: 2}}}, 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := newConfSim(t, ghsim.Seed{})
+			sim.srv.SetLimits(tc.cfg)
+			sim.postGraphQL(t, sim.token, `{ viewer { login } }`, nil)
+			status, ans := sim.postGraphQL(t, sim.token, `{ viewer { login } }`, nil)
+			if status != tc.status {
+				t.Fatalf("second document: status %d, want %d", status, tc.status)
+			}
+			if status == http.StatusOK && (len(ans.Errors) == 0 || (tc.wantType != "" && ans.Errors[0].Type != tc.wantType)) {
+				t.Errorf("errors %+v, want one of type %q", ans.Errors, tc.wantType)
+			}
+			if n := sim.tr.ValidatedGraphQL(); n != 2 {
+				t.Errorf("GraphQL exchanges validated = %d, want 2", n)
+			}
+		})
+	}
+}
