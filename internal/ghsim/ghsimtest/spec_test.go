@@ -479,3 +479,38 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// TestValidateConcurrently shares one Spec between goroutines, as parallel
+// tests do; run it with -race.
+func TestValidateConcurrently(t *testing.T) {
+	spec := Require(t)
+	body := mustJSON(t, codeSearchExample(t, spec))
+	bad := codeSearchExample(t, spec)
+	delete(bad["items"].([]any)[0].(map[string]any), "score")
+	badBody := mustJSON(t, bad)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 8; i++ {
+				target := fmt.Sprintf("/search/code?q=FROM&page=%d", i+1)
+				req := httptest.NewRequest("GET", "http://127.0.0.1"+target, nil)
+				b, wantErr := body, false
+				if (g+i)%3 == 0 {
+					b, wantErr = badBody, true
+				}
+				err := spec.Validate(Exchange{Request: req, Status: 200, Header: jsonHeader(), Body: b})
+				if (err != nil) != wantErr {
+					errs <- fmt.Errorf("goroutine %d request %d: Validate() = %v, want error %v", g, i, err, wantErr)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
