@@ -56,9 +56,13 @@ func runRewriteCases(t *testing.T, cases []rewriteCase) {
 			if opts.Tag == "" {
 				opts.Tag = "24.04"
 			}
-			res, err := Rewrite(kind, []byte(tc.in), opts)
+			in := []byte(tc.in)
+			res, err := Rewrite(kind, in, opts)
 			if err != nil {
 				t.Fatalf("Rewrite: %v", err)
+			}
+			if !res.Changed && len(in) > 0 && &res.Content[0] != &in[0] {
+				t.Errorf("nothing changed, but Content is not the input itself")
 			}
 			want := tc.want
 			if want == "" {
@@ -189,6 +193,8 @@ func TestRewriteBytes(t *testing.T) {
 	runRewriteCases(t, []rewriteCase{
 		{name: "CRLF", in: "FROM ubuntu:20.04 AS a\r\nRUN echo \\\r\n  hi\r\n", want: "FROM ubuntu:24.04 AS a\r\nRUN echo \\\r\n  hi\r\n",
 			refs: []string{"FROM:1 changed ubuntu:20.04 -> ubuntu:24.04"}},
+		{name: "CRLF ARG", in: "ARG BASE=\"ubuntu:20.04\"\r\nFROM $BASE\r\n", want: "ARG BASE=\"ubuntu:24.04\"\r\nFROM $BASE\r\n",
+			refs: []string{"ARG:1 changed ubuntu:20.04 -> ubuntu:24.04"}},
 		{name: "CRLF continuation", in: "FROM \\\r\n  ubuntu:20.04\r\n", want: "FROM \\\r\n  ubuntu:24.04\r\n",
 			refs: []string{"FROM:2 changed ubuntu:20.04 -> ubuntu:24.04"}},
 		{name: "BOM", in: "\ufeffFROM ubuntu:20.04\n", want: "\ufeffFROM ubuntu:24.04\n",
