@@ -579,6 +579,14 @@ func (s *Spec) validateResponse(ctx context.Context, in *openapi3filter.RequestV
 		}
 		return nil
 	}
+	if resp := route.Operation.Responses.Status(ex.Status); resp != nil && resp.Value != nil {
+		// GitHub sends the Location its description declares (the new
+		// resource's URL on a 201); kin-openapi only checks headers marked
+		// required, which GitHub's never are.
+		if _, declared := resp.Value.Headers["Location"]; declared && header.Get("Location") == "" {
+			return fmt.Errorf("response %d (operation %s): no Location header; the description declares one", ex.Status, route.Operation.OperationID)
+		}
+	}
 	rin := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 ex.Status,

@@ -190,8 +190,13 @@ func TestValidateStatusesAndBodies(t *testing.T) {
 		{"add-labels with a number", "POST", "/repos/acme/app/issues/1/labels", `[5]`, 200, jsonHeader(), `[]`, true},
 		{"contents 409 basic error (overlapping oneOf)", "PUT", "/repos/acme/app/contents/a.txt", `{"message":"m","content":"eA=="}`, 409, jsonHeader(),
 			`{"message":"a.txt does not match 1111111111111111111111111111111111111111","documentation_url":"https://docs.github.com/rest/repos/contents#create-or-update-file-contents","status":"409"}`, false},
-		{"graphql is not validated", "POST", "/api/graphql", `{"query":"{viewer{login}}"}`, 200, jsonHeader(), `not even json`, false},
-		{"admin API is not validated", "GET", "/_sim/stats", "", 200, jsonHeader(), `[]`, false},
+		{"create-label 201 without Location", "POST", "/repos/acme/app/labels", `{"name":"x"}`, 201, jsonHeader(),
+			`{"id":1,"node_id":"LA_1","url":"u","name":"x","description":null,"color":"ededed","default":false}`, true},
+		{"create-label 201 with Location", "POST", "/repos/acme/app/labels", `{"name":"x"}`, 201,
+			http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Location": {"https://api.github.com/repos/acme/app/labels/x"}},
+			`{"id":1,"node_id":"LA_1","url":"u","name":"x","description":null,"color":"ededed","default":false}`, false},
+		{"graphql is not REST", "POST", "/api/graphql", `{"query":"{viewer{login}}"}`, 200, jsonHeader(), `not even json`, false},
+		{"admin API is not REST", "GET", "/_sim/stats", "", 200, jsonHeader(), `[]`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
