@@ -1,28 +1,48 @@
 // Package ghsimtest checks that HTTP traffic between a client and the GitHub
-// simulator matches GitHub's REST OpenAPI description
-// (../shared/github-api/api.github.com.json beside the repository clone).
+// simulator is what GitHub would exchange, against GitHub's own
+// machine-readable descriptions beside the repository clone
+// (../shared/github-api/): the REST OpenAPI description api.github.com.json
+// and the GraphQL schema schema.graphql. It also reads the recorded
+// api.github.com sessions there (LoadFixture) and compares JSON shapes
+// (ShapeDiff).
 //
-// Any package's tests can put the validator in the path, either on the
-// client side with NewTransport or on the server side with NewMiddleware:
+// Any package's tests can put the validator in the path, on the client side
+// with NewTransport or on the server side with Validator.Middleware:
 //
-//	tr := ghsimtest.NewTransport(t, http.DefaultTransport)
+//	tr := ghsimtest.NewTransport(t, nil)
 //	client := github.NewClient(&http.Client{Transport: tr})
 //
+//	v := ghsimtest.NewValidator(t)
+//	srv := ghsim.New(ghsim.Options{Middleware: v.Middleware})
+//
 // Every REST exchange it sees is checked: the method and path must be an
-// operation of the description, the request parameters and body must
-// validate, and the response must validate against the schema documented
-// for its status. GraphQL (/graphql, /api/graphql) and the simulator's admin
-// API (/_sim/) are not REST and are passed through unchecked. Both the
-// github.com layout (/repos/…) and the GitHub Enterprise layout
-// (/api/v3/repos/…) are understood.
+// operation of the description (/api/v3/… is GitHub Enterprise's layout of
+// the same paths), the request parameters and body must validate, the
+// response must validate against the schema documented for its status, and
+// a Location header the description declares must be there. Every GraphQL
+// POST (/graphql, /api/graphql) is checked against the schema: the answer's
+// data must have exactly the fields the document selects, in order, with
+// the schema's nullability, enums and scalars (see GraphQLSchema). The
+// simulator's admin API (/_sim/) is passed over.
+//
+// Statuses the description does not list for an operation fail, except
+// those GitHub answers on any endpoint: 401 (bad credentials), 403 and 429
+// (rate limits), 404 (a resource the token cannot see), 500, 502, 503 and
+// 504; their bodies must still be GitHub's {"message": …} error shape.
+// Where the description contradicts what GitHub documents in prose or was
+// recorded sending, the description is amended at load time, each case
+// explained in amend and load.
 //
 // Failures are reported with t.Errorf, naming the method, path, status and
-// schema error, and are also kept for inspection (Failures). Nothing panics.
+// schema error, and are also kept for inspection (Failures); Validated and
+// ValidatedGraphQL count what was checked, so that a test can prove its
+// traffic went through the validator. Nothing panics.
 //
-// The description takes about 5 s to load; it is loaded once per test binary
-// and routes are cached, so validating a few thousand exchanges stays quick.
-// When the description is absent (a clone without ../shared), the
-// constructors skip the test with a message saying where it was looked for.
+// The REST description takes about a second to load (more under -race); it
+// is loaded once per test binary, routes are cached, and a check costs a few
+// hundred microseconds, so a suite of a few thousand requests stays quick.
+// When the descriptions are absent (a clone without ../shared), the
+// constructors skip the test with a message saying where they looked.
 package ghsimtest
 
 import (
@@ -61,8 +81,9 @@ const canonicalBase = "https://api.github.com"
 // the simulator also serves.
 const enterprisePrefix = "/api/v3"
 
-// ErrNoDescription is returned by Load when the description file is absent.
-var ErrNoDescription = errors.New("GitHub REST description not found")
+// ErrNoDescription is returned when a file of ../shared/github-api (the REST
+// description, the GraphQL schema, the recorded sessions) is absent.
+var ErrNoDescription = errors.New("GitHub API description not found")
 
 // Spec is GitHub's REST description, loaded and routed. It is safe for
 // concurrent use.
