@@ -77,9 +77,13 @@ func testGoGitHubWorkflow(t *testing.T, prefix string) {
 	if resp.Header.Get("Location") == "" {
 		t.Errorf("Repositories.Create: no Location header; GitHub sends the new repository's URL")
 	}
-	got, _, err := gh.Repositories.Get(ctx, "acme", "app")
+	got, resp2, err := gh.Repositories.Get(ctx, "acme", "app")
 	if err != nil {
 		t.Fatalf("Repositories.Get: %v", err)
+	}
+	// go-github reads the rate-limit headers into Response.Rate.
+	if r1, r2 := resp.Rate, resp2.Rate; r2.Limit != 5000 || r2.Remaining != r1.Remaining-1 || !r2.Reset.After(time.Now().Add(-time.Minute)) {
+		t.Errorf("Rate after two core requests = %+v (before: %+v), want limit 5000, remaining down by one, a reset ahead", r2, r1)
 	}
 	if got.GetID() != repo.GetID() || got.GetNodeID() == "" || got.GetOwner().GetLogin() != "acme" {
 		t.Errorf("Repositories.Get = id %d node %q owner %q, want id %d, a node id, owner acme", got.GetID(), got.GetNodeID(), got.GetOwner().GetLogin(), repo.GetID())
@@ -390,6 +394,25 @@ func TestGoGitHubRateLimitErrors(t *testing.T) {
 			t.Errorf("RateLimitError message %q, want GitHub's", rle.Message)
 		}
 		sim.requireValidated(t, 3)
+	})
+
+	t.Run("primary 429", func(t *testing.T) {
+		// GitHub may answer 429 too; go-github v60 knows only 403, so the
+		// Action must classify a 429 itself (FACTS.md §4).
+		sim := newConfSim(t, seed)
+		sim.srv.SetLimits(limiter.Config{Limits: limiter.Limits{Core: 1, PrimaryStatus: 429}})
+		if _, _, err := sim.goGitHub(t, "/", sim.token).Repositories.Get(ctx, "acme", "app"); err != nil {
+			t.Fatalf("request within the limit: %v", err)
+		}
+		_, resp, err := sim.goGitHub(t, "/", sim.token).Repositories.Get(ctx, "acme", "app")
+		var rle *github.RateLimitError
+		if errors.As(err, &rle) {
+			t.Fatalf("429: go-github v60 returned *github.RateLimitError; it only does for 403")
+		}
+		errorResponse(t, "429 primary refusal", err, http.StatusTooManyRequests)
+		if resp.Header.Get("X-RateLimit-Remaining") != "0" || resp.Header.Get("X-RateLimit-Reset") == "" {
+			t.Errorf("429: x-ratelimit-remaining %q reset %q, want 0 and a reset", resp.Header.Get("X-RateLimit-Remaining"), resp.Header.Get("X-RateLimit-Reset"))
+		}
 	})
 
 	t.Run("secondary", func(t *testing.T) {

@@ -2,7 +2,10 @@ package ghsimtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +20,8 @@ type recordingTB struct {
 	testing.TB
 	mu     sync.Mutex
 	errors []string
+	skips  []string
+	fatals []string
 }
 
 func (r *recordingTB) Helper() {}
@@ -25,6 +30,18 @@ func (r *recordingTB) Errorf(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func (r *recordingTB) Skipf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.skips = append(r.skips, fmt.Sprintf(format, args...))
+}
+
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fatals = append(r.fatals, fmt.Sprintf(format, args...))
 }
 
 func (r *recordingTB) reported() []string {
@@ -517,5 +534,40 @@ func TestValidateConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestSkipsWithoutShared runs from a module with no shared/ beside it: the
+// descriptions are not found, and a test needing them is skipped with a
+// message saying where they were looked for, not failed.
+func TestSkipsWithoutShared(t *testing.T) {
+	dir := t.TempDir()
+	mod := dir + "/clone"
+	if err := os.MkdirAll(mod+"/internal/x", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mod+"/go.mod", []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(mod + "/internal/x")
+	_, err := locate()
+	if !errors.Is(err, ErrNoDescription) || !strings.Contains(err.Error(), dir+"/shared/github-api/api.github.com.json") {
+		t.Fatalf("locate() = %v, want ErrNoDescription naming %s/shared/github-api/api.github.com.json", err, dir)
+	}
+	if _, err := loadGraphQL(); !errors.Is(err, ErrNoDescription) {
+		t.Errorf("loadGraphQL() = %v, want ErrNoDescription", err)
+	}
+	if _, err := FixturesPath(); !errors.Is(err, ErrNoDescription) {
+		t.Errorf("FixturesPath() = %v, want ErrNoDescription", err)
+	}
+	rec := &recordingTB{}
+	require(rec, nil, err)
+	if len(rec.skips) != 1 || !strings.Contains(rec.skips[0], "shared") || len(rec.fatals) != 0 {
+		t.Errorf("require without shared/: skips %q fatals %q, want one skip naming the path", rec.skips, rec.fatals)
+	}
+	rec = &recordingTB{}
+	require(rec, nil, fmt.Errorf("decoding: %w", io.ErrUnexpectedEOF))
+	if len(rec.fatals) != 1 || len(rec.skips) != 0 {
+		t.Errorf("require with a broken file: skips %q fatals %q, want a failure", rec.skips, rec.fatals)
 	}
 }
