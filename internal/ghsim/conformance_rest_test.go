@@ -198,6 +198,13 @@ func TestRESTSweepValidates(t *testing.T) {
 				t.Errorf("%s: no %s header", st.name, h)
 			}
 		}
+		wantResource := "core"
+		if strings.HasPrefix(st.path, "/search/code") {
+			wantResource = "code_search"
+		}
+		if got := resp.Header.Get("X-RateLimit-Resource"); got != wantResource {
+			t.Errorf("%s: X-RateLimit-Resource %q, want %q", st.name, got, wantResource)
+		}
 		if resp.StatusCode == http.StatusNoContent {
 			continue
 		}
