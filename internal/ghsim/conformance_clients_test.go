@@ -523,3 +523,91 @@ func TestGitHubV4AgainstSimulator(t *testing.T) {
 		t.Errorf("GraphQL exchanges validated against the schema = %d, want at least 8", n)
 	}
 }
+
+// TestGoGitHubMoreEndpoints covers the rest of what the Action may call with
+// go-github: forks (202, which go-github reports as *github.AcceptedError),
+// ref updates and deletion, matching refs, pull request edits, assignees,
+// and the read-only refusal of an archived repository.
+func TestGoGitHubMoreEndpoints(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim := newConfSimWith(t, ghsim.Options{ForkDelay: 10 * time.Second}, ghsim.Seed{
+		Orgs:  []string{"forks"},
+		Users: []string{"alice"},
+		Repos: []ghsim.SeedRepo{{
+			Name:     "acme/app",
+			Files:    map[string]string{"Dockerfile": "FROM alpine:3.19\n"},
+			Branches: []ghsim.SeedBranch{{Name: "feature", Files: map[string]string{"f.txt": "f\n"}}},
+		}},
+	})
+	gh := sim.goGitHub(t, "/api/v3/", sim.token)
+
+	_, _, err := gh.Repositories.CreateFork(ctx, "acme", "app", &github.RepositoryCreateForkOptions{Organization: "forks"})
+	var accepted *github.AcceptedError
+	if !errors.As(err, &accepted) || !strings.Contains(string(accepted.Raw), `"full_name":"forks/app"`) {
+		t.Fatalf("CreateFork: error %v (%T), want *github.AcceptedError carrying forks/app", err, err)
+	}
+	if _, _, err := gh.Repositories.Get(ctx, "forks", "app"); err == nil {
+		t.Errorf("the fork is visible at once; GitHub creates forks asynchronously")
+	}
+	sim.clk.Advance(11 * time.Second)
+	fork, _, err := gh.Repositories.Get(ctx, "forks", "app")
+	if err != nil || !fork.GetFork() || fork.GetParent().GetFullName() != "acme/app" {
+		t.Fatalf("fork after the delay = fork %v parent %q (%v), want a fork of acme/app", fork.GetFork(), fork.GetParent().GetFullName(), err)
+	}
+
+	mainRef, _, err := gh.Git.GetRef(ctx, "acme", "app", "heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	featRef, _, err := gh.Git.GetRef(ctx, "acme", "app", "heads/feature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// feature is ahead of main: moving it back is not a fast-forward.
+	_, _, err = gh.Git.UpdateRef(ctx, "acme", "app", &github.Reference{Ref: github.String("refs/heads/feature"), Object: &github.GitObject{SHA: mainRef.Object.SHA}}, false)
+	if er := errorResponse(t, "UpdateRef not fast-forward", err, http.StatusUnprocessableEntity); er.Message != "Update is not a fast forward" {
+		t.Errorf("UpdateRef not fast-forward: message %q, want \"Update is not a fast forward\"", er.Message)
+	}
+	upd, _, err := gh.Git.UpdateRef(ctx, "acme", "app", &github.Reference{Ref: github.String("refs/heads/main"), Object: &github.GitObject{SHA: featRef.Object.SHA}}, false)
+	if err != nil || upd.GetObject().GetSHA() != featRef.GetObject().GetSHA() {
+		t.Errorf("UpdateRef fast-forward = %v (%v), want main at %s", upd.GetObject().GetSHA(), err, featRef.GetObject().GetSHA())
+	}
+	if _, err := gh.Git.DeleteRef(ctx, "acme", "app", "heads/feature"); err != nil {
+		t.Errorf("DeleteRef: %v", err)
+	}
+	refs, _, err := gh.Git.ListMatchingRefs(ctx, "acme", "app", &github.ReferenceListOptions{Ref: "heads/"})
+	if err != nil || len(refs) != 1 || refs[0].GetRef() != "refs/heads/main" {
+		t.Errorf("ListMatchingRefs(heads/) = %d refs (%v), want refs/heads/main alone", len(refs), err)
+	}
+
+	if _, _, err := gh.Git.CreateRef(ctx, "acme", "app", &github.Reference{Ref: github.String("refs/heads/topic"), Object: &github.GitObject{SHA: featRef.Object.SHA}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := gh.Repositories.CreateFile(ctx, "acme", "app", "topic.txt", &github.RepositoryContentFileOptions{
+		Message: github.String("topic"), Content: []byte("t\n"), Branch: github.String("topic"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pr, _, err := gh.PullRequests.Create(ctx, "acme", "app", &github.NewPullRequest{Title: github.String("t"), Head: github.String("topic"), Base: github.String("main")})
+	if err != nil {
+		t.Fatalf("PullRequests.Create: %v", err)
+	}
+	edited, _, err := gh.PullRequests.Edit(ctx, "acme", "app", pr.GetNumber(), &github.PullRequest{Title: github.String("Bump"), State: github.String("closed")})
+	if err != nil || edited.GetTitle() != "Bump" || edited.GetState() != "closed" || edited.ClosedAt == nil {
+		t.Errorf("PullRequests.Edit = %q %q closed_at %v (%v), want Bump, closed, a close time", edited.GetTitle(), edited.GetState(), edited.ClosedAt, err)
+	}
+	issue, resp, err := gh.Issues.AddAssignees(ctx, "acme", "app", pr.GetNumber(), []string{"alice"})
+	if err != nil || resp.StatusCode != http.StatusCreated || len(issue.Assignees) != 1 || issue.Assignees[0].GetLogin() != "alice" {
+		t.Errorf("AddAssignees = %v (%v), want 201 with alice", issue.Assignees, err)
+	}
+
+	if _, _, err := gh.Repositories.Edit(ctx, "acme", "app", &github.Repository{Archived: github.Bool(true)}); err != nil {
+		t.Fatalf("archiving: %v", err)
+	}
+	_, _, err = gh.Git.CreateRef(ctx, "acme", "app", &github.Reference{Ref: github.String("refs/heads/late"), Object: &github.GitObject{SHA: mainRef.Object.SHA}})
+	if er := errorResponse(t, "CreateRef in an archived repository", err, http.StatusForbidden); !strings.Contains(er.Message, "archived") {
+		t.Errorf("archived: message %q, want GitHub's \"Repository was archived so is read-only.\"", er.Message)
+	}
+	sim.requireValidated(t, 15)
+}

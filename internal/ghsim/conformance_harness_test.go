@@ -29,9 +29,17 @@ type confSim struct {
 // description.
 func newConfSim(t *testing.T, seed ghsim.Seed) *confSim {
 	t.Helper()
+	return newConfSimWith(t, ghsim.Options{}, seed)
+}
+
+// newConfSimWith is newConfSim with options; their Clock is replaced by the
+// fake clock.
+func newConfSimWith(t *testing.T, opts ghsim.Options, seed ghsim.Seed) *confSim {
+	t.Helper()
 	tr := ghsimtest.NewTransport(t, nil)
 	clk := clock.NewFake(time.Now())
-	srv := ghsim.New(ghsim.Options{Clock: clk})
+	opts.Clock = clk
+	srv := ghsim.New(opts)
 	if err := srv.Seed(seed); err != nil {
 		t.Fatalf("seeding simulator: %v", err)
 	}
