@@ -2,12 +2,15 @@ package ghsim_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/shurcooL/githubv4"
 
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
@@ -244,5 +247,63 @@ func TestGraphQLRefusalsValidate(t *testing.T) {
 				t.Errorf("GraphQL exchanges validated = %d, want 2", n)
 			}
 		})
+	}
+}
+
+// TestGraphQLConnections pages through an organisation's repositories with
+// githubv4 and cursors, and checks GitHub's connection limits: a connection
+// needs first or last, within 1–100.
+func TestGraphQLConnections(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	seed := ghsim.Seed{}
+	for i := 0; i < 7; i++ {
+		seed.Repos = append(seed.Repos, ghsim.SeedRepo{Name: fmt.Sprintf("acme/svc-%d", i), Files: map[string]string{"Dockerfile": "FROM alpine\n"}})
+	}
+	sim := newConfSim(t, seed)
+	gql := githubv4.NewEnterpriseClient(sim.ts.URL+"/api/graphql", sim.httpClient(sim.token))
+	var q struct {
+		Organization struct {
+			Repositories struct {
+				TotalCount int
+				PageInfo   struct {
+					HasNextPage bool
+					EndCursor   githubv4.String
+				}
+				Nodes []struct{ NameWithOwner string }
+			} `graphql:"repositories(first: 3, after: $cursor, orderBy: {field: NAME, direction: ASC})"`
+		} `graphql:"organization(login: \"acme\")"`
+	}
+	vars := map[string]any{"cursor": (*githubv4.String)(nil)}
+	var names []string
+	for page := 0; ; page++ {
+		if page > 4 {
+			t.Fatal("paging did not end")
+		}
+		if err := gql.Query(ctx, &q, vars); err != nil {
+			t.Fatalf("page %d: %v", page, err)
+		}
+		for _, n := range q.Organization.Repositories.Nodes {
+			names = append(names, n.NameWithOwner)
+		}
+		if !q.Organization.Repositories.PageInfo.HasNextPage {
+			break
+		}
+		vars["cursor"] = githubv4.NewString(q.Organization.Repositories.PageInfo.EndCursor)
+	}
+	if q.Organization.Repositories.TotalCount != 7 || len(names) != 7 || names[0] != "acme/svc-0" || names[6] != "acme/svc-6" {
+		t.Errorf("paged names %v (totalCount %d), want acme/svc-0…6 in order", names, q.Organization.Repositories.TotalCount)
+	}
+
+	_, ans := sim.postGraphQL(t, sim.token, `{ organization(login: "acme") { repositories { totalCount } } }`, nil)
+	if len(ans.Errors) == 0 || ans.Errors[0].Type != "MISSING_PAGINATION_BOUNDARIES" {
+		t.Errorf("connection without first/last: errors %+v, want MISSING_PAGINATION_BOUNDARIES", ans.Errors)
+	}
+	_, ans = sim.postGraphQL(t, sim.token, `{ organization(login: "acme") { repositories(first: 101) { totalCount } } }`, nil)
+	if len(ans.Errors) == 0 || !strings.Contains(ans.Errors[0].Message, "exceeds the `first` limit of 100 records") {
+		t.Errorf("first: 101: errors %+v, want GitHub's \"exceeds the `first` limit of 100 records\"", ans.Errors)
+	}
+	if n := sim.tr.ValidatedGraphQL(); n < 5 {
+		t.Errorf("GraphQL exchanges validated = %d, want at least 5", n)
 	}
 }
