@@ -144,6 +144,9 @@ func (g *GraphQLSchema) ValidateResponse(req GraphQLRequest, body []byte) error 
 		c := gqlCheck{g: g, vars: req.Variables}
 		c.object("data", root, data, []ast.SelectionSet{op.SelectionSet})
 		problems = append(problems, c.problems...)
+		if hasErrors {
+			problems = append(problems, checkErrorPaths(errs, data)...)
+		}
 	}
 	if len(problems) == 0 {
 		return nil
@@ -200,6 +203,56 @@ func checkGraphQLErrors(v any) []string {
 			if _, ok := t.(string); !ok {
 				problems = append(problems, fmt.Sprintf("errors[%d].type is %s, want a string", i, jsonKind(t)))
 			}
+		}
+	}
+	return problems
+}
+
+// checkErrorPaths checks that every error with a path points at a null in
+// data (a failed field is null, or its null went up to a nullable parent).
+func checkErrorPaths(errs, data any) []string {
+	list, _ := errs.([]any)
+	var problems []string
+	for i, e := range list {
+		obj, ok := e.(*orderedObject)
+		if !ok {
+			continue
+		}
+		path, _ := obj.m["path"].([]any)
+		if len(path) == 0 {
+			continue
+		}
+		v := data
+		for _, step := range path {
+			if v == nil {
+				break // the null went up to a parent
+			}
+			switch s := step.(type) {
+			case string:
+				o, ok := v.(*orderedObject)
+				if !ok {
+					problems = append(problems, fmt.Sprintf("errors[%d].path %v: %q is not an object key here", i, path, s))
+					v = nil
+					continue
+				}
+				next, ok := o.m[s]
+				if !ok {
+					problems = append(problems, fmt.Sprintf("errors[%d].path %v names no field of data", i, path))
+				}
+				v = next
+			case json.Number:
+				l, ok := v.([]any)
+				n, err := s.Int64()
+				if !ok || err != nil || n < 0 || int(n) >= len(l) {
+					problems = append(problems, fmt.Sprintf("errors[%d].path %v: %v is not an index here", i, path, s))
+					v = nil
+					continue
+				}
+				v = l[n]
+			}
+		}
+		if v != nil {
+			problems = append(problems, fmt.Sprintf("errors[%d].path %v points at a value, want null for a failed field", i, path))
 		}
 	}
 	return problems
