@@ -17,6 +17,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
 )
@@ -33,6 +34,35 @@ const SchemaFile = "shared/github-api/schema.graphql"
 // __typename naming a type the field can hold.
 type GraphQLSchema struct {
 	schema *ast.Schema
+
+	mu   sync.Mutex
+	docs map[string]parsedDoc // by query text; validating a document costs more than checking its answer
+}
+
+type parsedDoc struct {
+	doc  *ast.QueryDocument
+	errs gqlerror.List
+}
+
+// maxCachedDocs bounds the document cache; when it is full it starts afresh.
+const maxCachedDocs = 512
+
+// load parses and validates a document, or returns it from the cache.
+func (g *GraphQLSchema) load(query string) (*ast.QueryDocument, gqlerror.List) {
+	g.mu.Lock()
+	p, ok := g.docs[query]
+	g.mu.Unlock()
+	if ok {
+		return p.doc, p.errs
+	}
+	doc, errs := gqlparser.LoadQuery(g.schema, query)
+	g.mu.Lock()
+	if g.docs == nil || len(g.docs) >= maxCachedDocs {
+		g.docs = make(map[string]parsedDoc)
+	}
+	g.docs[query] = parsedDoc{doc: doc, errs: errs}
+	g.mu.Unlock()
+	return doc, errs
 }
 
 var (
@@ -119,7 +149,7 @@ func (g *GraphQLSchema) ValidateResponse(req GraphQLRequest, body []byte) error 
 		problems = append(problems, checkGraphQLErrors(errs)...)
 	}
 	data, hasData := top.m["data"]
-	doc, gerrs := gqlparser.LoadQuery(g.schema, req.Query)
+	doc, gerrs := g.load(req.Query)
 	switch {
 	case len(gerrs) > 0:
 		if hasData && data != nil {

@@ -2,6 +2,7 @@ package ghsimtest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -86,5 +87,43 @@ func TestGraphQLValidateResponse(t *testing.T) {
 				t.Fatalf("ValidateResponse() = %v, want it to mention %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// BenchmarkGraphQLValidate checks the answer to a hydration document of 50
+// repositories with 3 files each, the Action's largest document.
+func BenchmarkGraphQLValidate(b *testing.B) {
+	g, err := LoadGraphQL()
+	if err != nil {
+		b.Skip(err)
+	}
+	var q, d strings.Builder
+	q.WriteString("query {")
+	d.WriteString(`{"data":{`)
+	for i := 0; i < 50; i++ {
+		if i > 0 {
+			d.WriteString(",")
+		}
+		fmt.Fprintf(&q, ` r%d: repository(owner: "acme", name: "svc%d") { id nameWithOwner isArchived defaultBranchRef { name target { oid } }`, i, i)
+		fmt.Fprintf(&d, `"r%d":{"id":"R_%d","nameWithOwner":"acme/svc%d","isArchived":false,"defaultBranchRef":{"name":"main","target":{"oid":"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"}}`, i, i, i)
+		for f := 0; f < 3; f++ {
+			fmt.Fprintf(&q, ` f%d: object(expression: "HEAD:d%d/Dockerfile") { ... on Blob { text isBinary byteSize } }`, f, f)
+			fmt.Fprintf(&d, `,"f%d":{"text":"FROM alpine\n","isBinary":false,"byteSize":12}`, f)
+		}
+		q.WriteString(" }")
+		d.WriteString("}")
+	}
+	q.WriteString(" }")
+	d.WriteString("}}")
+	req := GraphQLRequest{Query: q.String()}
+	body := []byte(d.String())
+	if err := g.ValidateResponse(req, body); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := g.ValidateResponse(req, body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

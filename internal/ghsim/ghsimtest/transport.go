@@ -90,7 +90,12 @@ func (v *Validator) Check(ex Exchange) error {
 // checkGraphQL checks a GraphQL exchange: a 200 answer against the schema
 // and the document sent, any other status (401, secondary-limit 403,
 // faults) for GitHub's {"message": …} error shape.
-func (v *Validator) checkGraphQL(ex Exchange) error {
+func (v *Validator) checkGraphQL(ex Exchange) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("GraphQL validator panicked: %v", r)
+		}
+	}()
 	var req GraphQLRequest
 	if err := json.Unmarshal(ex.RequestBody, &req); err != nil || req.Query == "" {
 		return fmt.Errorf("request body is not a GraphQL request {query, variables, operationName}: %s", truncate(ex.RequestBody))
