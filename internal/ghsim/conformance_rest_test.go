@@ -206,6 +206,9 @@ func TestRESTSweepValidates(t *testing.T) {
 			t.Errorf("%s: X-RateLimit-Resource %q, want %q", st.name, got, wantResource)
 		}
 		if resp.StatusCode == http.StatusNoContent {
+			if len(raw) != 0 {
+				t.Errorf("%s: 204 with a body %q", st.name, clip(raw))
+			}
 			continue
 		}
 		if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
@@ -215,6 +218,12 @@ func TestRESTSweepValidates(t *testing.T) {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			t.Errorf("%s: answer is not JSON: %v", st.name, err)
 			continue
+		}
+		if resp.StatusCode >= 400 {
+			// GitHub's errors always link their documentation.
+			if u := str(v, "documentation_url"); !strings.HasPrefix(u, "https://docs.github.com/") {
+				t.Errorf("%s: %d error documentation_url %q, want a https://docs.github.com/ link", st.name, resp.StatusCode, u)
+			}
 		}
 		if st.check != nil {
 			st.check(t, v)

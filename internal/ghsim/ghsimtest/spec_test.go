@@ -571,3 +571,47 @@ func TestSkipsWithoutShared(t *testing.T) {
 		t.Errorf("require with a broken file: skips %q fatals %q, want a failure", rec.skips, rec.fatals)
 	}
 }
+
+// TestValidateChecksFormats edits a real recorded repository: a date that is
+// not RFC 3339 and an id that is not an integer must be rejected.
+func TestValidateChecksFormats(t *testing.T) {
+	spec := Require(t)
+	recs, err := LoadFixture("get-repository")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := func() map[string]any {
+		var repo map[string]any
+		if err := json.Unmarshal(recs[0].ResponseBody(), &repo); err != nil {
+			t.Fatal(err)
+		}
+		repo["has_discussions"] = false // see recordingDivergences
+		return repo
+	}
+	tests := []struct {
+		name    string
+		edit    func(map[string]any)
+		wantErr string
+	}{
+		{"as recorded", func(map[string]any) {}, ""},
+		{"created_at not RFC 3339", func(r map[string]any) { r["created_at"] = "2017-10-10 16:00:00" }, "created_at"},
+		{"id not an integer", func(r map[string]any) { r["id"] = 1.5 }, "id"},
+		{"owner missing login", func(r map[string]any) { delete(r["owner"].(map[string]any), "login") }, "login"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := base()
+			tc.edit(repo)
+			err := spec.Validate(Exchange{
+				Request: newRequest(t, "GET", "/repos/octokit-fixture-org/hello-world", ""),
+				Status:  200, Header: jsonHeader(), Body: mustJSON(t, repo),
+			})
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("Validate() = %v, want an error about %q", err, tc.wantErr)
+			}
+		})
+	}
+}
