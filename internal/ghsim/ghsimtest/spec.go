@@ -131,9 +131,6 @@ func load() (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading REST description: %w", err)
 	}
-	// The loader would parse the 13 MB of JSON with its YAML parser (about
-	// 4 s); encoding/json takes a fraction of that, then the loader resolves
-	// the $refs.
 	// GitHub's description writes "oneOf" for alternatives that overlap:
 	// the 409 of contents PUT is oneOf basic-error and
 	// repository-rule-violation-error, both all-optional, so every real
@@ -144,6 +141,9 @@ func load() (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pruning REST description %q: %w", path, err)
 	}
+	// The loader would parse the JSON with its YAML parser (about 4 s);
+	// encoding/json takes a fraction of that, then the loader resolves the
+	// $refs.
 	doc := &openapi3.T{}
 	if err := json.Unmarshal(data, doc); err != nil {
 		return nil, fmt.Errorf("decoding REST description %q: %w", path, err)
