@@ -91,13 +91,14 @@ type File struct {
 	Truncated bool
 }
 
-// PullRequest is an open pull request.
+// PullRequest is a pull request from one of our branches.
 type PullRequest struct {
-	ID     string // node id
-	Number int
-	URL    string // html url
-	Title  string
-	Body   string
+	ID      string // node id
+	Number  int
+	URL     string // html url
+	Title   string
+	Body    string
+	HeadOID string // the head commit; for a closed pull request, the head when it was closed
 }
 
 // Branch is the state of one of our branches.
@@ -143,19 +144,24 @@ type CommitMessage struct {
 }
 
 // ProposeInput is everything needed to put one commit on our branch and
-// open or update its pull request, in one GraphQL document.
+// open or update its pull request: one GraphQL document for a new branch,
+// two for an existing one.
 type ProposeInput struct {
 	RepoID      string
 	Owner, Name string
-	BaseBranch  string            // default branch
-	BaseOID     string            // its head: the new commit's parent
-	Branch      string            // our branch, short name
-	BranchRefID string            // "" when the branch does not exist yet (createRef), else it is reset to BaseOID (updateRef force)
-	Files       map[string][]byte // full new contents by path
-	Message     CommitMessage
-	ExistingPR  *PullRequest // the open PR on Branch, or nil to create one
-	Title, Body string
-	Draft       bool
+	BaseBranch  string // default branch
+	BaseOID     string // its head: the new commit's parent
+	Branch      string // our branch, short name
+	BranchRefID string // "" when the branch does not exist yet (createRef); else the branch is moved straight to the new commit
+	// BranchHeadOID is the head of Branch as read, required when
+	// BranchRefID is set: the branch is moved only if it is still there, so
+	// a commit pushed meanwhile is never forced over.
+	BranchHeadOID string
+	Files         map[string][]byte // full new contents by path
+	Message       CommitMessage
+	ExistingPR    *PullRequest // the open PR on Branch, or nil to create one
+	Title, Body   string
+	Draft         bool
 }
 
 // ProposeResult says what Propose did.

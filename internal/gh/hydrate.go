@@ -185,8 +185,12 @@ func (h *hydrator) setRepo(r RepoRequest, repo *Repo) {
 
 const blobFields = `... on Blob { text byteSize isBinary isTruncated oid }`
 
+// hydratePRFields are read of a branch's pull requests.
+const hydratePRFields = "id number url title body baseRefName headRefOid"
+
 // buildHydrateQuery writes one aliased query: rN per repository (fJ per
-// path, bK per branch with bKfJ and bKp, lM per label), and in the first
+// path, bK per branch with bKfJ and bKp (open pull requests), lM per
+// label), and in the first
 // batch viewer, uN per user and tN per team.
 func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) string {
 	var b strings.Builder
@@ -213,7 +217,7 @@ func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) 
 			for j, p := range r.Paths {
 				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote(br+":"+p), blobFields)
 			}
-			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 10) { nodes { id number url title body baseRefName } }\n", k, quote(br))
+			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 10) { nodes { %s } }\n", k, quote(br), hydratePRFields)
 		}
 		for m, l := range r.Labels {
 			fmt.Fprintf(&b, "    l%d: label(name: %s) { id name }\n", m, quote(l))
@@ -285,7 +289,21 @@ type prsJSON struct {
 		Title       string `json:"title"`
 		Body        string `json:"body"`
 		BaseRefName string `json:"baseRefName"`
+		HeadRefOID  string `json:"headRefOid"`
 	} `json:"nodes"`
+}
+
+// first returns the first pull request into base, or nil. The base is
+// matched here, since the default branch's name is not known when the
+// query is written.
+func (p *prsJSON) first(base string) *PullRequest {
+	for _, n := range p.Nodes {
+		if n.BaseRefName != "" && n.BaseRefName != base {
+			continue
+		}
+		return &PullRequest{ID: n.ID, Number: n.Number, URL: n.URL, Title: n.Title, Body: n.Body, HeadOID: n.HeadRefOID}
+	}
+	return nil
 }
 
 // decodeRepo reads alias from ans.
@@ -365,17 +383,9 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 				br.HeadAuthor = t.Author.User.Login
 			}
 		}
-		var prs prsJSON
-		if decode(fmt.Sprintf("b%dp", k), &prs) {
-			for _, n := range prs.Nodes {
-				// The base is matched here, since the default branch's name
-				// is not known when the query is written.
-				if n.BaseRefName != "" && n.BaseRefName != repo.DefaultBranch {
-					continue
-				}
-				br.PR = &PullRequest{ID: n.ID, Number: n.Number, URL: n.URL, Title: n.Title, Body: n.Body}
-				break
-			}
+		var open prsJSON
+		if decode(fmt.Sprintf("b%dp", k), &open) {
+			br.PR = open.first(repo.DefaultBranch)
 		}
 		repo.Branches[name] = br
 	}

@@ -11,87 +11,199 @@ import (
 )
 
 // Propose commits in.Files on in.Branch and opens or updates the pull
-// request, in one GraphQL mutation document (one HTTP request) whose fields
-// GitHub runs in order:
+// request. The commit is made by createCommitOnBranch
+// (https://docs.github.com/graphql/reference/mutations#createcommitonbranch),
+// so it is signed by GitHub, and its only parent is BaseOID.
 //
-//  1. ref: createRef at BaseOID when BranchRefID is "", else updateRef to
-//     BaseOID with force (https://docs.github.com/graphql/reference/mutations#createref);
-//  2. commit: createCommitOnBranch with expectedHeadOid BaseOID, so the new
-//     commit's parent is the base head and it is signed by GitHub
-//     (https://docs.github.com/graphql/reference/mutations#createcommitonbranch);
-//  3. pr: createPullRequest when ExistingPR is nil, else updatePullRequest,
-//     and only when the title or body differ.
+// A new branch (BranchRefID "") takes one mutation document (one HTTP
+// request) whose fields GitHub runs in order: createRef at BaseOID,
+// createCommitOnBranch with expectedHeadOid BaseOID, createPullRequest
+// (https://docs.github.com/graphql/reference/mutations#createref).
 //
-// A moved branch (STALE_DATA) gives an error wrapping ErrStale. A failed
-// ref step is ignored when the commit still landed: the commit's check of
-// the head against BaseOID already proves the branch is right.
+// An existing branch is never moved to BaseOID: GitHub closes an open pull
+// request whose head has no commits over its base, for good. So it takes
+// two documents (see proposeExisting): the commit is made on a temporary
+// branch (TempBranch), then one atomic updateRefs moves our branch from
+// BranchHeadOID straight to the commit and deletes the temporary branch,
+// and the pull request is opened, or updated when its title or body
+// differ.
 //
+// A branch that moved since it was read gives an error wrapping ErrStale.
 // Partial failure and what the caller does: on any error, re-read the
 // repository with Hydrate and call Propose again with the fresh state
-// (BranchRefID, ExistingPR). Every call starts by resetting the branch to
-// the base, so a retry converges whatever the previous call left behind (a
-// branch at the base after a failed commit, or a commit without its PR).
-// GitHub runs every field of the document even when an earlier one fails,
-// so after a failed commit the pull-request step may still have opened or
-// updated the PR (from the branch as it stood); the result, non-nil with an
-// empty CommitOID, then reports it, and the re-read finds it as ExistingPR.
-// When the outcome is unknown (a transport error, 5xx or timeout on the
-// mutation, which the transport does not resend), the error wraps both
-// ErrStale and the cause, for the same reason.
+// (BranchRefID, BranchHeadOID, ExistingPR). GitHub runs every field of a
+// document even when an earlier one fails, so after a failed commit or
+// branch move the pull-request step may still have opened or updated the
+// PR (from the branch as it stood); the result, non-nil with an empty
+// CommitOID, then reports it, and the re-read finds it as ExistingPR. When
+// the outcome is unknown (a transport error, 5xx or timeout on a mutation,
+// which the transport does not resend), the error wraps both ErrStale and
+// the cause, for the same reason. A temporary branch left behind by a
+// failure is reset by the next call.
 func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	if in.BranchRefID != "" {
+		return c.proposeExisting(ctx, in)
+	}
 	repo := in.Owner + "/" + in.Name
 	doc, prField := buildProposeDocument(in)
-	ans, err := c.postGraphQL(ctx, doc)
+	ans, err := c.postMutation(ctx, in, doc)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, ctx.Err())
-		}
-		if outcomeUnknown(err) {
-			return nil, fmt.Errorf("proposing %s on %s: outcome unknown, re-read and retry: %w: %w", in.Branch, repo, ErrStale, err)
-		}
-		return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, err)
+		return nil, err
 	}
 
+	oid, cerr := decodeCommit(ans, "ref")
+	if cerr != nil {
+		// The pull-request step ran regardless; report a PR it opened.
+		return decodePartialPR(ans, prField, in), fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cerr)
+	}
+	return decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
+}
+
+// TempBranch is the branch Propose makes a superseding commit on before it
+// moves branch to it: branch + ".next". Dots and letters are not special
+// in Actions' branch filters, so workflows can leave it out with
+// branches-ignore.
+func TempBranch(branch string) string { return branch + ".next" }
+
+// zeroOID is git's "no object" id: as an updateRefs afterOid it deletes
+// the ref.
+const zeroOID = "0000000000000000000000000000000000000000"
+
+// proposeExisting supersedes the commit on an existing branch, in two
+// documents:
+//
+//  1. next: updateRefs puts TempBranch(Branch) at BaseOID (creating it, or
+//     resetting one a failed run left behind, with force); commit:
+//     createCommitOnBranch on it with expectedHeadOid BaseOID.
+//  2. ref: updateRefs (https://docs.github.com/graphql/reference/mutations#updaterefs),
+//     atomically, moves Branch from BranchHeadOID to the commit (force: the
+//     old commit is replaced, not built on) and deletes the temporary
+//     branch; pr: createPullRequest, or updatePullRequest when the title
+//     or body differ.
+//
+// Branch goes from one commit ahead of an older base straight to one
+// commit ahead of the current base, as a force push would move it, and
+// its pull request stays open. The beforeOid check makes a branch that a
+// person pushed to since it was read fail with STALE_DATA (ErrStale)
+// instead of being forced over.
+func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
+	repo := in.Owner + "/" + in.Name
+	tmp := TempBranch(in.Branch)
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	fmt.Fprintf(&b, "  next: updateRefs(input: {repositoryId: %s, refUpdates: [{name: %s, afterOid: %s, force: true}]}) { clientMutationId }\n",
+		quote(in.RepoID), quote("refs/heads/"+tmp), quote(in.BaseOID))
+	writeCommit(&b, in, tmp)
+	b.WriteString("}\n")
+	ans, err := c.postMutation(ctx, in, b.String())
+	if err != nil {
+		return nil, err
+	}
+	oid, err := decodeCommit(ans, "next")
+	if err != nil {
+		return nil, fmt.Errorf("committing to %s on %s: %w", tmp, repo, err)
+	}
+
+	doc, prField := buildMoveDocument(in, oid)
+	ans, err = c.postMutation(ctx, in, doc)
+	if err != nil {
+		return nil, err
+	}
+	if errs := ans.errorsFor("ref"); len(errs) > 0 {
+		cause := joinGraphQL(errs)
+		for _, e := range errs {
+			if e.Type == "STALE_DATA" {
+				cause = fmt.Errorf("%w: %w", ErrStale, cause)
+				break
+			}
+		}
+		return decodePartialPR(ans, prField, in), fmt.Errorf("moving %s on %s to commit %s: %w", in.Branch, repo, oid, cause)
+	}
+	return decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
+}
+
+// buildMoveDocument writes proposeExisting's second document and returns
+// the name of the pull-request mutation in it ("" when there is none).
+func buildMoveDocument(in ProposeInput, oid string) (doc, prField string) {
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	fmt.Fprintf(&b, "  ref: updateRefs(input: {repositoryId: %s, refUpdates: [{name: %s, beforeOid: %s, afterOid: %s, force: true}, {name: %s, beforeOid: %s, afterOid: %s}]}) { clientMutationId }\n",
+		quote(in.RepoID), quote("refs/heads/"+in.Branch), quote(in.BranchHeadOID), quote(oid),
+		quote("refs/heads/"+TempBranch(in.Branch)), quote(oid), quote(zeroOID))
+	prField = writePR(&b, in)
+	b.WriteString("}\n")
+	return b.String(), prField
+}
+
+// postMutation posts one of Propose's documents; an error says whether the
+// outcome is unknown (wrapping ErrStale) or the document failed.
+func (c *Client) postMutation(ctx context.Context, in ProposeInput, doc string) (*graphQLAnswer, error) {
+	ans, err := c.postGraphQL(ctx, doc)
+	if err == nil {
+		return ans, nil
+	}
+	repo := in.Owner + "/" + in.Name
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, ctx.Err())
+	}
+	if outcomeUnknown(err) {
+		return nil, fmt.Errorf("proposing %s on %s: outcome unknown, re-read and retry: %w: %w", in.Branch, repo, ErrStale, err)
+	}
+	return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, err)
+}
+
+// decodeCommit returns the oid made by the "commit" field, or an error
+// that joins its errors with those of refAlias, the step before it, and
+// wraps ErrStale on STALE_DATA.
+func decodeCommit(ans *graphQLAnswer, refAlias string) (string, error) {
 	var commit struct {
 		Commit *struct {
 			OID string `json:"oid"`
 		} `json:"commit"`
 	}
-	if err := decodeField(ans, "commit", &commit); err != nil || commit.Commit == nil {
-		errs := ans.errorsFor("commit")
-		refErrs := ans.errorsFor("ref")
-		var cause error
-		switch {
-		case len(errs) > 0:
-			cause = joinGraphQL(errs)
-		case err != nil:
-			cause = err
-		default:
-			cause = errors.New("commit: no commit in the answer")
-		}
-		if len(refErrs) > 0 {
-			cause = fmt.Errorf("%w (branch step: %w)", cause, joinGraphQL(refErrs))
-		}
-		// The pull-request step ran regardless; report a PR it opened.
-		var partial *ProposeResult
-		var pr struct {
-			PullRequest *prJSON `json:"pullRequest"`
-		}
-		if prField != "" && decodeField(ans, "pr", &pr) == nil && pr.PullRequest != nil {
-			partial = &ProposeResult{PR: pr.PullRequest.pullRequest(), Created: in.ExistingPR == nil}
-		}
-		for _, e := range errs {
-			if e.Type == "STALE_DATA" {
-				return partial, fmt.Errorf("committing to %s on %s: %w: %w", in.Branch, repo, ErrStale, cause)
-			}
-		}
-		return partial, fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cause)
+	err := decodeField(ans, "commit", &commit)
+	if err == nil && commit.Commit != nil {
+		return commit.Commit.OID, nil
 	}
-	res := &ProposeResult{CommitOID: commit.Commit.OID}
+	errs := ans.errorsFor("commit")
+	var cause error
+	switch {
+	case len(errs) > 0:
+		cause = joinGraphQL(errs)
+	case err != nil:
+		cause = err
+	default:
+		cause = errors.New("commit: no commit in the answer")
+	}
+	if refErrs := ans.errorsFor(refAlias); len(refErrs) > 0 {
+		cause = fmt.Errorf("%w (branch step: %w)", cause, joinGraphQL(refErrs))
+	}
+	for _, e := range errs {
+		if e.Type == "STALE_DATA" {
+			return "", fmt.Errorf("%w: %w", ErrStale, cause)
+		}
+	}
+	return "", cause
+}
 
+// decodePartialPR returns the pull request the pr step opened or updated
+// although an earlier step failed, or nil.
+func decodePartialPR(ans *graphQLAnswer, prField string, in ProposeInput) *ProposeResult {
+	var pr struct {
+		PullRequest *prJSON `json:"pullRequest"`
+	}
+	if prField != "" && decodeField(ans, "pr", &pr) == nil && pr.PullRequest != nil {
+		return &ProposeResult{PR: pr.PullRequest.pullRequest(), Created: in.ExistingPR == nil}
+	}
+	return nil
+}
+
+// decodePR completes res with the pull request of the pr step (or
+// in.ExistingPR when there was none).
+func decodePR(ans *graphQLAnswer, prField string, in ProposeInput, res *ProposeResult) (*ProposeResult, error) {
 	if prField == "" {
 		res.PR = *in.ExistingPR
 		return res, nil
@@ -106,7 +218,7 @@ func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, 
 		} else if cause == nil {
 			cause = errors.New("pr: no pull request in the answer")
 		}
-		return res, fmt.Errorf("%s for %s on %s (commit %s is on the branch): %w", prField, in.Branch, repo, res.CommitOID, cause)
+		return res, fmt.Errorf("%s for %s on %s/%s (commit %s is on the branch): %w", prField, in.Branch, in.Owner, in.Name, res.CommitOID, cause)
 	}
 	res.PR = pr.PullRequest.pullRequest()
 	res.Created = in.ExistingPR == nil
@@ -127,6 +239,9 @@ func (in ProposeInput) validate() error {
 	if in.ExistingPR == nil && strings.TrimSpace(in.Title) == "" {
 		missing = append(missing, "Title")
 	}
+	if in.BranchRefID != "" && strings.TrimSpace(in.BranchHeadOID) == "" {
+		missing = append(missing, "BranchHeadOID")
+	}
 	if len(missing) > 0 {
 		return fmt.Errorf("propose on %s/%s: missing %s", in.Owner, in.Name, strings.Join(missing, ", "))
 	}
@@ -144,18 +259,22 @@ func (in ProposeInput) validate() error {
 	return nil
 }
 
-// buildProposeDocument writes the mutation document and returns the name
-// of the pull-request mutation in it ("" when there is none).
+// buildProposeDocument writes the document for a new branch and returns
+// the name of the pull-request mutation in it ("" when there is none).
 func buildProposeDocument(in ProposeInput) (doc, prField string) {
 	var b strings.Builder
 	b.WriteString("mutation {\n")
-	if in.BranchRefID == "" {
-		fmt.Fprintf(&b, "  ref: createRef(input: {repositoryId: %s, name: %s, oid: %s}) { ref { id } }\n",
-			quote(in.RepoID), quote("refs/heads/"+in.Branch), quote(in.BaseOID))
-	} else {
-		fmt.Fprintf(&b, "  ref: updateRef(input: {refId: %s, oid: %s, force: true}) { ref { id } }\n",
-			quote(in.BranchRefID), quote(in.BaseOID))
-	}
+	fmt.Fprintf(&b, "  ref: createRef(input: {repositoryId: %s, name: %s, oid: %s}) { ref { id } }\n",
+		quote(in.RepoID), quote("refs/heads/"+in.Branch), quote(in.BaseOID))
+	writeCommit(&b, in, in.Branch)
+	prField = writePR(&b, in)
+	b.WriteString("}\n")
+	return b.String(), prField
+}
+
+// writeCommit writes the commit field: createCommitOnBranch on branch with
+// expectedHeadOid BaseOID.
+func writeCommit(b *strings.Builder, in ProposeInput, branch string) {
 	paths := make([]string, 0, len(in.Files))
 	for p := range in.Files {
 		paths = append(paths, p)
@@ -169,34 +288,38 @@ func buildProposeDocument(in ProposeInput) (doc, prField string) {
 	if in.Message.Body != "" {
 		msg += ", body: " + quote(in.Message.Body)
 	}
-	fmt.Fprintf(&b, "  commit: createCommitOnBranch(input: {branch: {repositoryNameWithOwner: %s, branchName: %s}, expectedHeadOid: %s, message: {%s}, fileChanges: {additions: [%s]}}) { commit { oid } }\n",
-		quote(in.Owner+"/"+in.Name), quote(in.Branch), quote(in.BaseOID), msg, strings.Join(adds, ", "))
-	switch {
-	case in.ExistingPR == nil:
-		prField = "createPullRequest"
-		fmt.Fprintf(&b, "  pr: createPullRequest(input: {repositoryId: %s, baseRefName: %s, headRefName: %s, title: %s, body: %s, draft: %t}) { pullRequest { %s } }\n",
-			quote(in.RepoID), quote(in.BaseBranch), quote(in.Branch), quote(in.Title), quote(in.Body), in.Draft, prFields)
-	case in.ExistingPR.Title != in.Title || in.ExistingPR.Body != in.Body:
-		prField = "updatePullRequest"
-		fmt.Fprintf(&b, "  pr: updatePullRequest(input: {pullRequestId: %s, title: %s, body: %s}) { pullRequest { %s } }\n",
-			quote(in.ExistingPR.ID), quote(in.Title), quote(in.Body), prFields)
-	}
-	b.WriteString("}\n")
-	return b.String(), prField
+	fmt.Fprintf(b, "  commit: createCommitOnBranch(input: {branch: {repositoryNameWithOwner: %s, branchName: %s}, expectedHeadOid: %s, message: {%s}, fileChanges: {additions: [%s]}}) { commit { oid } }\n",
+		quote(in.Owner+"/"+in.Name), quote(branch), quote(in.BaseOID), msg, strings.Join(adds, ", "))
 }
 
-const prFields = "id number url title body"
+// writePR writes the pr field, if any, and returns its mutation's name.
+func writePR(b *strings.Builder, in ProposeInput) string {
+	switch {
+	case in.ExistingPR == nil:
+		fmt.Fprintf(b, "  pr: createPullRequest(input: {repositoryId: %s, baseRefName: %s, headRefName: %s, title: %s, body: %s, draft: %t}) { pullRequest { %s } }\n",
+			quote(in.RepoID), quote(in.BaseBranch), quote(in.Branch), quote(in.Title), quote(in.Body), in.Draft, prFields)
+		return "createPullRequest"
+	case in.ExistingPR.Title != in.Title || in.ExistingPR.Body != in.Body:
+		fmt.Fprintf(b, "  pr: updatePullRequest(input: {pullRequestId: %s, title: %s, body: %s}) { pullRequest { %s } }\n",
+			quote(in.ExistingPR.ID), quote(in.Title), quote(in.Body), prFields)
+		return "updatePullRequest"
+	}
+	return ""
+}
+
+const prFields = "id number url title body headRefOid"
 
 type prJSON struct {
-	ID     string `json:"id"`
-	Number int    `json:"number"`
-	URL    string `json:"url"`
-	Title  string `json:"title"`
-	Body   string `json:"body"`
+	ID      string `json:"id"`
+	Number  int    `json:"number"`
+	URL     string `json:"url"`
+	Title   string `json:"title"`
+	Body    string `json:"body"`
+	HeadOID string `json:"headRefOid"`
 }
 
 func (p *prJSON) pullRequest() PullRequest {
-	return PullRequest{ID: p.ID, Number: p.Number, URL: p.URL, Title: p.Title, Body: p.Body}
+	return PullRequest{ID: p.ID, Number: p.Number, URL: p.URL, Title: p.Title, Body: p.Body, HeadOID: p.HeadOID}
 }
 
 // outcomeUnknown reports whether a mutation document may have been

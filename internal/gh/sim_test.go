@@ -366,14 +366,14 @@ func TestSimProposeCreatesThenUpdates(t *testing.T) {
 	}
 	checkCommit(t, s, "acme", "app", branch, res.CommitOID, r.HeadOID, "FROM alpine:3.20\n")
 
-	// A second run: re-read, then reset the branch and commit again, and
-	// update the same pull request.
+	// A second run: re-read, then commit again on the base and move the
+	// branch to it, and update the same pull request.
 	r = simRepo(t, c, "acme", "app", branch)
 	b := r.Branches[branch]
-	if b == nil || b.PR == nil || b.PR.Number != res.PR.Number || b.HeadOID != res.CommitOID {
+	if b == nil || b.PR == nil || b.PR.Number != res.PR.Number || b.HeadOID != res.CommitOID || b.PR.HeadOID != res.CommitOID {
 		t.Fatalf("branch after Propose = %+v", b)
 	}
-	in.BranchRefID, in.ExistingPR = b.RefID, b.PR
+	in.BranchRefID, in.BranchHeadOID, in.ExistingPR = b.RefID, b.HeadOID, b.PR
 	in.Files = map[string][]byte{"Dockerfile": []byte("FROM alpine:3.21\n")}
 	in.Body = "second"
 	before = s.graphQLRequests()
@@ -381,8 +381,8 @@ func TestSimProposeCreatesThenUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.graphQLRequests() - before; got != 1 {
-		t.Errorf("second Propose sent %d requests, want 1", got)
+	if got := s.graphQLRequests() - before; got != 2 {
+		t.Errorf("second Propose sent %d requests, want 2", got)
 	}
 	if res2.Created || res2.PR.Number != res.PR.Number || res2.PR.Body != "second" {
 		t.Errorf("second Propose = %+v, want the same PR updated", res2)
@@ -397,7 +397,7 @@ func TestSimProposeCreatesThenUpdates(t *testing.T) {
 	}
 	// Nothing to change on the PR: the pr step is left out.
 	r = simRepo(t, c, "acme", "app", branch)
-	in.BranchRefID, in.ExistingPR = r.Branches[branch].RefID, r.Branches[branch].PR
+	in.BranchRefID, in.BranchHeadOID, in.ExistingPR = r.Branches[branch].RefID, r.Branches[branch].HeadOID, r.Branches[branch].PR
 	res3, err := c.Propose(ctx, in)
 	if err != nil {
 		t.Fatal(err)

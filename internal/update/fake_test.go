@@ -184,6 +184,12 @@ func (f *fake) Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResu
 		return nil, fmt.Errorf("committing: %w", gh.ErrStale)
 	}
 	br := r.branches[in.Branch]
+	if (br == nil) != (in.BranchRefID == "") {
+		f.t.Errorf("Propose(%s/%s) with BranchRefID %q for a branch that exists: %v", in.Owner, in.Name, in.BranchRefID, br != nil)
+	}
+	if br != nil && in.BranchHeadOID != br.head {
+		f.t.Errorf("Propose(%s/%s) with BranchHeadOID %q, want the head read, %q", in.Owner, in.Name, in.BranchHeadOID, br.head)
+	}
 	if br == nil {
 		br = &fakeBranch{}
 		r.branches[in.Branch] = br

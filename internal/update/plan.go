@@ -197,7 +197,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, viewer string) {
 		res.Action = Updated
 		return
 	}
-	in.BranchRefID = br.RefID
+	in.BranchRefID, in.BranchHeadOID = br.RefID, br.HeadOID
 	in.ExistingPR = br.PR
 	p.write, p.in = writePropose, in
 	res.Action = Created

@@ -28,26 +28,43 @@ func (ec *execCtx) pull(pr state.PullRequest) (any, error) {
 
 func prOf(src any) state.PullRequest { return src.(pullV).pr }
 
+// prState is GraphQL's PullRequestState: OPEN, CLOSED (not merged) or
+// MERGED.
+func prState(p state.PullRequest) string {
+	if p.Merged {
+		return "MERGED"
+	}
+	return strings.ToUpper(p.State)
+}
+
+// inStates keeps the pull requests in one of states (GraphQL's
+// PullRequestState values); no states keeps all.
+func inStates(prs []state.PullRequest, states []string) []state.PullRequest {
+	if len(states) == 0 {
+		return prs
+	}
+	var out []state.PullRequest
+	for _, p := range prs {
+		for _, s := range states {
+			if s == prState(p) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
 func init() {
 	register("Repository", map[string]resolver{
 		"pullRequests": func(ec *execCtx, src any, args map[string]any) (any, error) {
 			r := repoOf(src)
 			f := state.PRFilter{HeadRef: argString(args, "headRefName"), BaseRef: argString(args, "baseRefName")}
-			merged := false
-			for _, s := range argStrings(args, "states") {
-				if s == "MERGED" {
-					merged = true
-					continue
-				}
-				f.States = append(f.States, strings.ToLower(s))
-			}
-			if merged && len(f.States) == 0 {
-				return connection(nil, args) // the simulator never merges
-			}
 			prs, err := ec.world().FindPullRequests(ec.actor, r.ID, f)
 			if err != nil {
 				return nil, stateErr(err)
 			}
+			prs = inStates(prs, argStrings(args, "states"))
 			if labels := argStrings(args, "labels"); len(labels) > 0 {
 				kept := prs[:0]
 				for _, p := range prs {
@@ -127,15 +144,13 @@ func init() {
 				}
 			}
 			f := state.PRFilter{HeadRef: rv.ref.ShortName(), BaseRef: argString(args, "baseRefName")}
-			for _, s := range argStrings(args, "states") {
-				f.States = append(f.States, strings.ToLower(s))
-			}
 			var items []any
 			for _, r := range repos {
 				prs, err := ec.world().FindPullRequests(ec.actor, r.ID, f)
 				if err != nil {
 					continue
 				}
+				prs = inStates(prs, argStrings(args, "states"))
 				for i := len(prs) - 1; i >= 0; i-- { // oldest first
 					if prs[i].Head.RepoID == rv.repo.ID {
 						items = append(items, pullV{pr: prs[i], repo: r})
@@ -167,7 +182,7 @@ func init() {
 		"body":        func(_ *execCtx, src any, _ map[string]any) (any, error) { return prOf(src).Body, nil },
 		"isDraft":     func(_ *execCtx, src any, _ map[string]any) (any, error) { return prOf(src).Draft, nil },
 		"closed":      func(_ *execCtx, src any, _ map[string]any) (any, error) { return prOf(src).State == "closed", nil },
-		"merged":      func(_ *execCtx, _ any, _ map[string]any) (any, error) { return false, nil },
+		"merged":      func(_ *execCtx, src any, _ map[string]any) (any, error) { return prOf(src).Merged, nil },
 		"mergeable":   func(_ *execCtx, _ any, _ map[string]any) (any, error) { return "MERGEABLE", nil },
 		"locked":      func(_ *execCtx, _ any, _ map[string]any) (any, error) { return false, nil },
 		"createdAt":   func(_ *execCtx, src any, _ map[string]any) (any, error) { return dateTime(prOf(src).CreatedAt), nil },
@@ -188,8 +203,12 @@ func init() {
 			}
 			return nil, nil
 		},
-		"state": func(_ *execCtx, src any, _ map[string]any) (any, error) {
-			return strings.ToUpper(prOf(src).State), nil
+		"state": func(_ *execCtx, src any, _ map[string]any) (any, error) { return prState(prOf(src)), nil },
+		"mergedAt": func(_ *execCtx, src any, _ map[string]any) (any, error) {
+			if t := prOf(src).MergedAt; t != nil {
+				return dateTime(*t), nil
+			}
+			return nil, nil
 		},
 		"url": func(ec *execCtx, src any, _ map[string]any) (any, error) {
 			p := src.(pullV)

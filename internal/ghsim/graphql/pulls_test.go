@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -292,5 +293,48 @@ func TestAssociatedPullRequestsAndCommits(t *testing.T) {
 	}
 	if got := commits[1].(map[string]any)["commit"].(map[string]any)["oid"]; got != second.OID {
 		t.Errorf("last commit = %v, want %s", got, second.OID)
+	}
+}
+
+// TestPullRequestStates checks OPEN, CLOSED and MERGED: a merged pull
+// request is listed under MERGED only, with merged true, and the latest
+// closed one comes first with orderBy UPDATED_AT DESC.
+func TestPullRequestStates(t *testing.T) {
+	e := newEnv(t)
+	_, open := e.openPR("open")
+	_, closedOld := e.openPR("closed-old")
+	_, closedNew := e.openPR("closed-new")
+	_, merged := e.openPR("merged")
+	for _, n := range []int{closedOld, closedNew} {
+		if _, err := e.w.ClosePullRequest(nil, e.app.ID, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.w.MergePullRequest(nil, e.app.ID, merged, "squash"); err != nil {
+		t.Fatal(err)
+	}
+	// closed-old is updated last.
+	e.clk.Advance(time.Minute)
+	title := "edited"
+	if _, err := e.w.UpdatePullRequest(nil, e.app.ID, closedOld, state.PRPatch{Title: &title}); err != nil {
+		t.Fatal(err)
+	}
+	const q = `query($states: [PullRequestState!]) { repository(owner: "acme", name: "app") {
+  pullRequests(states: $states, first: 10, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { number state merged } } } }`
+	for _, tc := range []struct {
+		states []any
+		want   []any
+	}{
+		{[]any{"OPEN"}, []any{map[string]any{"number": float64(open), "state": "OPEN", "merged": false}}},
+		{[]any{"CLOSED"}, []any{
+			map[string]any{"number": float64(closedOld), "state": "CLOSED", "merged": false},
+			map[string]any{"number": float64(closedNew), "state": "CLOSED", "merged": false},
+		}},
+		{[]any{"MERGED"}, []any{map[string]any{"number": float64(merged), "state": "MERGED", "merged": true}}},
+	} {
+		r := e.do(q, map[string]any{"states": tc.states}).ok(t)
+		if diff := cmp.Diff(tc.want, r.get(t, "repository", "pullRequests", "nodes")); diff != "" {
+			t.Errorf("states %v (-want +got):\n%s", tc.states, diff)
+		}
 	}
 }

@@ -121,18 +121,77 @@ func (w *World) DeleteRef(actor *Token, repoID int64, name string) error {
 	if !ok {
 		return errorf(Invalid, "Reference does not exist")
 	}
-	delete(r.refs, full)
+	w.deleteRef(r, full)
 	return nil
 }
 
-// setRef points name at oid and feeds the search index when it is the
-// default branch.
+// setRef points name at oid, feeds the search index when it is the
+// default branch, and settles the pull requests the move empties.
 func (w *World) setRef(r *repo, name, oid string) {
 	r.refs[name] = oid
 	now := w.clk.Now()
 	r.UpdatedAt, r.PushedAt = now, now
 	if name == "refs/heads/"+r.DefaultBranch {
 		r.index = append(r.index, indexEntry{at: now.Add(w.indexLag), commit: oid})
+	}
+	w.settlePulls(r, name)
+}
+
+// deleteRef deletes ref name and closes the open pull requests whose head
+// it was.
+func (w *World) deleteRef(r *repo, name string) {
+	delete(r.refs, name)
+	w.settlePulls(r, name)
+}
+
+// settlePulls does what GitHub does to the open pull requests whose head
+// or base is branch ref name of r after it moved or was deleted:
+//
+//   - the head branch was deleted, or moved to a commit with no commits
+//     over the base (equal to the base head or an ancestor of it, as after
+//     a force push of the base commit): the pull request is closed, and
+//     it cannot be opened again while that holds;
+//   - the base branch moved to contain every commit of the head (the head
+//     was pushed to the base): the pull request is marked merged.
+//
+// Pull requests from a fork into its parent are included.
+func (w *World) settlePulls(r *repo, name string) {
+	branch, ok := strings.CutPrefix(name, "refs/heads/")
+	if !ok {
+		return
+	}
+	bases := []*repo{r}
+	if parent := w.repoByID[r.ParentID]; parent != nil {
+		bases = append(bases, parent)
+	}
+	for _, b := range bases {
+		for _, p := range b.pulls {
+			if p.IsIssue || p.State != "open" {
+				continue
+			}
+			isHead := p.Head.RepoID == r.ID && p.Head.Ref == branch
+			isBase := p.Base.RepoID == r.ID && p.Base.Ref == branch
+			if !isHead && !isBase {
+				continue
+			}
+			var head string
+			if hr := w.repoByID[p.Head.RepoID]; hr != nil {
+				head, ok = hr.refs["refs/heads/"+p.Head.Ref]
+			}
+			if !ok {
+				w.setPRState(p, "closed")
+				continue
+			}
+			base, ok := b.refs["refs/heads/"+p.Base.Ref]
+			if !ok || !w.isAncestor(head, base) {
+				continue
+			}
+			if isHead {
+				w.setPRState(p, "closed")
+			} else {
+				w.setPRState(p, "merged")
+			}
+		}
 	}
 }
 

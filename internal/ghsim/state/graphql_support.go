@@ -106,7 +106,7 @@ func (w *World) UpdateRefs(actor *Token, repoID int64, updates []RefUpdate) erro
 	}
 	for _, u := range updates {
 		if u.AfterOID == zeroOID {
-			delete(r.refs, u.Name)
+			w.deleteRef(r, u.Name)
 			continue
 		}
 		w.setRef(r, u.Name, u.AfterOID)

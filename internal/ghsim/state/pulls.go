@@ -108,6 +108,7 @@ type PullRequest struct {
 	Title              string
 	Body               string
 	State              string // "open" or "closed"
+	Merged             bool   // closed by a merge
 	Draft              bool
 	Head               Branch
 	Base               Branch
@@ -122,6 +123,7 @@ type PullRequest struct {
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	ClosedAt           *time.Time
+	MergedAt           *time.Time
 }
 
 type pull struct {
@@ -384,10 +386,12 @@ func (w *World) PullRequestByNodeID(actor *Token, id string) (PullRequest, error
 
 // PRFilter selects pull requests; empty fields match everything.
 type PRFilter struct {
-	HeadOwner string   // owner login of the head repository
-	HeadRef   string   // head branch name
-	BaseRef   string   // base branch name
-	States    []string // "open", "closed" (GraphQL's MERGED never occurs); any case
+	HeadOwner string // owner login of the head repository
+	HeadRef   string // head branch name
+	BaseRef   string // base branch name
+	// States are "open", "closed" (merged or not, as REST has it),
+	// "merged" or "all"; any case.
+	States []string
 }
 
 // FindPullRequests returns the repository's pull requests matching f, newest
@@ -412,7 +416,8 @@ func (w *World) FindPullRequests(actor *Token, repoID int64, f PRFilter) ([]Pull
 		if len(f.States) > 0 {
 			match := false
 			for _, st := range f.States {
-				match = match || strings.EqualFold(st, s.State) || strings.EqualFold(st, "all")
+				match = match || strings.EqualFold(st, s.State) || strings.EqualFold(st, "all") ||
+					strings.EqualFold(st, "merged") && s.Merged
 			}
 			if !match {
 				continue
@@ -455,6 +460,9 @@ func (w *World) UpdatePullRequest(actor *Token, repoID int64, number int, patch 
 	if patch.State != nil {
 		switch st := strings.ToLower(*patch.State); st {
 		case "open", "closed":
+			if st == "open" && p.State == "closed" && !w.reopenable(p) {
+				return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "state", Code: "invalid"}
+			}
 			w.setPRState(p, st)
 		default:
 			return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "state", Code: "invalid"}
@@ -464,21 +472,96 @@ func (w *World) UpdatePullRequest(actor *Token, repoID int64, number int, patch 
 	return w.prSnap(p), nil
 }
 
+// setPRState opens, closes or marks merged (st "merged": closed with
+// Merged set) pull request p. Closing keeps the head as it was then.
 func (w *World) setPRState(p *pull, st string) {
+	merged := st == "merged"
+	if merged {
+		st = "closed"
+	}
 	if p.State == st {
 		return
 	}
 	now := w.clk.Now()
 	if st == "closed" {
 		if r := w.repoByID[p.Head.RepoID]; r != nil {
-			p.Head.SHA = r.refs["refs/heads/"+p.Head.Ref]
+			if oid, ok := r.refs["refs/heads/"+p.Head.Ref]; ok {
+				p.Head.SHA = oid
+			}
 		}
 		p.ClosedAt = &now
 		p.AutoMerge = nil
+		if merged {
+			p.Merged, p.MergedAt = true, &now
+		}
 	} else {
 		p.ClosedAt = nil
 	}
 	p.State = st
+	p.UpdatedAt = now
+}
+
+// MergePullRequest merges open pull request number as GitHub's merge
+// button does, with method "merge" (a merge commit whose parents are the
+// base and head heads) or "squash" (one commit on the base head); the
+// commit takes the head's tree, so the head must contain the base head
+// (Invalid "Pull Request is not mergeable" otherwise: the simulator does
+// no three-way merges). The base branch moves to the new commit, the pull
+// request is marked merged and the head branch is left as it is.
+func (w *World) MergePullRequest(actor *Token, repoID int64, number int, method string) (PullRequest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, p, err := w.writablePull(actor, repoID, number)
+	if err != nil {
+		return PullRequest{}, err
+	}
+	if actor != nil && w.perm(actor, r) < PermWrite {
+		return PullRequest{}, errorf(Forbidden, "Resource not accessible by personal access token")
+	}
+	if p.State != "open" {
+		return PullRequest{}, errorf(Invalid, "Pull Request is not mergeable")
+	}
+	hr := w.repoByID[p.Head.RepoID]
+	head, ok := hr.refs["refs/heads/"+p.Head.Ref]
+	baseRef := "refs/heads/" + p.Base.Ref
+	base, bok := r.refs[baseRef]
+	if !ok || !bok || !w.isAncestor(base, head) || base == head {
+		return PullRequest{}, errorf(Invalid, "Pull Request is not mergeable")
+	}
+	parents := []string{base, head}
+	msg := fmt.Sprintf("Merge pull request #%d from %s\n\n%s", p.Number, w.prSnap(p).Head.Label(), p.Title)
+	switch strings.ToLower(method) {
+	case "", "merge":
+	case "squash":
+		parents = []string{base}
+		msg = fmt.Sprintf("%s (#%d)", p.Title, p.Number)
+	default:
+		return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "PullRequest", Field: "merge_method", Code: "invalid"}
+	}
+	author := w.signatureFor(actor, w.accByID[r.ownerID], w.clk.Now())
+	c := w.objects.putCommit(Commit{Tree: w.objects[head].commit.Tree, Parents: parents, Message: msg, Author: author, Verified: true,
+		Committer: Signature{Name: "GitHub", Email: "noreply@github.com", Date: author.Date}})
+	w.setPRState(p, "merged")
+	w.setRef(r, baseRef, c.OID)
+	return w.prSnap(p), nil
+}
+
+// reopenable reports whether closed pull request p may be opened again:
+// it is not merged, its head branch exists and has commits over the base.
+func (w *World) reopenable(p *pull) bool {
+	if p.Merged {
+		return false
+	}
+	hr, br := w.repoByID[p.Head.RepoID], w.repoByID[p.Base.RepoID]
+	if hr == nil || br == nil {
+		return false
+	}
+	head, ok := hr.refs["refs/heads/"+p.Head.Ref]
+	if !ok {
+		return false
+	}
+	base, ok := br.refs["refs/heads/"+p.Base.Ref]
+	return ok && !w.isAncestor(head, base)
 }
 
 // ClosePullRequest closes the pull request.

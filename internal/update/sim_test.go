@@ -1,0 +1,154 @@
+package update_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dfiu/dfiu/internal/clock"
+	"github.com/dfiu/dfiu/internal/config"
+	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/ghsim"
+	"github.com/dfiu/dfiu/internal/ghsim/state"
+	"github.com/dfiu/dfiu/internal/update"
+)
+
+const simBranch = "dfiu/acme-base"
+
+// simOrg is the pipeline against the GitHub simulator: acme/app uses
+// acme/base:1.0.
+type simOrg struct {
+	t     *testing.T
+	srv   *ghsim.Server
+	c     *gh.Client
+	w     *state.World
+	actor *state.Token
+	repo  state.Repo
+}
+
+func newSimOrg(t *testing.T) *simOrg {
+	t.Helper()
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+	srv := ghsim.New(ghsim.Options{Clock: clk})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	srv.SetBaseURL(ts.URL)
+	if err := srv.Seed(ghsim.Seed{Repos: []ghsim.SeedRepo{{Name: "acme/app",
+		Files: map[string]string{"Dockerfile": "FROM acme/base:1.0\nRUN true\n", "README.md": "hi\n"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := gh.New(gh.Options{Token: srv.AdminToken(), APIURL: ts.URL + "/", GraphQLURL: ts.URL + "/graphql", Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := srv.World()
+	actor, _ := w.TokenFor(srv.AdminToken())
+	repo, err := w.RepoByName(actor, "acme", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &simOrg{t: t, srv: srv, c: c, w: w, actor: actor, repo: repo}
+}
+
+// run runs parent mode for acme/base:tag and returns acme/app's result
+// and the write requests it made.
+func (o *simOrg) run(tag string) (update.Result, int64) {
+	o.t.Helper()
+	ts, err := update.NewTemplates(config.DefaultPRTitle, config.DefaultPRBody, config.DefaultCommitMessage)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	before := o.srv.Stats().Writes
+	rep, err := update.Run(context.Background(), o.c, nil, update.Options{
+		Mode: update.ModeParent, Target: update.Target{Image: "acme/base", Tag: tag}, Orgs: []string{"acme"},
+		Kinds: []dockerfile.Kind{dockerfile.KindDockerfile}, BranchPrefix: "dfiu", Templates: ts,
+	})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	results := rep.Results()
+	if len(results) != 1 {
+		o.t.Fatalf("results = %+v, want one for acme/app", results)
+	}
+	return results[0], o.srv.Stats().Writes - before
+}
+
+func (o *simOrg) pull(number int) state.PullRequest {
+	o.t.Helper()
+	pr, err := o.w.PullRequest(o.actor, o.repo.ID, number)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return pr
+}
+
+// checkProposal asserts that our branch is one verified commit on the
+// default branch's head, holding tag, and that pull request number is
+// open on it.
+func (o *simOrg) checkProposal(number int, tag string) {
+	o.t.Helper()
+	main, err := o.w.Commit(o.actor, o.repo.ID, "main")
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	head, err := o.w.Commit(o.actor, o.repo.ID, simBranch)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	if !head.Verified || len(head.Parents) != 1 || head.Parents[0] != main.OID {
+		o.t.Errorf("branch head %s: verified %v, parents %v; want verified with the one parent %s (main)", head.OID, head.Verified, head.Parents, main.OID)
+	}
+	commits, err := o.w.CommitsBetween(o.actor, o.repo.ID, main.OID, head.OID)
+	if err != nil || len(commits) != 1 {
+		o.t.Errorf("commits over main = %d (%v), want 1", len(commits), err)
+	}
+	f, err := o.w.FileAt(o.actor, o.repo.ID, simBranch, "Dockerfile")
+	if want := "FROM acme/base:" + tag + "\nRUN true\n"; err != nil || string(f.Content) != want {
+		o.t.Errorf("Dockerfile on the branch = %q (%v), want %q", f.Content, err, want)
+	}
+	pr := o.pull(number)
+	if pr.State != "open" || pr.Head.SHA != head.OID || !strings.Contains(pr.Title, tag) {
+		o.t.Errorf("pull request #%d: state %q head %s title %q; want open at %s, about %s", number, pr.State, pr.Head.SHA, pr.Title, head.OID, tag)
+	}
+}
+
+// TestSimSupersedeKeepsPullRequestOpen: the 1.1 proposal is open, the
+// default branch moves on, and a run for 1.3 supersedes it. The same pull
+// request must stay open with one verified commit on the new default head
+// (GitHub closes, for good, a pull request whose branch passes through the
+// base, and so does the simulator).
+func TestSimSupersedeKeepsPullRequestOpen(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	first, _ := o.run("1.1")
+	if first.Action != update.Created || first.Number == 0 {
+		t.Fatalf("1.1: %+v, want a pull request created", first)
+	}
+	o.checkProposal(first.Number, "1.1")
+
+	main, _ := o.w.Ref(o.actor, o.repo.ID, "main")
+	if _, err := o.w.CommitOnBranch(o.actor, o.repo.ID, state.CommitInput{Branch: "main", ExpectedHeadOID: main.OID,
+		Additions: map[string][]byte{"README.md": []byte("hello\n")}, Headline: "docs"}); err != nil {
+		t.Fatal(err)
+	}
+
+	res, writes := o.run("1.3")
+	if res.Action != update.Updated || res.Number != first.Number {
+		t.Fatalf("1.3: %+v, want pull request #%d updated", res, first.Number)
+	}
+	if writes > 3 {
+		t.Errorf("superseding made %d write requests, want at most 3", writes)
+	}
+	o.checkProposal(first.Number, "1.3")
+	if prs, _ := o.srv.PullRequests("acme", "app"); len(prs) != 1 {
+		t.Errorf("%d pull requests, want the one", len(prs))
+	}
+
+	again, writes := o.run("1.3")
+	if again.Action != update.Unchanged || writes != 0 {
+		t.Errorf("rerun for 1.3: %s with %d writes, want unchanged with none", again.Action, writes)
+	}
+}
