@@ -108,6 +108,9 @@ type Branch struct {
 	HeadAuthor string           // login of the head commit's author ("" if not a GitHub user)
 	Files      map[string]*File // the requested paths at the branch head; nil value when absent
 	PR         *PullRequest     // the open PR from this branch into the default branch, or nil
+	// ClosedPR is the most recently updated pull request from this branch
+	// into the default branch that was closed without being merged, or nil.
+	ClosedPR *PullRequest
 }
 
 // Repo is one repository's state, from one batched GraphQL query.

@@ -185,12 +185,13 @@ func (h *hydrator) setRepo(r RepoRequest, repo *Repo) {
 
 const blobFields = `... on Blob { text byteSize isBinary isTruncated oid }`
 
-// hydratePRFields are read of a branch's pull requests.
+// hydratePRFields are read of a branch's pull requests. CLOSED excludes
+// merged pull requests (their state is MERGED).
 const hydratePRFields = "id number url title body baseRefName headRefOid"
 
 // buildHydrateQuery writes one aliased query: rN per repository (fJ per
-// path, bK per branch with bKfJ and bKp (open pull requests), lM per
-// label), and in the first
+// path, bK per branch with bKfJ, bKp (open pull requests) and bKc (the
+// latest closed one), lM per label), and in the first
 // batch viewer, uN per user and tN per team.
 func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) string {
 	var b strings.Builder
@@ -218,6 +219,7 @@ func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) 
 				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote(br+":"+p), blobFields)
 			}
 			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 10) { nodes { %s } }\n", k, quote(br), hydratePRFields)
+			fmt.Fprintf(&b, "    b%dc: pullRequests(headRefName: %s, states: [CLOSED], first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { %s } }\n", k, quote(br), hydratePRFields)
 		}
 		for m, l := range r.Labels {
 			fmt.Fprintf(&b, "    l%d: label(name: %s) { id name }\n", m, quote(l))
@@ -383,9 +385,12 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 				br.HeadAuthor = t.Author.User.Login
 			}
 		}
-		var open prsJSON
+		var open, closed prsJSON
 		if decode(fmt.Sprintf("b%dp", k), &open) {
 			br.PR = open.first(repo.DefaultBranch)
+		}
+		if decode(fmt.Sprintf("b%dc", k), &closed) {
+			br.ClosedPR = closed.first(repo.DefaultBranch)
 		}
 		repo.Branches[name] = br
 	}

@@ -167,3 +167,33 @@ func TestSimProposeDoesNotForceOverAPush(t *testing.T) {
 		t.Errorf("pull request = %q (%v), want open", pr.State, err)
 	}
 }
+
+// TestSimHydrateReadsClosedPullRequest checks Branch.ClosedPR: the closed
+// pull request with its head when closed, and never a merged one.
+func TestSimHydrateReadsClosedPullRequest(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{}, appSeed())
+	c, _ := s.client(t, gh.Options{})
+	_, first := proposeAlpine(t, s, c)
+	w, actor, repo := worldRepo(t, s)
+	if _, err := w.ClosePullRequest(actor, repo.ID, first.PR.Number); err != nil {
+		t.Fatal(err)
+	}
+	b := simRepo(t, c, "acme", "app", alpineBranch).Branches[alpineBranch]
+	if b.PR != nil || b.ClosedPR == nil || b.ClosedPR.Number != first.PR.Number || b.ClosedPR.HeadOID != first.CommitOID {
+		t.Fatalf("branch = PR %+v closed %+v, want no open PR and #%d closed at %s", b.PR, b.ClosedPR, first.PR.Number, first.CommitOID)
+	}
+
+	// Reopen and merge it: a merged pull request is not ClosedPR.
+	open := "open"
+	if _, err := w.UpdatePullRequest(actor, repo.ID, first.PR.Number, state.PRPatch{State: &open}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.MergePullRequest(actor, repo.ID, first.PR.Number, "squash"); err != nil {
+		t.Fatal(err)
+	}
+	b = simRepo(t, c, "acme", "app", alpineBranch).Branches[alpineBranch]
+	if b == nil || b.PR != nil || b.ClosedPR != nil {
+		t.Errorf("branch after the merge = %+v, want it with neither an open nor a closed pull request", b)
+	}
+}

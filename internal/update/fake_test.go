@@ -34,6 +34,7 @@ type fakeBranch struct {
 	author string
 	head   string
 	pr     *gh.PullRequest
+	closed *gh.PullRequest // the latest closed, unmerged pull request
 }
 
 // fake is an in-memory GitHub for the pipeline. It fails the test on a
@@ -128,7 +129,7 @@ func (f *fake) Hydrate(ctx context.Context, reqs []gh.RepoRequest, users, teams 
 				repo.Branches[b] = nil
 				continue
 			}
-			gb := &gh.Branch{RefID: "REF_" + b, HeadOID: br.head, HeadAuthor: br.author, Files: map[string]*gh.File{}, PR: br.pr}
+			gb := &gh.Branch{RefID: "REF_" + b, HeadOID: br.head, HeadAuthor: br.author, Files: map[string]*gh.File{}, PR: br.pr, ClosedPR: br.closed}
 			for _, p := range req.Paths {
 				if text, ok := br.files[p]; ok {
 					gb.Files[p] = &gh.File{Text: text}

@@ -197,6 +197,14 @@ func (r *runner) plan(p *plan, repo *gh.Repo, viewer string) {
 		res.Action = Updated
 		return
 	}
+	if br.PR == nil && br.ClosedPR != nil && br.ClosedPR.HeadOID == br.HeadOID && holdsChanges(br, a.changes) {
+		// A person closed our proposal and we have nothing new to propose:
+		// opening it again on every run would be nagging.
+		res.Number, res.URL = br.ClosedPR.Number, br.ClosedPR.URL
+		res.Action = Skipped
+		res.Reason = joinReasons(fmt.Sprintf("pull request #%d was closed without merging; not reopening", br.ClosedPR.Number), res.Reason)
+		return
+	}
 	in.BranchRefID, in.BranchHeadOID = br.RefID, br.HeadOID
 	in.ExistingPR = br.PR
 	p.write, p.in = writePropose, in
@@ -221,6 +229,17 @@ func holds(br *gh.Branch, repo *gh.Repo, c *candidate, changes map[string][]byte
 			continue
 		}
 		if got == nil || got.Text != string(want) {
+			return false
+		}
+	}
+	return true
+}
+
+// holdsChanges reports whether branch br already holds every planned
+// change: the change that would be proposed is the one it has.
+func holdsChanges(br *gh.Branch, changes map[string][]byte) bool {
+	for path, want := range changes {
+		if got := br.Files[path]; got == nil || got.Text != string(want) {
 			return false
 		}
 	}

@@ -3,6 +3,7 @@ package update_test
 import (
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,73 @@ func TestSimSupersedeKeepsPullRequestOpen(t *testing.T) {
 	again, writes := o.run("1.3")
 	if again.Action != update.Unchanged || writes != 0 {
 		t.Errorf("rerun for 1.3: %s with %d writes, want unchanged with none", again.Action, writes)
+	}
+}
+
+// TestSimClosedPullRequestIsRespected: a person closes the 1.1 proposal.
+// Runs for 1.1 leave it closed and write nothing; a run for 1.3 has
+// something new and opens a new pull request.
+func TestSimClosedPullRequestIsRespected(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	first, _ := o.run("1.1")
+	if first.Action != update.Created {
+		t.Fatalf("1.1: %+v, want created", first)
+	}
+	if _, err := o.w.ClosePullRequest(o.actor, o.repo.ID, first.Number); err != nil {
+		t.Fatal(err)
+	}
+
+	for range 2 {
+		res, writes := o.run("1.1")
+		wantReason := "pull request #" + strconv.Itoa(first.Number) + " was closed without merging; not reopening"
+		if res.Action != update.Skipped || !strings.Contains(res.Reason, wantReason) || writes != 0 {
+			t.Fatalf("1.1 after the close: %s %q with %d writes; want skipped %q with none", res.Action, res.Reason, writes, wantReason)
+		}
+	}
+	if pr := o.pull(first.Number); pr.State != "closed" {
+		t.Errorf("closed pull request is %s", pr.State)
+	}
+
+	res, writes := o.run("1.3")
+	if res.Action != update.Created || res.Number == first.Number {
+		t.Fatalf("1.3: %+v, want a new pull request", res)
+	}
+	if writes > 3 {
+		t.Errorf("1.3 made %d write requests, want at most 3", writes)
+	}
+	o.checkProposal(res.Number, "1.3")
+	if pr := o.pull(first.Number); pr.State != "closed" {
+		t.Errorf("the closed pull request #%d is %s", first.Number, pr.State)
+	}
+}
+
+// TestSimStaleBranchAfterMerge: the 1.1 proposal is merged and its branch
+// left behind. A run for 1.1 finds nothing to do; a run for 1.3 opens a
+// new pull request from the old branch, one commit on the new head.
+func TestSimStaleBranchAfterMerge(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	first, _ := o.run("1.1")
+	if first.Action != update.Created {
+		t.Fatalf("1.1: %+v, want created", first)
+	}
+	if _, err := o.w.MergePullRequest(o.actor, o.repo.ID, first.Number, "squash"); err != nil {
+		t.Fatal(err)
+	}
+	res, writes := o.run("1.1")
+	if res.Action != update.Unchanged || writes != 0 {
+		t.Fatalf("1.1 after the merge: %s %q with %d writes, want unchanged with none", res.Action, res.Reason, writes)
+	}
+	res, writes = o.run("1.3")
+	if res.Action != update.Created || res.Number == first.Number {
+		t.Fatalf("1.3 after the merge: %+v, want a new pull request", res)
+	}
+	if writes > 3 {
+		t.Errorf("1.3 made %d write requests, want at most 3", writes)
+	}
+	o.checkProposal(res.Number, "1.3")
+	if pr := o.pull(first.Number); !pr.Merged {
+		t.Errorf("pull request #%d is no longer merged", first.Number)
 	}
 }

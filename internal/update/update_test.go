@@ -416,3 +416,107 @@ func TestDecorate(t *testing.T) {
 		t.Errorf("decorates = %d, want 1", f.decorates)
 	}
 }
+
+// closedRepo is acme/svc whose dfiu branch holds acme/base:1.3 and whose
+// pull request #4 was closed without merging, at the branch's head.
+func closedRepo(closedHead string) *fakeRepo {
+	return &fakeRepo{owner: "acme", name: "svc", nextPR: 4,
+		files: map[string]string{"Dockerfile": "FROM acme/base:1.2\nRUN true\n"},
+		branches: map[string]*fakeBranch{"dfiu/acme-base": {
+			author: "dfiu-bot", head: "c-13",
+			files:  map[string]string{"Dockerfile": "FROM acme/base:1.3\nRUN true\n"},
+			closed: &gh.PullRequest{ID: "PR_4", Number: 4, URL: "https://github.test/acme/svc/pull/4", HeadOID: closedHead},
+		}}}
+}
+
+func TestClosedPullRequestIsNotReopened(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, closedRepo("c-13"))
+	f.noWrites = true
+	for _, mode := range []Mode{ModeParent, ModeAll} {
+		opts := testOptions(t, mode, "acme/base", "1.3")
+		rep, err := Run(context.Background(), f, &fakeStore{images: map[string]string{"acme/base": "1.3"}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := byRepo(rep)["acme/svc acme/base"]
+		want := "pull request #4 was closed without merging; not reopening"
+		if r.Action != Skipped || r.Reason != want || r.Number != 4 {
+			t.Errorf("%s: result = %s %q #%d, want skipped %q #4", mode, r.Action, r.Reason, r.Number, want)
+		}
+		if r.Action.Changed() {
+			t.Errorf("%s: a respected close counts as a change", mode)
+		}
+	}
+}
+
+func TestClosedPullRequestDoesNotBlockSomethingNew(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		tag        string
+		closedHead string
+	}{
+		// A newer tag: the person refused 1.3, not 1.4.
+		{"newer tag", "1.4", "c-13"},
+		// The closed pull request was not at the branch's head: what the
+		// branch holds was never refused.
+		{"branch moved after the close", "1.3", "c-12"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, closedRepo(tc.closedHead))
+			rep, err := Run(context.Background(), f, nil, testOptions(t, ModeParent, "acme/base", tc.tag))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := byRepo(rep)["acme/svc acme/base"]
+			if r.Action != Created || r.Number != 5 {
+				t.Errorf("result = %+v, want a new pull request #5", r)
+			}
+			if f.proposes != 1 {
+				t.Fatalf("%d proposals, want 1", f.proposes)
+			}
+			in := f.proposed[0]
+			if in.BranchRefID == "" || in.BranchHeadOID != "c-13" || in.ExistingPR != nil ||
+				string(in.Files["Dockerfile"]) != "FROM acme/base:"+tc.tag+"\nRUN true\n" {
+				t.Errorf("Propose input = %+v, want the existing branch (head c-13) and a new pull request", in)
+			}
+		})
+	}
+}
+
+// TestStaleBranchAfterMerge: the proposal was merged (so it is not a
+// closed pull request) and its branch left behind, at the old default
+// head. The default branch has the tag: nothing to do. A newer tag opens a
+// new pull request from the old branch.
+func TestStaleBranchAfterMerge(t *testing.T) {
+	t.Parallel()
+	repo := &fakeRepo{owner: "acme", name: "svc", nextPR: 4,
+		files: map[string]string{"Dockerfile": "FROM acme/base:1.3\nRUN true\n"},
+		branches: map[string]*fakeBranch{"dfiu/acme-base": {
+			author: "dfiu-bot", head: "c-13",
+			files: map[string]string{"Dockerfile": "FROM acme/base:1.3\nRUN true\n"},
+		}}}
+	f := newFake(t, repo)
+	f.noWrites = true
+	rep, err := Run(context.Background(), f, nil, testOptions(t, ModeParent, "acme/base", "1.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := byRepo(rep)["acme/svc acme/base"]; r.Action != Unchanged || !r.Current {
+		t.Errorf("same tag after the merge: %+v, want unchanged and current", r)
+	}
+	f.noWrites = false
+	rep, err = Run(context.Background(), f, nil, testOptions(t, ModeParent, "acme/base", "1.4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := byRepo(rep)["acme/svc acme/base"]; r.Action != Created || r.Number != 5 {
+		t.Errorf("newer tag after the merge: %+v, want a new pull request #5", r)
+	}
+	if f.proposes != 1 || f.proposed[0].BranchHeadOID != "c-13" || f.proposed[0].ExistingPR != nil {
+		t.Errorf("proposals %d (%+v), want one on the existing branch with a new pull request", f.proposes, f.proposed)
+	}
+}
