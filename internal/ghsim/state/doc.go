@@ -44,8 +44,11 @@
 //     UpdatePullRequest, ClosePullRequest, PullRequest, PullRequestByNodeID,
 //     FindPullRequests, AddLabels / SetLabels, Labels / Label / CreateLabel,
 //     RequestReviewers (union or replace), AddAssignees / SetAssignees,
-//     EnableAutoMerge; CreateIssue, Issue and Issues (issues share numbers
-//     with pull requests and resolve as node type "Issue").
+//     EnableAutoMerge, MergePullRequest; CreateIssue, Issue and Issues
+//     (issues share numbers with pull requests and resolve as node type
+//     "Issue"). Every ref move or delete settles the open pull requests it
+//     touches as GitHub does: closed when the head has no commits over the
+//     base, merged when the base comes to contain the head.
 //   - ViewerPermission gives ADMIN/MAINTAIN/WRITE/TRIAGE/READ via
 //     Permission.GraphQL.
 //
