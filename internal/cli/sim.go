@@ -21,7 +21,7 @@ func runSim(ctx context.Context, args []string, env Env) int {
 	fs := flag.NewFlagSet("dfiu sim", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to listen on; port 0 picks a free port")
-	seedFile := fs.String("seed", "", "YAML or JSON `file` declaring tokens, orgs, repositories, limits and faults (see docs/simulator.md)")
+	seedFile := fs.String("seed", "", "YAML or JSON `file` declaring tokens, orgs, repositories, limits and faults (see README.md)")
 	token := fs.String("token", "", "admin `token` (random when empty)")
 	fs.Usage = func() {
 		fmt.Fprintf(env.Stderr, "usage: dfiu sim [--addr 127.0.0.1:PORT] [--seed FILE] [--token TOKEN]\n\n")

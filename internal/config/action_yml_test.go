@@ -107,15 +107,20 @@ func TestActionYML(t *testing.T) {
 	}
 }
 
-// TestDocsTable checks that docs/action.md has a table row for every input
-// and output, and no row for anything else.
+// TestDocsTable checks that the README's section on the action has a table
+// row for every input and output, and no row for anything else.
 func TestDocsTable(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "action.md"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, section, ok := strings.Cut(string(data), "\n# The action\n")
+	section, _, ok2 := strings.Cut(section, "\n# `dfiu rewrite`")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no section from \"# The action\" to \"# `dfiu rewrite`\"")
+	}
 	rows := map[string]bool{}
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(section, "\n") {
 		if strings.HasPrefix(line, "| `") {
 			name := strings.TrimPrefix(line, "| `")
 			name = name[:strings.Index(name, "`")]
@@ -132,7 +137,7 @@ func TestDocsTable(t *testing.T) {
 		want[o.Name] = true
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
-		t.Errorf("docs/action.md input/output table rows differ from the config tables (-want +got):\n%s", diff)
+		t.Errorf("README.md input/output table rows differ from the config tables (-want +got):\n%s", diff)
 	}
 }
 

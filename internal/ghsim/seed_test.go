@@ -10,11 +10,11 @@ import (
 	"github.com/dfiu/dfiu/internal/ghsim"
 )
 
-// TestDocumentedSeedExample seeds the example of docs/simulator.md, so that
+// TestDocumentedSeedExample seeds the example of the README's simulator section, so that
 // the documentation cannot drift from the format.
 func TestDocumentedSeedExample(t *testing.T) {
 	t.Parallel()
-	doc, err := os.ReadFile("../../docs/simulator.md")
+	doc, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatalf("reading the documentation: %v", err)
 	}
@@ -22,7 +22,7 @@ func TestDocumentedSeedExample(t *testing.T) {
 	_, block, ok2 := strings.Cut(after, "```yaml\n")
 	block, _, ok3 := strings.Cut(block, "```")
 	if !ok || !ok2 || !ok3 {
-		t.Fatal("no ```yaml block under \"## Seed format\" in docs/simulator.md")
+		t.Fatal("no ```yaml block under \"## Seed format\" in README.md")
 	}
 	seed, err := ghsim.ParseSeed([]byte(block))
 	if err != nil {
