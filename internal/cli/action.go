@@ -53,7 +53,7 @@ func runActionWith(ctx context.Context, mode string, args []string, env Env, dep
 		token = env.Getenv("GITHUB_TOKEN")
 	}
 	if asAction && token != "" {
-		fmt.Fprintf(env.Stdout, "::add-mask::%s\n", token)
+		githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout)).AddMask(token)
 	}
 	stdout := &redactor{w: env.Stdout, secret: token}
 	stderr := &redactor{w: env.Stderr, secret: token}
