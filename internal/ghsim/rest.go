@@ -239,6 +239,14 @@ func (s *Server) repoBytes(l links, r state.Repo, perm state.Permission) []byte 
 	}
 	o := l.repoJSON(r, perm)
 	o["temp_clone_token"] = "" // only GET carries it
+	if r.Fork && r.ParentID != 0 {
+		// GitHub answers a fork with its parent and source as whole
+		// repository objects (full-repository's parent is a "repository").
+		if p, err := s.world.RepoByID(nil, r.ParentID); err == nil {
+			parent := l.repoJSON(p, perm)
+			o["parent"], o["source"] = parent, parent
+		}
+	}
 	b, err := json.Marshal(o)
 	if err != nil {
 		panic(err) // only strings, numbers and booleans
@@ -1157,7 +1165,9 @@ func (s *Server) listIssues(c *call) {
 	lo, hi := c.page(len(items))
 	out := []obj{}
 	for _, p := range items[lo:hi] {
-		out = append(out, s.issueJSON(c, r, p))
+		o := s.issueJSON(c, r, p)
+		delete(o, "closed_by") // only a single issue carries it
+		out = append(out, o)
 	}
 	writeJSON(c.w, http.StatusOK, out)
 }
