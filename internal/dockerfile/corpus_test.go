@@ -3,12 +3,14 @@ package dockerfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
@@ -238,6 +240,99 @@ func checkCannotFail(t *testing.T, in []byte) int {
 		}
 	}
 	return n
+}
+
+// oddQuickInstructions are hand-written edge cases for quickParse.
+var oddQuickInstructions = []byte("ARG\nARG a\nARG a=b c\nARG =b\nARG a==b\nARG a= b=\nARG --x a\nARG -- a\nARG \"a=b c\" 'd=e'\n" +
+	"FROM\nFROM a b\nFROM a AS\nFROM a as b\nFROM a AS B\nFROM a As 1b\nFROM a AS b_c.d-e\nFROM a AS b$\nFROM a AS b c\nFROM a to b\n" +
+	"FROM --platform=x a\nFROM --platform a\nFROM --platform= a\nFROM --platform=x --platform=y a\nFROM --plat=x a\nFROM -- --platform=x a\n" +
+	"FROM --platform=x -- a\nFROM -platform=x a\nFROM \"--platform=x\" a\nFROM --platform=\"a b\" c\n" +
+	"COPY --from=a b c\nCOPY --from a b\nCOPY --from= a b\nCOPY --from=a --from=b c d\nCOPY --link a b\nCOPY --link=TRUE a b\n" +
+	"COPY --link=falſe a b\nCOPY --link= a b\nCOPY --link=1 a b\nCOPY --parents --link=false a b\nCOPY --exclude=a --exclude=b c d\n" +
+	"COPY --exclude a b\nCOPY --chown=1 --chmod=2 --from=x a b\nCOPY --chown=1 --chown=2 a b\nCOPY --keep-git-dir a b\nCOPY --from=a b\n" +
+	"COPY --from=a <<EOF b\nhi\nEOF\nCOPY --from=a b <<EOF\nEOF\nCOPY --from=a [\"b\", \"c\"]\nCOPY --from=a [\"b\"]\ncopy --from=a b c\n" +
+	"Copy --FROM=a b c\nfrom a\nFrOm a AS b\nArG x=1\nFROM a\\\n AS b\n")
+
+// TestQuickParseAgreesWithBuildKit backs the shortcut in parseInstruction:
+// BuildKit's instruction parser accepts every instruction quickParse reads
+// and gives the same values, in the corpus and in odd hand-written ones.
+func TestQuickParseAgreesWithBuildKit(t *testing.T) {
+	t.Parallel()
+	var inputs [][]byte
+	for _, odd := range [][]byte{oddInstructions, oddQuickInstructions} {
+		for _, line := range bytes.Split(odd, []byte("\n")) {
+			inputs = append(inputs, append([]byte("FROM a\n"), line...))
+		}
+		inputs = append(inputs, odd)
+	}
+	if corpusDir(t) != "" {
+		for _, f := range loadCorpus(t) {
+			if f.kind == KindDockerfile {
+				inputs = append(inputs, f.data)
+			}
+		}
+	}
+	n := map[string]int{}
+	for _, in := range inputs {
+		for k, v := range checkQuickParse(t, in) {
+			n[k] += v
+		}
+	}
+	for _, k := range []string{"arg", "from", "copy"} {
+		if n[k] == 0 {
+			t.Errorf("quickParse read no %s instruction", k)
+		}
+	}
+	t.Logf("checked %v instructions", n)
+}
+
+// checkQuickParse compares quickParse with BuildKit on every instruction of
+// in, and counts the instructions quickParse read, by command.
+func checkQuickParse(t *testing.T, in []byte) map[string]int {
+	t.Helper()
+	res, err := parser.Parse(bytes.NewReader(in))
+	if err != nil {
+		return nil
+	}
+	n := map[string]int{}
+	for _, node := range res.AST.Children {
+		got := quickParse(node)
+		if got == nil {
+			continue
+		}
+		n[strings.ToLower(node.Value)]++
+		want, err := instructions.ParseInstruction(node)
+		if err != nil {
+			t.Errorf("line %d: %q: quickParse read it, but ParseInstruction: %v", node.StartLine, node.Original, err)
+			continue
+		}
+		if diff := cmp.Diff(quickFields(want), quickFields(got)); diff != "" {
+			t.Errorf("line %d: %q: quickParse differs from ParseInstruction (-BuildKit +quickParse):\n%s", node.StartLine, node.Original, diff)
+		}
+	}
+	return n
+}
+
+// quickFields returns the fields of a parsed instruction that quickParse
+// fills.
+func quickFields(v any) any {
+	switch c := v.(type) {
+	case *instructions.ArgCommand:
+		type kv struct {
+			Key   string
+			Value *string
+		}
+		var out []kv
+		for _, a := range c.Args {
+			out = append(out, kv{a.Key, a.Value})
+		}
+		return out
+	case *instructions.Stage:
+		return [3]string{c.BaseName, c.Name, c.Platform}
+	case *instructions.CopyCommand:
+		return "from=" + c.From
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 func BenchmarkParse(b *testing.B) {

@@ -42,7 +42,7 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 			}
 			continue
 		}
-		v, err := instructions.ParseInstruction(n)
+		v, err := parseInstruction(n)
 		if err != nil {
 			return nil, &fileError{kind: ErrMalformed, err: err}
 		}
@@ -105,7 +105,7 @@ func cannotFail(n *parser.Node) bool {
 	if len(n.Flags) != 0 {
 		return false
 	}
-	switch strings.ToLower(n.Value) {
+	switch lowerCommand(n.Value) {
 	case "run", "cmd", "entrypoint":
 		return true
 	case "workdir", "user":

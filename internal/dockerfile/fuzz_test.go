@@ -88,6 +88,7 @@ func FuzzRewriteDockerfile(f *testing.F) {
 		fuzzRewrite(t, KindDockerfile, data)
 		if len(data) < 4096 {
 			checkCannotFail(t, data)
+			checkQuickParse(t, data)
 		}
 	})
 }
