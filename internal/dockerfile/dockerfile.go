@@ -42,6 +42,11 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 			}
 			continue
 		}
+		if seenFrom && lowerCommand(n.Value) == "arg" && argCannotFail(n) {
+			// An ARG in a stage is never read (only global ARGs feed a
+			// FROM): knowing BuildKit accepts it is enough.
+			continue
+		}
 		v, err := parseInstruction(n)
 		if err != nil {
 			return nil, &fileError{kind: ErrMalformed, err: err}
@@ -152,8 +157,10 @@ func argCount(n *parser.Node) int {
 // isStage reports whether a COPY --from or RUN --mount from= value names a
 // stage (by name, anywhere in the file, or by index) rather than an image.
 func isStage(from string, stageNames []string) bool {
-	if _, err := strconv.Atoi(from); err == nil {
-		return true
+	if mayBeInt(from) {
+		if _, err := strconv.Atoi(from); err == nil {
+			return true
+		}
 	}
 	for _, s := range stageNames {
 		if strings.EqualFold(s, from) {
@@ -161,6 +168,23 @@ func isStage(from string, stageNames []string) bool {
 		}
 	}
 	return false
+}
+
+// mayBeInt reports whether strconv.Atoi might accept s: a sign and digits.
+// It spares Atoi's error, which allocates, for stage names.
+func mayBeInt(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 type dfScanner struct {
@@ -218,7 +242,7 @@ func (sc *scan) syntaxDirective() {
 func mapped(l logical, w word, region int16) []ochar {
 	out := make([]ochar, len(w.text))
 	for i, c := range w.text {
-		out[i] = ochar{off: l.offs[w.pos[i]], region: region, c: c}
+		out[i] = ochar{off: l.off(w.pos[i]), region: region, c: c}
 	}
 	return out
 }
@@ -254,7 +278,7 @@ func (d *dfScanner) metaArg(n *parser.Node, c *instructions.ArgCommand) {
 				from := w[0] + eq + 1
 				r := d.sc.addRegion(region{instr: "ARG", name: kv.Key, optOut: optOut})
 				decl.regions = append(decl.regions, r)
-				raw = rawChars(l.text, l.offs, from, w[1], r)
+				raw = rawChars(l, from, w[1], r)
 			}
 		}
 		if kv.Value != nil {
@@ -312,10 +336,8 @@ func (d *dfScanner) from(n *parser.Node, c *instructions.Stage, earlier []string
 	var raw []ochar
 	var used []string
 	if sameFlags(flags, n.Flags) && len(ws) > 0 && string(l.text[ws[0][0]:ws[0][1]]) == c.BaseName {
-		raw = rawChars(l.text, l.offs, ws[0][0], ws[0][1], r)
-		if len(l.offs) > ws[0][0] {
-			cand.line = d.sc.src.lineOf(int(l.offs[ws[0][0]]))
-		}
+		raw = rawChars(l, ws[0][0], ws[0][1], r)
+		cand.line = d.sc.src.lineOf(int(l.off(ws[0][0])))
 	} else {
 		raw = opaque(c.BaseName)
 		cand.reason = reasonNotFound

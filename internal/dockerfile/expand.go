@@ -18,12 +18,12 @@ func ocharsString(cs []ochar) string {
 	return string(b)
 }
 
-// rawChars returns the bytes of w, positions mapped through offs, all in one
-// region.
-func rawChars(text []byte, offs []int32, from, to int, region int16) []ochar {
-	out := make([]ochar, 0, to-from)
-	for i := from; i < to; i++ {
-		out = append(out, ochar{off: offs[i], region: region, c: text[i]})
+// rawChars returns the bytes of l.text[from:to], placed in the file, all in
+// one region.
+func rawChars(l logical, from, to int, region int16) []ochar {
+	out := make([]ochar, to-from)
+	for i := range out {
+		out[i] = ochar{off: l.off(from + i), region: region, c: l.text[from+i]}
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -22,8 +23,30 @@ func (o Options) Validate() error {
 	return err
 }
 
+// validated is the last Options validate accepted, with the image's
+// normalised name. A run bumps one image across many files: this spares
+// each file the reference and digest parsing.
+type validated struct {
+	image, tag, digest, ignoreComment string
+	name                              string
+}
+
+var lastValidated atomic.Pointer[validated]
+
 // validate checks the options and returns the image's normalised name.
 func (o Options) validate() (string, error) {
+	if v := lastValidated.Load(); v != nil && v.image == o.Image && v.tag == o.Tag && v.digest == o.Digest && v.ignoreComment == o.IgnoreComment {
+		return v.name, nil
+	}
+	name, err := o.validateNew()
+	if err == nil {
+		lastValidated.Store(&validated{image: o.Image, tag: o.Tag, digest: o.Digest, ignoreComment: o.IgnoreComment, name: name})
+	}
+	return name, err
+}
+
+// validateNew is validate without the cache.
+func (o Options) validateNew() (string, error) {
 	if o.Image == "" {
 		return "", errors.New("image: must not be empty")
 	}

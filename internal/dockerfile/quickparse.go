@@ -39,21 +39,35 @@ func quickParse(n *parser.Node) any {
 
 // quickArg mirrors instructions.parseArg for an ARG without flags.
 func quickArg(n *parser.Node) any {
-	if len(n.Flags) != 0 || argCount(n) < 1 {
+	if !argCannotFail(n) {
 		return nil
 	}
-	pairs := make([]instructions.KeyValuePairOptional, 0, argCount(n))
+	k := argCount(n)
+	pairs := make([]instructions.KeyValuePairOptional, 0, k)
+	vals := make([]string, 0, k)
 	for a := n.Next; a != nil; a = a.Next {
 		kv := instructions.KeyValuePairOptional{Key: a.Value}
-		if k, val, ok := strings.Cut(a.Value, "="); ok {
-			if k == "" {
-				return nil // "ARG names can not be blank"
-			}
-			kv.Key, kv.Value = k, &val
+		if key, val, ok := strings.Cut(a.Value, "="); ok {
+			vals = append(vals, val)
+			kv.Key, kv.Value = key, &vals[len(vals)-1]
 		}
 		pairs = append(pairs, kv)
 	}
 	return &instructions.ArgCommand{Args: pairs}
+}
+
+// argCannotFail reports whether instructions.parseArg is certain to accept
+// n: an ARG without flags, with arguments, none of them a blank name.
+func argCannotFail(n *parser.Node) bool {
+	if len(n.Flags) != 0 || argCount(n) < 1 {
+		return false
+	}
+	for a := n.Next; a != nil; a = a.Next {
+		if strings.HasPrefix(a.Value, "=") {
+			return false // "ARG names can not be blank"
+		}
+	}
+	return true
 }
 
 // validStageName is instructions.validStageName.

@@ -63,7 +63,7 @@ func (s *source) optedOut(start int, marker string) bool {
 		if len(b) == 0 || b[0] != '#' {
 			return false
 		}
-		if trimMarker(string(b)) == marker {
+		if string(bytes.TrimSpace(bytes.TrimLeft(b, "# \t"))) == marker { // trimMarker, without a copy
 			return true
 		}
 	}
@@ -71,10 +71,20 @@ func (s *source) optedOut(start int, marker string) bool {
 }
 
 // logical is one instruction as BuildKit's parser joins it from physical
-// lines, with the file offset of every byte.
+// lines, with the file offset of every byte. An instruction on one line is
+// that line's bytes in the file, and needs no table of offsets.
 type logical struct {
 	text []byte
-	offs []int32
+	offs []int32 // the offset of each byte of text; nil when they run from base
+	base int32
+}
+
+// off returns the file offset of text[i].
+func (l logical) off(i int) int32 {
+	if l.offs == nil {
+		return l.base + int32(i)
+	}
+	return l.offs[i]
 }
 
 func isSpaceByte(b byte) bool { return unicode.IsSpace(rune(b)) }
@@ -98,9 +108,24 @@ func (s *source) logicalLine(start int, esc byte) logical {
 			}
 		}
 		b, cont := trimContinuation(b, esc)
-		l.text = append(l.text, b...)
-		for k := range b {
-			l.offs = append(l.offs, int32(off+k))
+		switch {
+		case first:
+			// Share the file's bytes until a second line joins them.
+			l.text, l.base = b[:len(b):len(b)], int32(off)
+		default:
+			if l.offs == nil {
+				text := make([]byte, len(l.text), len(l.text)+len(b))
+				copy(text, l.text)
+				l.offs = make([]int32, len(l.text), len(l.text)+len(b))
+				for k := range l.offs {
+					l.offs[k] = l.base + int32(k)
+				}
+				l.text = text
+			}
+			l.text = append(l.text, b...)
+			for k := range b {
+				l.offs = append(l.offs, int32(off+k))
+			}
 		}
 		if !cont {
 			break
