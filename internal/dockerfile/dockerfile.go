@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
@@ -29,7 +28,7 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 		return nil, &fileError{kind: ErrMalformed, err: err}
 	}
 	nodes := res.AST.Children
-	parsed := make([]any, len(nodes))
+	parsed := make([]instr, len(nodes))
 	var stageNames []string // every stage name, lower case
 	seenFrom := false
 	for i, n := range nodes {
@@ -47,24 +46,22 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 			// FROM): knowing BuildKit accepts it is enough.
 			continue
 		}
-		v, err := parseInstruction(n)
+		in, err := parseInstruction(n)
 		if err != nil {
-			return nil, &fileError{kind: ErrMalformed, err: err}
+			return nil, err
 		}
-		parsed[i] = v
-		switch c := v.(type) {
-		case *instructions.Stage:
+		parsed[i] = in
+		switch in.kind {
+		case instrFrom:
 			seenFrom = true
-			if c.Name != "" {
-				stageNames = append(stageNames, c.Name)
+			if in.name != "" {
+				stageNames = append(stageNames, in.name)
 			}
-		case *instructions.ArgCommand:
-		case instructions.Command:
+		case instrArg:
+		default:
 			if !seenFrom {
 				return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %s before the first FROM", n.StartLine, strings.ToUpper(n.Value))}
 			}
-		default:
-			return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %T is not a command", n.StartLine, v)}
 		}
 	}
 
@@ -76,25 +73,25 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 	seenFrom = false
 	var earlier []string // stage names defined so far
 	for i, n := range nodes {
-		switch c := parsed[i].(type) {
-		case *instructions.ArgCommand:
+		switch in := &parsed[i]; in.kind {
+		case instrArg:
 			if !seenFrom {
-				d.metaArg(n, c)
+				d.metaArg(n, in.args)
 			}
-		case *instructions.Stage:
+		case instrFrom:
 			seenFrom = true
-			d.from(n, c, earlier)
-			if c.Name != "" {
-				earlier = append(earlier, c.Name)
+			d.from(n, in.base, earlier)
+			if in.name != "" {
+				earlier = append(earlier, in.name)
 			}
-		case *instructions.CopyCommand:
-			if c.From != "" && !isStage(c.From, stageNames) {
-				d.copyFrom(n, c)
+		case instrCopy:
+			if in.from != "" && !isStage(in.from, stageNames) {
+				d.copyFrom(n, in.from)
 			}
-		case *instructions.RunCommand:
-			for _, m := range instructions.GetMounts(c) {
-				if m.From != "" && !isStage(m.From, stageNames) {
-					d.mountFrom(n, m.From)
+		case instrRun:
+			for _, from := range in.mountFroms {
+				if !isStage(from, stageNames) {
+					d.mountFrom(n, from)
 				}
 			}
 		}
@@ -262,29 +259,29 @@ func sameFlags(mine []word, ast []string) bool {
 const reasonNotFound = "could not find the reference's bytes in the file"
 
 // metaArg records a global ARG's declarations.
-func (d *dfScanner) metaArg(n *parser.Node, c *instructions.ArgCommand) {
+func (d *dfScanner) metaArg(n *parser.Node, args []argPair) {
 	l := d.sc.src.logicalLine(n.StartLine, d.esc)
 	_, flags, rest, end := l.split(d.esc)
 	ws := parseWords(l.text, rest, end, d.esc)
-	located := len(flags) == 0 && len(ws) == len(c.Args)
+	located := len(flags) == 0 && len(ws) == len(args)
 	optOut := d.sc.src.optedOut(n.StartLine, d.marker)
-	for i, kv := range c.Args {
-		decl := &argDecl{set: kv.Value != nil}
+	for i, kv := range args {
+		decl := &argDecl{set: kv.set}
 		var raw []ochar
 		if located {
 			w := ws[i]
 			eq := bytes.IndexByte(l.text[w[0]:w[1]], '=')
-			if eq >= 0 && string(l.text[w[0]:w[0]+eq]) == kv.Key && kv.Value != nil && string(l.text[w[0]+eq+1:w[1]]) == *kv.Value {
+			if eq >= 0 && string(l.text[w[0]:w[0]+eq]) == kv.key && kv.set && string(l.text[w[0]+eq+1:w[1]]) == kv.value {
 				from := w[0] + eq + 1
-				r := d.sc.addRegion(region{instr: "ARG", name: kv.Key, optOut: optOut})
+				r := d.sc.addRegion(region{instr: "ARG", name: kv.key, optOut: optOut})
 				decl.regions = append(decl.regions, r)
 				raw = rawChars(l, from, w[1], r)
 			}
 		}
-		if kv.Value != nil {
+		if kv.set {
 			x := d.expander()
 			if raw == nil {
-				raw = opaque(*kv.Value)
+				raw = opaque(kv.value)
 				x.bad = true
 			}
 			decl.val = x.expand(raw)
@@ -293,7 +290,7 @@ func (d *dfScanner) metaArg(n *parser.Node, c *instructions.ArgCommand) {
 			if x.bad {
 				// Beyond what the expander follows: take BuildKit's value, and
 				// no byte of it can be rewritten.
-				decl.bkValue, err = d.processWord(*kv.Value)
+				decl.bkValue, err = d.processWord(kv.value)
 				decl.val = opaque(decl.bkValue)
 			}
 			for _, u := range x.used {
@@ -302,16 +299,16 @@ func (d *dfScanner) metaArg(n *parser.Node, c *instructions.ArgCommand) {
 				}
 			}
 			if err == nil {
-				d.bkEnv = append(d.bkEnv, kv.Key+"="+decl.bkValue)
+				d.bkEnv = append(d.bkEnv, kv.key+"="+decl.bkValue)
 			}
 		}
 		if !decl.set {
 			// A redeclaration without a value keeps an earlier default.
-			if prev := d.meta[kv.Key]; prev != nil {
+			if prev := d.meta[kv.key]; prev != nil {
 				continue
 			}
 		}
-		d.meta[kv.Key] = decl
+		d.meta[kv.key] = decl
 	}
 }
 
@@ -326,7 +323,7 @@ func (d *dfScanner) expander() *expander {
 }
 
 // from records the image of a FROM, unless it names an earlier stage.
-func (d *dfScanner) from(n *parser.Node, c *instructions.Stage, earlier []string) {
+func (d *dfScanner) from(n *parser.Node, base string, earlier []string) {
 	l := d.sc.src.logicalLine(n.StartLine, d.esc)
 	_, flags, rest, end := l.split(d.esc)
 	ws := fields(l.text, rest, end)
@@ -335,15 +332,15 @@ func (d *dfScanner) from(n *parser.Node, c *instructions.Stage, earlier []string
 	d.sc.regions[r].optOut = cand.optOut
 	var raw []ochar
 	var used []string
-	if sameFlags(flags, n.Flags) && len(ws) > 0 && string(l.text[ws[0][0]:ws[0][1]]) == c.BaseName {
+	if sameFlags(flags, n.Flags) && len(ws) > 0 && string(l.text[ws[0][0]:ws[0][1]]) == base {
 		raw = rawChars(l, ws[0][0], ws[0][1], r)
 		cand.line = d.sc.src.lineOf(int(l.off(ws[0][0])))
 	} else {
-		raw = opaque(c.BaseName)
+		raw = opaque(base)
 		cand.reason = reasonNotFound
 	}
-	if !strings.ContainsAny(c.BaseName, "$'\""+string(d.esc)) {
-		cand.chars, cand.text = raw, c.BaseName
+	if !strings.ContainsAny(base, "$'\""+string(d.esc)) {
+		cand.chars, cand.text = raw, base
 	} else {
 		x := d.expander()
 		cand.chars = x.expand(raw)
@@ -351,10 +348,10 @@ func (d *dfScanner) from(n *parser.Node, c *instructions.Stage, earlier []string
 		if x.bad {
 			// Beyond what the expander follows: take BuildKit's result, and no
 			// byte of it can be rewritten.
-			cand.text, _ = d.processWord(c.BaseName)
+			cand.text, _ = d.processWord(base)
 			cand.chars = opaque(cand.text)
 			if cand.reason == "" {
-				cand.reason = fmt.Sprintf("cannot follow the variables in %q", c.BaseName)
+				cand.reason = fmt.Sprintf("cannot follow the variables in %q", base)
 			}
 		}
 		cand.unset = x.unset
@@ -381,14 +378,14 @@ func (d *dfScanner) from(n *parser.Node, c *instructions.Stage, earlier []string
 }
 
 // copyFrom records the image of COPY --from=<image>.
-func (d *dfScanner) copyFrom(n *parser.Node, c *instructions.CopyCommand) {
+func (d *dfScanner) copyFrom(n *parser.Node, from string) {
 	l := d.sc.src.logicalLine(n.StartLine, d.esc)
 	_, flags, _, _ := l.split(d.esc)
 	r := d.sc.addRegion(region{instr: "COPY --from"})
-	cand := candidate{instr: "COPY --from", line: n.StartLine, optOut: d.sc.src.optedOut(n.StartLine, d.marker), text: c.From}
+	cand := candidate{instr: "COPY --from", line: n.StartLine, optOut: d.sc.src.optedOut(n.StartLine, d.marker), text: from}
 	if sameFlags(flags, n.Flags) {
 		for _, f := range flags {
-			if v, ok := bytes.CutPrefix(f.text, []byte("--from=")); ok && string(v) == c.From {
+			if v, ok := bytes.CutPrefix(f.text, []byte("--from=")); ok && string(v) == from {
 				w := word{text: v, pos: f.pos[len("--from="):]}
 				cand.chars = mapped(l, w, r)
 				break
@@ -396,10 +393,10 @@ func (d *dfScanner) copyFrom(n *parser.Node, c *instructions.CopyCommand) {
 		}
 	}
 	if cand.chars == nil {
-		cand.chars = opaque(c.From)
+		cand.chars = opaque(from)
 		cand.reason = reasonNotFound
 	}
-	if strings.Contains(c.From, "$") {
+	if strings.Contains(from, "$") {
 		cand.reason = "COPY --from does not expand variables"
 	}
 	d.sc.cands = append(d.sc.cands, cand)

@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -8,24 +9,87 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// parseInstruction returns what instructions.ParseInstruction returns for n,
-// as far as scanDockerfile reads it. ARG, FROM and COPY, which most files
-// are full of, are read here when BuildKit is certain to accept them, with
-// the fields scanDockerfile uses (ArgCommand.Args without DocComment,
-// Stage.BaseName, Name and Platform, CopyCommand.From); anything else, and
-// every instruction BuildKit might reject, goes to BuildKit, so its errors are
-// its own. TestQuickParseAgreesWithBuildKit and the fuzz targets hold the
-// two to the same results.
-func parseInstruction(n *parser.Node) (any, error) {
-	if v := quickParse(n); v != nil {
-		return v, nil
-	}
-	return instructions.ParseInstruction(n)
+// instrKind says which of an instruction's values scanDockerfile reads.
+type instrKind uint8
+
+const (
+	instrOther instrKind = iota // a command with no image
+	instrArg
+	instrFrom
+	instrCopy
+	instrRun
+)
+
+// instr is what scanDockerfile reads of one instruction.
+type instr struct {
+	kind       instrKind
+	args       []argPair // ARG
+	base, name string    // FROM: the image as written, the stage name in lower case
+	from       string    // COPY --from
+	mountFroms []string  // RUN: each non-empty --mount from=
 }
 
-// quickParse reads n as parseInstruction does, or returns nil when BuildKit
-// must.
-func quickParse(n *parser.Node) any {
+// argPair is one name[=value] of an ARG.
+type argPair struct {
+	key, value string
+	set        bool // there is a value, possibly ""
+}
+
+// parseInstruction reads n as instructions.ParseInstruction does. ARG, FROM
+// and COPY, which most files are full of, are read here when BuildKit is
+// certain to accept them; anything else, and every instruction BuildKit
+// might reject, goes to BuildKit, so its errors are its own.
+// TestQuickParseAgreesWithBuildKit and the fuzz targets hold the two to the
+// same results. Errors wrap ErrMalformed.
+func parseInstruction(n *parser.Node) (instr, error) {
+	if in, ok := quickParse(n); ok {
+		return in, nil
+	}
+	v, err := instructions.ParseInstruction(n)
+	if err != nil {
+		return instr{}, &fileError{kind: ErrMalformed, err: err}
+	}
+	in, ok := instrOf(v)
+	if !ok {
+		return instr{}, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %T is not a command", n.StartLine, v)}
+	}
+	return in, nil
+}
+
+// instrOf returns what scanDockerfile reads of v, a result of
+// instructions.ParseInstruction, and false when v is not a command.
+func instrOf(v any) (instr, bool) {
+	switch c := v.(type) {
+	case *instructions.ArgCommand:
+		in := instr{kind: instrArg, args: make([]argPair, len(c.Args))}
+		for i, kv := range c.Args {
+			in.args[i] = argPair{key: kv.Key, set: kv.Value != nil}
+			if kv.Value != nil {
+				in.args[i].value = *kv.Value
+			}
+		}
+		return in, true
+	case *instructions.Stage:
+		return instr{kind: instrFrom, base: c.BaseName, name: c.Name}, true
+	case *instructions.CopyCommand:
+		return instr{kind: instrCopy, from: c.From}, true
+	case *instructions.RunCommand:
+		in := instr{kind: instrRun}
+		for _, m := range instructions.GetMounts(c) {
+			if m.From != "" {
+				in.mountFroms = append(in.mountFroms, m.From)
+			}
+		}
+		return in, true
+	case instructions.Command:
+		return instr{}, true
+	}
+	return instr{}, false
+}
+
+// quickParse reads n as parseInstruction does, or returns false when
+// BuildKit must.
+func quickParse(n *parser.Node) (instr, bool) {
 	switch lowerCommand(n.Value) {
 	case "arg":
 		return quickArg(n)
@@ -34,26 +98,20 @@ func quickParse(n *parser.Node) any {
 	case "copy":
 		return quickCopy(n)
 	}
-	return nil
+	return instr{}, false
 }
 
-// quickArg mirrors instructions.parseArg for an ARG without flags.
-func quickArg(n *parser.Node) any {
+// quickArg mirrors instructions.parseArg.
+func quickArg(n *parser.Node) (instr, bool) {
 	if !argCannotFail(n) {
-		return nil
+		return instr{}, false
 	}
-	k := argCount(n)
-	pairs := make([]instructions.KeyValuePairOptional, 0, k)
-	vals := make([]string, 0, k)
+	in := instr{kind: instrArg, args: make([]argPair, 0, argCount(n))}
 	for a := n.Next; a != nil; a = a.Next {
-		kv := instructions.KeyValuePairOptional{Key: a.Value}
-		if key, val, ok := strings.Cut(a.Value, "="); ok {
-			vals = append(vals, val)
-			kv.Key, kv.Value = key, &vals[len(vals)-1]
-		}
-		pairs = append(pairs, kv)
+		key, val, ok := strings.Cut(a.Value, "=")
+		in.args = append(in.args, argPair{key: key, value: val, set: ok})
 	}
-	return &instructions.ArgCommand{Args: pairs}
+	return in, true
 }
 
 // argCannotFail reports whether instructions.parseArg is certain to accept
@@ -74,12 +132,12 @@ func argCannotFail(n *parser.Node) bool {
 var validStageName = regexp.MustCompile("^[a-z][a-z0-9-_.]*$")
 
 // quickFrom mirrors instructions.parseFrom and parseBuildStageName.
-func quickFrom(n *parser.Node) any {
+func quickFrom(n *parser.Node) (instr, bool) {
 	var args [3]string
 	k := 0
 	for a := n.Next; a != nil; a = a.Next {
 		if len(a.Children) != 0 || k == len(args) {
-			return nil
+			return instr{}, false
 		}
 		args[k] = a.Value
 		k++
@@ -89,36 +147,34 @@ func quickFrom(n *parser.Node) any {
 	case k == 3 && strings.EqualFold(args[1], "as"):
 		name = strings.ToLower(args[2])
 		if !validStageName.MatchString(name) {
-			return nil
+			return instr{}, false
 		}
 	case k != 1:
-		return nil
+		return instr{}, false
 	}
-	platform, ok := parseFlags(n.Flags, fromFlags, "platform")
-	if !ok {
-		return nil
+	if _, ok := parseFlags(n.Flags, fromFlags, ""); !ok {
+		return instr{}, false
 	}
-	return &instructions.Stage{BaseName: args[0], Name: name, Platform: platform}
+	return instr{kind: instrFrom, base: args[0], name: name}, true
 }
 
 // quickCopy mirrors instructions.parseCopy.
-func quickCopy(n *parser.Node) any {
-	k := argCount(n)
-	if k < 2 {
-		return nil
+func quickCopy(n *parser.Node) (instr, bool) {
+	if argCount(n) < 2 {
+		return instr{}, false
 	}
 	var dest string
 	for a := n.Next; a != nil; a = a.Next {
 		dest = a.Value
 	}
 	if strings.Contains(dest, "<<") {
-		return nil // it may be a heredoc, which BuildKit rejects as a destination
+		return instr{}, false // it may be a heredoc, which BuildKit rejects as a destination
 	}
 	from, ok := parseFlags(n.Flags, copyFlags, "from")
 	if !ok {
-		return nil
+		return instr{}, false
 	}
-	return &instructions.CopyCommand{From: from}
+	return instr{kind: instrCopy, from: from}, true
 }
 
 type flagKind uint8
