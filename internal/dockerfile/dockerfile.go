@@ -28,10 +28,10 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 		return nil, &fileError{kind: ErrMalformed, err: err}
 	}
 	nodes := res.AST.Children
-	parsed := make([]instr, len(nodes))
-	var stageNames []string // every stage name, lower case
+	parsed := make([]instr, 0, len(nodes)/4+2) // the instructions with something to read
+	var stageNames []string                    // every stage name, lower case
 	seenFrom := false
-	for i, n := range nodes {
+	for _, n := range nodes {
 		if cannotFail(n) {
 			// Most instructions are of this kind; BuildKit's instruction
 			// parser always accepts them and they hold no image
@@ -50,7 +50,6 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 		if err != nil {
 			return nil, err
 		}
-		parsed[i] = in
 		switch in.kind {
 		case instrFrom:
 			seenFrom = true
@@ -63,23 +62,25 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 				return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %s before the first FROM", n.StartLine, strings.ToUpper(n.Value))}
 			}
 		}
+		if in.kind != instrOther && (in.kind != instrArg || !seenFrom) {
+			in.node = n
+			parsed = append(parsed, in)
+		}
 	}
 
 	esc := byte(res.EscapeToken)
-	sc := &scan{kind: KindDockerfile, src: newSource(data), regions: make([]region, 0, len(nodes)/4+4)}
+	sc := &scan{kind: KindDockerfile, src: newSource(data), regions: make([]region, 0, len(parsed)+4), cands: make([]candidate, 0, len(parsed)+1)}
 	sc.syntaxDirective()
 
 	d := &dfScanner{sc: sc, esc: esc, marker: marker, meta: map[string]*argDecl{}}
-	seenFrom = false
 	var earlier []string // stage names defined so far
-	for i, n := range nodes {
-		switch in := &parsed[i]; in.kind {
-		case instrArg:
-			if !seenFrom {
-				d.metaArg(n, in.args)
-			}
+	for i := range parsed {
+		in := &parsed[i]
+		n := in.node
+		switch in.kind {
+		case instrArg: // global: parsed holds no ARG of a stage
+			d.metaArg(n, in.args)
 		case instrFrom:
-			seenFrom = true
 			d.from(n, in.base, earlier)
 			if in.name != "" {
 				earlier = append(earlier, in.name)
@@ -326,20 +327,20 @@ func (d *dfScanner) expander() *expander {
 func (d *dfScanner) from(n *parser.Node, base string, earlier []string) {
 	l := d.sc.src.logicalLine(n.StartLine, d.esc)
 	_, flags, rest, end := l.split(d.esc)
-	ws := fields(l.text, rest, end)
+	ws, we, found := firstField(l.text, rest, end)
 	r := d.sc.addRegion(region{instr: "FROM"})
 	cand := candidate{instr: "FROM", line: n.StartLine, optOut: d.sc.src.optedOut(n.StartLine, d.marker)}
 	d.sc.regions[r].optOut = cand.optOut
 	var raw []ochar
 	var used []string
-	if sameFlags(flags, n.Flags) && len(ws) > 0 && string(l.text[ws[0][0]:ws[0][1]]) == base {
-		raw = rawChars(l, ws[0][0], ws[0][1], r)
-		cand.line = d.sc.src.lineOf(int(l.off(ws[0][0])))
+	if found && sameFlags(flags, n.Flags) && string(l.text[ws:we]) == base {
+		raw = rawChars(l, ws, we, r)
+		cand.line = d.sc.src.lineOf(int(l.off(ws)))
 	} else {
 		raw = opaque(base)
 		cand.reason = reasonNotFound
 	}
-	if !strings.ContainsAny(base, "$'\""+string(d.esc)) {
+	if !strings.ContainsAny(base, "$'\"") && strings.IndexByte(base, d.esc) < 0 {
 		cand.chars, cand.text = raw, base
 	} else {
 		x := d.expander()

@@ -49,7 +49,7 @@ func (x *expander) expand(in []ochar) []ochar {
 // until expands in[i:] up to the byte stop (0: to the end) and returns the
 // index after it.
 func (x *expander) until(in []ochar, i int, stop byte) ([]ochar, int) {
-	var out []ochar
+	out := make([]ochar, 0, len(in)-i) // room for the bytes, as most are kept
 	for i < len(in) {
 		c := in[i].c
 		switch {

@@ -16,17 +16,19 @@ const (
 	instrOther instrKind = iota // a command with no image
 	instrArg
 	instrFrom
-	instrCopy
-	instrRun
+	instrCopy // with --from
+	instrRun  // with --mount from=
 )
 
-// instr is what scanDockerfile reads of one instruction.
+// instr is what scanDockerfile reads of one instruction: nothing, but that
+// it is a command, for instrOther.
 type instr struct {
+	node       *parser.Node
 	kind       instrKind
 	args       []argPair // ARG
 	base, name string    // FROM: the image as written, the stage name in lower case
-	from       string    // COPY --from
-	mountFroms []string  // RUN: each non-empty --mount from=
+	from       string    // COPY --from, not empty
+	mountFroms []string  // RUN: each non-empty --mount from=, at least one
 }
 
 // argPair is one name[=value] of an ARG.
@@ -72,11 +74,15 @@ func instrOf(v any) (instr, bool) {
 	case *instructions.Stage:
 		return instr{kind: instrFrom, base: c.BaseName, name: c.Name}, true
 	case *instructions.CopyCommand:
+		if c.From == "" {
+			return instr{}, true
+		}
 		return instr{kind: instrCopy, from: c.From}, true
 	case *instructions.RunCommand:
-		in := instr{kind: instrRun}
+		var in instr
 		for _, m := range instructions.GetMounts(c) {
 			if m.From != "" {
+				in.kind = instrRun
 				in.mountFroms = append(in.mountFroms, m.From)
 			}
 		}
@@ -173,6 +179,9 @@ func quickCopy(n *parser.Node) (instr, bool) {
 	from, ok := parseFlags(n.Flags, copyFlags, "from")
 	if !ok {
 		return instr{}, false
+	}
+	if from == "" {
+		return instr{}, true // nothing to read
 	}
 	return instr{kind: instrCopy, from: from}, true
 }

@@ -276,24 +276,18 @@ func extractFlags(t []byte, from, to int, esc byte) ([]word, int) {
 	return words, to
 }
 
-// fields splits t[from:to] on BuildKit's reWhitespace, as FROM's arguments
-// are split.
-func fields(t []byte, from, to int) [][2]int {
-	var out [][2]int
-	for i := from; i < to; {
-		for i < to && isReSpace(t[i]) {
-			i++
-		}
-		j := i
-		for j < to && !isReSpace(t[j]) {
-			j++
-		}
-		if j > i {
-			out = append(out, [2]int{i, j})
-		}
-		i = j
+// firstField returns the first field of t[from:to] split on BuildKit's
+// reWhitespace, as FROM's arguments are split, and false when there is none.
+func firstField(t []byte, from, to int) (int, int, bool) {
+	i := from
+	for i < to && isReSpace(t[i]) {
+		i++
 	}
-	return out
+	j := i
+	for j < to && !isReSpace(t[j]) {
+		j++
+	}
+	return i, j, j > i
 }
 
 // parseWords mirrors parser.parseWords (used by ARG): words split on white
