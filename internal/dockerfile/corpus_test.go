@@ -250,7 +250,16 @@ var oddQuickInstructions = []byte("ARG\nARG a\nARG a=b c\nARG =b\nARG a==b\nARG 
 	"COPY --link=falſe a b\nCOPY --link= a b\nCOPY --link=1 a b\nCOPY --parents --link=false a b\nCOPY --exclude=a --exclude=b c d\n" +
 	"COPY --exclude a b\nCOPY --chown=1 --chmod=2 --from=x a b\nCOPY --chown=1 --chown=2 a b\nCOPY --keep-git-dir a b\nCOPY --from=a b\n" +
 	"COPY --from=a <<EOF b\nhi\nEOF\nCOPY --from=a b <<EOF\nEOF\nCOPY --from=a [\"b\", \"c\"]\nCOPY --from=a [\"b\"]\ncopy --from=a b c\n" +
-	"Copy --FROM=a b c\nfrom a\nFrOm a AS b\nArG x=1\nFROM a\\\n AS b\n")
+	"Copy --FROM=a b c\nfrom a\nFrOm a AS b\nArG x=1\nFROM a\\\n AS b\n" +
+	"RUN --mount=type=cache,target=/x true\nRUN --mount=from=a,target=/x true\nRUN --mount=FROM=a true\nRUN --mount=from=a,from=b true\n" +
+	"RUN --mount=from=$A true\nRUN --mount=from=a$ true\nRUN --mount=from=$ true\nRUN --mount= true\nRUN --mount true\nRUN --mount=\"from=a\" true\n" +
+	"RUN --mount=from=a --mount=from=b true\nRUN --mount=type=secret,id=x,from=a true\nRUN --mount=from true\nRUN --mount=,, true\n" +
+	"RUN --mount=from=,target=/x true\nRUN --mount=type=bogus,from=a true\nRUN --mount=from=a,ro true\nRUN --network=host true\nRUN --network=HOST true\n" +
+	"RUN --network true\nRUN --network=none --network=host true\nRUN --security=insecure true\nRUN --security=x true\nRUN --device=/dev/x true\n" +
+	"RUN --foo true\nRUN -- --mount=from=a true\nRUN --mount=from=a -- --bad true\nRUN --mount=from=ſ true\nRUN --mount=type=cache [\"a\"]\n" +
+	"RUN --mount=from=a <<EOF\nx\nEOF\nrun --Mount=from=a true\nRUN --mount=from=a\nRUN --network=default\n" +
+	"RUN --device=a,b true\nADD a b\nADD --checksum=x a b\nADD --checksum a b\nADD --keep-git-dir=TRUE a b\nADD --unpack=maybe a b\nADD --from=a b c\n" +
+	"ADD a <<EOF\nEOF\nADD a\nADD --link --exclude=x a b\nADD <<EOF /x\nhi\nEOF\n")
 
 // TestQuickParseAgreesWithBuildKit backs the shortcut in parseInstruction:
 // BuildKit's instruction parser accepts every instruction quickParse reads
@@ -277,7 +286,7 @@ func TestQuickParseAgreesWithBuildKit(t *testing.T) {
 			n[k] += v
 		}
 	}
-	for _, k := range []string{"arg", "from", "copy"} {
+	for _, k := range []string{"arg", "from", "copy", "add", "run"} {
 		if n[k] == 0 {
 			t.Errorf("quickParse read no %s instruction", k)
 		}

@@ -103,6 +103,10 @@ func quickParse(n *parser.Node) (instr, bool) {
 		return quickFrom(n)
 	case "copy":
 		return quickCopy(n)
+	case "add":
+		return quickAdd(n)
+	case "run":
+		return quickRun(n)
 	}
 	return instr{}, false
 }
@@ -158,7 +162,7 @@ func quickFrom(n *parser.Node) (instr, bool) {
 	case k != 1:
 		return instr{}, false
 	}
-	if _, ok := parseFlags(n.Flags, fromFlags, ""); !ok {
+	if !parseFlags(n.Flags, fromFlags, nil) {
 		return instr{}, false
 	}
 	return instr{kind: instrFrom, base: args[0], name: name}, true
@@ -166,17 +170,16 @@ func quickFrom(n *parser.Node) (instr, bool) {
 
 // quickCopy mirrors instructions.parseCopy.
 func quickCopy(n *parser.Node) (instr, bool) {
-	if argCount(n) < 2 {
+	if !destCannotFail(n) {
 		return instr{}, false
 	}
-	var dest string
-	for a := n.Next; a != nil; a = a.Next {
-		dest = a.Value
-	}
-	if strings.Contains(dest, "<<") {
-		return instr{}, false // it may be a heredoc, which BuildKit rejects as a destination
-	}
-	from, ok := parseFlags(n.Flags, copyFlags, "from")
+	var from string
+	ok := parseFlags(n.Flags, copyFlags, func(name, value string) bool {
+		if name == "from" {
+			from = value
+		}
+		return true
+	})
 	if !ok {
 		return instr{}, false
 	}
@@ -184,6 +187,66 @@ func quickCopy(n *parser.Node) (instr, bool) {
 		return instr{}, true // nothing to read
 	}
 	return instr{kind: instrCopy, from: from}, true
+}
+
+// quickAdd mirrors instructions.parseAdd.
+func quickAdd(n *parser.Node) (instr, bool) {
+	return instr{}, destCannotFail(n) && parseFlags(n.Flags, addFlags, nil)
+}
+
+// destCannotFail reports whether parseSourcesAndDest is certain to accept
+// n's arguments: two or more, the last not a heredoc.
+func destCannotFail(n *parser.Node) bool {
+	if argCount(n) < 2 {
+		return false
+	}
+	var dest string
+	for a := n.Next; a != nil; a = a.Next {
+		dest = a.Value
+	}
+	// BuildKit rejects a heredoc as the destination.
+	return !strings.Contains(dest, "<<")
+}
+
+// quickRun mirrors instructions.parseRun and its hooks (network, security,
+// device, mount) for a RUN without --device. With no expander, BuildKit's
+// parseMount reads only the from= field of each --mount; values with quotes
+// are left to it (CSV quoting).
+func quickRun(n *parser.Node) (instr, bool) {
+	var in instr
+	ok := parseFlags(n.Flags, runFlags, func(name, value string) bool {
+		switch name {
+		case "network":
+			return value == "default" || value == "none" || value == "host"
+		case "security":
+			return value == "sandbox" || value == "insecure"
+		case "mount":
+			if value == "" || strings.IndexByte(value, '"') >= 0 {
+				return false // csvvalue.Fields fails on "" (EOF) and may on quotes
+			}
+			from := ""
+			for field := range strings.SplitSeq(value, ",") {
+				key, v, ok := strings.Cut(field, "=")
+				if !ok || strings.ToLower(key) != "from" {
+					continue
+				}
+				if i := strings.IndexByte(v, '$'); i != -1 && i != len(v)-1 {
+					return false // "doesn't support variable expansion"
+				}
+				from = v
+			}
+			if from != "" {
+				in.kind = instrRun
+				in.mountFroms = append(in.mountFroms, from)
+			}
+			return true
+		}
+		return false // --device
+	})
+	if !ok {
+		return instr{}, false
+	}
+	return in, true
 }
 
 type flagKind uint8
@@ -199,24 +262,26 @@ type flagSpec struct {
 	kind flagKind
 }
 
-// The flags instructions.parseFrom and parseCopy declare.
+// The flags instructions.parseFrom, parseCopy, parseAdd and parseRun (with
+// its hooks) declare.
 var (
 	fromFlags = []flagSpec{{"platform", stringFlag}}
 	copyFlags = []flagSpec{{"chown", stringFlag}, {"from", stringFlag}, {"chmod", stringFlag}, {"link", boolFlag}, {"exclude", stringsFlag}, {"parents", boolFlag}}
+	addFlags  = []flagSpec{{"chown", stringFlag}, {"chmod", stringFlag}, {"link", boolFlag}, {"keep-git-dir", boolFlag}, {"checksum", stringFlag}, {"unpack", boolFlag}, {"exclude", stringsFlag}}
+	runFlags  = []flagSpec{{"device", stringsFlag}, {"mount", stringsFlag}, {"network", stringFlag}, {"security", stringFlag}}
 )
 
-// parseFlags mirrors instructions.BFlags.Parse over the flags in spec. It
-// returns the value of the string flag want, and false where BuildKit
-// returns an error.
-func parseFlags(args []string, spec []flagSpec, want string) (string, bool) {
+// parseFlags mirrors instructions.BFlags.Parse over the flags in spec,
+// calling visit (when not nil) with each string flag's name and value. It
+// returns false where BuildKit returns an error, or visit returns false.
+func parseFlags(args []string, spec []flagSpec, visit func(name, value string) bool) bool {
 	var used uint32
-	var val string
 	for _, a := range args {
 		if a == "--" {
-			return val, true
+			return true
 		}
 		if !strings.HasPrefix(a, "--") {
-			return "", false
+			return false
 		}
 		name, value, hasValue := strings.Cut(a, "=")
 		name = name[2:]
@@ -225,37 +290,37 @@ func parseFlags(args []string, spec []flagSpec, want string) (string, bool) {
 			i++
 		}
 		if i == len(spec) {
-			return "", false // unknown flag
+			return false // unknown flag
 		}
 		kind := spec[i].kind
 		if used&(1<<i) != 0 && kind != stringsFlag {
-			return "", false // duplicate flag
+			return false // duplicate flag
 		}
 		used |= 1 << i
 		switch kind {
 		case boolFlag:
 			if hasValue && value == "" {
-				return "", false
+				return false
 			}
 			switch strings.ToLower(value) {
 			case "true", "", "false":
 			default:
-				return "", false
+				return false
 			}
 		default:
 			if !hasValue {
-				return "", false
+				return false
 			}
-			if name == want {
-				val = value
+			if visit != nil && !visit(name, value) {
+				return false
 			}
 		}
 	}
-	return val, true
+	return true
 }
 
 // commandNames are the instructions cannotFail and quickParse know.
-var commandNames = []string{"arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "label", "run", "user", "workdir"}
+var commandNames = []string{"add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "label", "run", "user", "workdir"}
 
 // lowerCommand returns the lower-case name of instruction v when it is one
 // of commandNames spelt in ASCII letters of any case, or "". It spares the
