@@ -42,14 +42,15 @@ type expander struct {
 }
 
 func (x *expander) expand(in []ochar) []ochar {
-	out, _ := x.until(in, 0, 0)
+	// Room for every byte, as most are kept; only here, as a nested default
+	// sized so would make deep nesting quadratic.
+	out, _ := x.until(in, 0, 0, make([]ochar, 0, len(in)))
 	return out
 }
 
-// until expands in[i:] up to the byte stop (0: to the end) and returns the
-// index after it.
-func (x *expander) until(in []ochar, i int, stop byte) ([]ochar, int) {
-	out := make([]ochar, 0, len(in)-i) // room for the bytes, as most are kept
+// until expands in[i:] up to the byte stop (0: to the end), appending to
+// out, and returns the index after it.
+func (x *expander) until(in []ochar, i int, stop byte, out []ochar) ([]ochar, int) {
 	for i < len(in) {
 		c := in[i].c
 		switch {
@@ -181,10 +182,10 @@ func (x *expander) dollar(in []ochar, i int) ([]ochar, int) {
 	}
 	if op != '-' && op != '+' {
 		x.bad = true
-		_, i = x.until(in, i, '}')
+		_, i = x.until(in, i, '}', nil)
 		return nil, i
 	}
-	w, i := x.until(in, i, '}')
+	w, i := x.until(in, i, '}', nil)
 	for k := range w {
 		w[k].viaVar = true
 	}
