@@ -475,7 +475,7 @@ func lastSegment(template string) string {
 	return template[strings.LastIndex(template, "/")+1:]
 }
 
-// Exchange is one REST request and its response as the validator sees them.
+// Exchange is one HTTP request and its response as the validator sees them.
 type Exchange struct {
 	// Request is the request as sent; its Body is ignored (see RequestBody).
 	Request     *http.Request

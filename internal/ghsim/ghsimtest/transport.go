@@ -141,16 +141,16 @@ func (v *Validator) Failures() []string {
 	return append([]string(nil), v.failures...)
 }
 
-// Transport is an http.RoundTripper that validates every REST exchange it
-// carries.
+// Transport is an http.RoundTripper that validates every exchange it
+// carries (see Validator.Check).
 type Transport struct {
 	*Validator
 	base http.RoundTripper
 }
 
 // NewTransport returns a RoundTripper that sends requests with base
-// (http.DefaultTransport when nil) and validates each REST exchange,
-// reporting mismatches to t. It skips t when the description is absent.
+// (http.DefaultTransport when nil) and validates each exchange, REST and
+// GraphQL, reporting mismatches to t. It skips t when the description is absent.
 func NewTransport(t testing.TB, base http.RoundTripper) *Transport {
 	t.Helper()
 	if base == nil {
@@ -189,23 +189,22 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// Middleware is an http.Handler that validates every REST exchange served
-// by the handler it wraps.
+// Middleware is an http.Handler that validates every exchange served by the
+// handler it wraps (see Validator.Check).
 type Middleware struct {
 	*Validator
 	next http.Handler
 }
 
 // NewMiddleware returns a handler that serves with next and validates each
-// REST exchange, reporting mismatches to t. It skips t when the description
+// exchange, REST and GraphQL, reporting mismatches to t. It skips t when the description
 // is absent.
 func NewMiddleware(t testing.TB, next http.Handler) *Middleware {
 	t.Helper()
 	return &Middleware{Validator: NewValidator(t), next: next}
 }
 
-// Middleware wraps next so that every REST exchange it serves is validated
-// by v. Its signature fits ghsim.Options.Middleware:
+// Middleware wraps next so that every exchange it serves is validated by v. Its signature fits ghsim.Options.Middleware:
 //
 //	v := ghsimtest.NewValidator(t)
 //	srv := ghsim.New(ghsim.Options{Middleware: v.Middleware})
