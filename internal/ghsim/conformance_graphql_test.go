@@ -307,3 +307,125 @@ func TestGraphQLConnections(t *testing.T) {
 		t.Errorf("GraphQL exchanges validated = %d, want at least 5", n)
 	}
 }
+
+// TestGraphQLSweepValidates asks for broad selections of every query field
+// and runs every mutation the simulator serves, each answer checked against
+// schema.graphql, so that a served field cannot answer out of shape (a null
+// where the schema says non-null, a wrong enum, a field left out).
+func TestGraphQLSweepValidates(t *testing.T) {
+	t.Parallel()
+	sim := newConfSim(t, ghsim.Seed{
+		Users: []string{"alice"},
+		Teams: []ghsim.SeedTeam{{Org: "acme", Slug: "platform"}},
+		Repos: []ghsim.SeedRepo{{
+			Name:             "acme/app",
+			Files:            map[string]string{"Dockerfile": "FROM alpine:3.19\n", "bin/tool": "\x00\x01binary"},
+			Branches:         []ghsim.SeedBranch{{Name: "feature", Files: map[string]string{"f.txt": "f\n"}}},
+			Labels:           []string{"dependencies"},
+			Pulls:            []ghsim.SeedPull{{Head: "feature", Title: "Feature", Labels: []string{"dependencies"}, Reviewers: []string{"alice"}}},
+			AutoMergeAllowed: true,
+			RequiredChecks:   true,
+		}},
+	})
+	ids := map[string]string{}
+	read := func(ans gqlAnswer, key string, path ...string) string {
+		t.Helper()
+		v := jsonString(t, ans.Data[path[0]], path[1:]...)
+		if v == "" {
+			t.Fatalf("no %s at %v in %s", key, path, ans.Data[path[0]])
+		}
+		ids[key] = v
+		return v
+	}
+	repoFields := `id databaseId name nameWithOwner url isArchived isFork isDisabled isEmpty isPrivate isLocked viewerPermission autoMergeAllowed
+	  owner { login id } parent { nameWithOwner }
+	  defaultBranchRef { id name prefix target { oid ... on Commit { oid message committedDate author { name email user { login } } parents(first: 2) { nodes { oid } } tree { oid } } } }
+	  ref(qualifiedName: "refs/heads/feature") { id name prefix target { oid } associatedPullRequests(first: 5) { totalCount nodes { number } } }
+	  blob: object(expression: "HEAD:Dockerfile") { __typename oid ... on Blob { text byteSize isBinary isTruncated oid } }
+	  binary: object(expression: "HEAD:bin/tool") { ... on Blob { text isBinary byteSize } }
+	  tree: object(expression: "HEAD:") { __typename ... on Tree { oid entries { name path type mode oid object { __typename oid } } } }
+	  label(name: "dependencies") { id name color description }
+	  labels(first: 10) { totalCount nodes { id name } }
+	  pullRequests(first: 5, states: [OPEN], orderBy: {field: CREATED_AT, direction: DESC}) {
+	    totalCount
+	    nodes { id number url title body state isDraft headRefName baseRefName headRefOid
+	      headRepository { nameWithOwner } author { login } labels(first: 5) { nodes { name } }
+	      commits(first: 5) { totalCount nodes { commit { oid } } }
+	      reviewRequests(first: 5) { nodes { requestedReviewer { __typename ... on User { login } ... on Team { slug } } } }
+	      assignees(first: 5) { nodes { login } }
+	      autoMergeRequest { enabledAt mergeMethod } }
+	  }
+	  pullRequest(number: 1) { id number }`
+	status, ans := sim.postGraphQL(t, sim.token, `query {
+	  viewer { login id databaseId }
+	  repository(owner: "acme", name: "app") { `+repoFields+` }
+	  organization(login: "acme") { id login repositories(first: 5, orderBy: {field: NAME, direction: ASC}) { totalCount pageInfo { hasNextPage endCursor } nodes { nameWithOwner } } team(slug: "platform") { id slug } }
+	  user(login: "alice") { id login }
+	  repositoryOwner(login: "acme") { __typename login }
+	  rateLimit { cost limit remaining used resetAt nodeCount }
+	}`, nil)
+	if status != http.StatusOK || len(ans.Errors) != 0 {
+		t.Fatalf("broad query: status %d errors %+v", status, ans.Errors)
+	}
+	repoID := read(ans, "repo", "repository", "id")
+	read(ans, "head", "repository", "defaultBranchRef", "target", "oid")
+	read(ans, "featureRef", "repository", "ref", "id")
+	read(ans, "label", "repository", "label", "id")
+	read(ans, "alice", "user", "id")
+	read(ans, "team", "organization", "team", "id")
+	var repo struct {
+		PullRequest struct{ ID string } `json:"pullRequest"`
+	}
+	if err := json.Unmarshal(ans.Data["repository"], &repo); err != nil || repo.PullRequest.ID == "" {
+		t.Fatalf("pull request id: %v", err)
+	}
+	ids["pr"] = repo.PullRequest.ID
+
+	_, ans = sim.postGraphQL(t, sim.token, `query($ids: [ID!]!, $id: ID!) {
+	  nodes(ids: $ids) { __typename id ... on Repository { nameWithOwner } ... on PullRequest { number } ... on Label { name } ... on User { login } ... on Team { slug } ... on Ref { name } }
+	  node(id: $id) { __typename id }
+	}`, map[string]any{"ids": []string{repoID, ids["pr"], ids["label"], ids["alice"], ids["team"], ids["featureRef"]}, "id": repoID})
+	if len(ans.Errors) != 0 {
+		t.Errorf("node/nodes: errors %+v", ans.Errors)
+	}
+
+	mutations := []struct {
+		name string
+		doc  string
+		vars map[string]any
+	}{
+		{"createRef", `mutation($repo: ID!, $oid: GitObjectID!) { createRef(input: {repositoryId: $repo, name: "refs/heads/sweep", oid: $oid}) { clientMutationId ref { id name prefix target { oid } } } }`,
+			map[string]any{"repo": repoID, "oid": ids["head"]}},
+		{"createCommitOnBranch", `mutation($oid: GitObjectID!) { createCommitOnBranch(input: {branch: {repositoryNameWithOwner: "acme/app", branchName: "sweep"}, message: {headline: "h", body: "b"}, fileChanges: {additions: [{path: "x.txt", contents: "eAo="}], deletions: [{path: "bin/tool"}]}, expectedHeadOid: $oid}) { clientMutationId commit { oid url message } ref { name target { oid } } } }`,
+			map[string]any{"oid": ids["head"]}},
+		{"createPullRequest", `mutation($repo: ID!) { createPullRequest(input: {repositoryId: $repo, baseRefName: "main", headRefName: "sweep", title: "Sweep", draft: true}) { pullRequest { id number isDraft state } } }`,
+			map[string]any{"repo": repoID}},
+		{"updatePullRequest", `mutation($pr: ID!, $label: ID!, $alice: ID!) { updatePullRequest(input: {pullRequestId: $pr, title: "Feature!", body: "b", labelIds: [$label], assigneeIds: [$alice]}) { pullRequest { id title body state } } }`,
+			map[string]any{"pr": ids["pr"], "label": ids["label"], "alice": ids["alice"]}},
+		{"addAssigneesToAssignable", `mutation($pr: ID!, $alice: ID!) { addAssigneesToAssignable(input: {assignableId: $pr, assigneeIds: [$alice]}) { assignable { ... on PullRequest { number } } } }`,
+			map[string]any{"pr": ids["pr"], "alice": ids["alice"]}},
+		{"addLabelsToLabelable", `mutation($pr: ID!, $label: ID!) { addLabelsToLabelable(input: {labelableId: $pr, labelIds: [$label]}) { labelable { ... on PullRequest { number } } } }`,
+			map[string]any{"pr": ids["pr"], "label": ids["label"]}},
+		{"requestReviews", `mutation($pr: ID!, $alice: ID!, $team: ID!) { requestReviews(input: {pullRequestId: $pr, userIds: [$alice], teamIds: [$team], union: true}) { pullRequest { number } requestedReviewersEdge { cursor } } }`,
+			map[string]any{"pr": ids["pr"], "alice": ids["alice"], "team": ids["team"]}},
+		{"enablePullRequestAutoMerge", `mutation($pr: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $pr, mergeMethod: SQUASH}) { pullRequest { autoMergeRequest { enabledAt mergeMethod } } } }`,
+			map[string]any{"pr": ids["pr"]}},
+		{"updateRef", `mutation($ref: ID!, $oid: GitObjectID!) { updateRef(input: {refId: $ref, oid: $oid, force: true}) { ref { name target { oid } } } }`,
+			map[string]any{"ref": ids["featureRef"], "oid": ids["head"]}},
+		{"updateRefs", `mutation($repo: ID!, $oid: GitObjectID!) { updateRefs(input: {repositoryId: $repo, refUpdates: [{name: "refs/heads/batch", afterOid: $oid}]}) { clientMutationId } }`,
+			map[string]any{"repo": repoID, "oid": ids["head"]}},
+		{"closePullRequest", `mutation($pr: ID!) { closePullRequest(input: {pullRequestId: $pr}) { pullRequest { state closed closedAt } } }`,
+			map[string]any{"pr": ids["pr"]}},
+		{"deleteRef", `mutation($ref: ID!) { deleteRef(input: {refId: $ref}) { clientMutationId } }`,
+			map[string]any{"ref": ids["featureRef"]}},
+	}
+	for _, m := range mutations {
+		status, ans := sim.postGraphQL(t, sim.token, m.doc, m.vars)
+		if status != http.StatusOK || len(ans.Errors) != 0 {
+			t.Errorf("%s: status %d errors %+v", m.name, status, ans.Errors)
+		}
+	}
+	if n := sim.tr.ValidatedGraphQL(); n != 2+len(mutations) {
+		t.Errorf("GraphQL exchanges validated = %d, want %d", n, 2+len(mutations))
+	}
+}
