@@ -18,6 +18,7 @@ import (
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/demo"
 	"github.com/dfiu/dfiu/internal/ghsim"
+	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
 )
 
@@ -39,6 +40,9 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessWith(t *testing.T, opts ghsim.Options) *harness {
 	t.Helper()
+	if opts.Middleware == nil {
+		opts.Middleware = ghsimtest.ValidateIfPresent(t)
+	}
 	srv := ghsim.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -16,6 +16,7 @@ import (
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/ghsim"
+	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
 	"github.com/dfiu/dfiu/internal/store"
 )
@@ -31,7 +32,7 @@ type sim struct {
 func newSim(t *testing.T, limits limiter.Config, seed ghsim.Seed) *sim {
 	t.Helper()
 	clk := clock.NewFake(simEpoch)
-	srv := ghsim.New(ghsim.Options{Clock: clk, Limits: limits})
+	srv := ghsim.New(ghsim.Options{Clock: clk, Limits: limits, Middleware: ghsimtest.ValidateIfPresent(t)})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	srv.SetBaseURL(ts.URL)

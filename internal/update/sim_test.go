@@ -13,6 +13,7 @@ import (
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/ghsim"
+	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
 	"github.com/dfiu/dfiu/internal/ghsim/state"
 	"github.com/dfiu/dfiu/internal/update"
 )
@@ -33,7 +34,7 @@ type simOrg struct {
 func newSimOrg(t *testing.T) *simOrg {
 	t.Helper()
 	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
-	srv := ghsim.New(ghsim.Options{Clock: clk})
+	srv := ghsim.New(ghsim.Options{Clock: clk, Middleware: ghsimtest.ValidateIfPresent(t)})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	srv.SetBaseURL(ts.URL)

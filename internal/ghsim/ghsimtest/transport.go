@@ -284,3 +284,20 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	r.hijacked = true
 	return h.Hijack()
 }
+
+// ValidateIfPresent returns a validating middleware for
+// ghsim.Options.Middleware, so that every exchange of a test that runs on the
+// simulator is checked against GitHub's descriptions. Where ../shared is
+// absent (a user's clone) it logs that and returns nil, and the test runs
+// unvalidated instead of being skipped.
+func ValidateIfPresent(t testing.TB) func(http.Handler) http.Handler {
+	t.Helper()
+	if _, err := Load(); err != nil {
+		if errors.Is(err, ErrNoDescription) {
+			t.Logf("exchanges not validated against GitHub's API description: %v", err)
+			return nil
+		}
+		t.Fatalf("ghsimtest: %v", err)
+	}
+	return NewValidator(t).Middleware
+}
