@@ -28,8 +28,11 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 		return nil, &fileError{kind: ErrMalformed, err: err}
 	}
 	nodes := res.AST.Children
-	parsed := make([]instr, 0, len(nodes)/4+2) // the instructions with something to read
-	var stageNames []string                    // every stage name, lower case
+	sc := &scan{kind: KindDockerfile, src: newSource(data), regions: make([]region, 0, 8), cands: make([]candidate, 0, 4)}
+	sc.syntaxDirective()
+	d := &dfScanner{sc: sc, esc: byte(res.EscapeToken), marker: marker, meta: map[string]*argDecl{}}
+	var stageNames []string // the stage names so far, lower case
+	var early []int         // COPY --from and --mount from= candidates recorded before the last stage name
 	seenFrom := false
 	for _, n := range nodes {
 		if cannotFail(n) {
@@ -53,51 +56,68 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 		switch in.kind {
 		case instrFrom:
 			seenFrom = true
+			d.from(n, in.base, stageNames)
 			if in.name != "" {
 				stageNames = append(stageNames, in.name)
 			}
+			continue
 		case instrArg:
-		default:
 			if !seenFrom {
-				return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %s before the first FROM", n.StartLine, strings.ToUpper(n.Value))}
+				d.metaArg(n, in.args)
 			}
+			continue
 		}
-		if in.kind != instrOther && (in.kind != instrArg || !seenFrom) {
-			in.node = n
-			parsed = append(parsed, in)
+		if !seenFrom {
+			return nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("line %d: %s before the first FROM", n.StartLine, strings.ToUpper(n.Value))}
 		}
-	}
-
-	esc := byte(res.EscapeToken)
-	sc := &scan{kind: KindDockerfile, src: newSource(data), regions: make([]region, 0, len(parsed)+4), cands: make([]candidate, 0, len(parsed)+1)}
-	sc.syntaxDirective()
-
-	d := &dfScanner{sc: sc, esc: esc, marker: marker, meta: map[string]*argDecl{}}
-	var earlier []string // stage names defined so far
-	for i := range parsed {
-		in := &parsed[i]
-		n := in.node
 		switch in.kind {
-		case instrArg: // global: parsed holds no ARG of a stage
-			d.metaArg(n, in.args)
-		case instrFrom:
-			d.from(n, in.base, earlier)
-			if in.name != "" {
-				earlier = append(earlier, in.name)
-			}
 		case instrCopy:
-			if in.from != "" && !isStage(in.from, stageNames) {
+			if !isStage(in.from, stageNames) {
+				early = append(early, len(sc.cands))
 				d.copyFrom(n, in.from)
 			}
 		case instrRun:
 			for _, from := range in.mountFroms {
 				if !isStage(from, stageNames) {
+					early = append(early, len(sc.cands))
 					d.mountFrom(n, from)
 				}
 			}
 		}
 	}
+	// COPY --from and --mount from= may name a stage defined further down.
+	sc.dropStages(early, stageNames)
 	return sc, nil
+}
+
+// dropStages drops the candidates at the indexes early (in order) that name
+// a stage, and renumbers the ARG regions' users.
+func (sc *scan) dropStages(early []int, stageNames []string) {
+	var drop []int
+	for _, i := range early {
+		if isStage(sc.cands[i].text, stageNames) {
+			drop = append(drop, i)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	newIndex := make([]int, len(sc.cands))
+	kept := sc.cands[:0]
+	for i, c := range sc.cands {
+		newIndex[i] = len(kept)
+		if len(drop) > 0 && drop[0] == i {
+			drop = drop[1:]
+			continue
+		}
+		kept = append(kept, c)
+	}
+	sc.cands = kept
+	for r := range sc.regions {
+		for k, u := range sc.regions[r].users {
+			sc.regions[r].users[k] = newIndex[u]
+		}
+	}
 }
 
 // cannotFail reports whether instructions.ParseInstruction is certain to
