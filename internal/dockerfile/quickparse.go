@@ -23,7 +23,6 @@ const (
 // instr is what scanDockerfile reads of one instruction: nothing, but that
 // it is a command, for instrOther.
 type instr struct {
-	node       *parser.Node
 	kind       instrKind
 	args       []argPair // ARG
 	base, name string    // FROM: the image as written, the stage name in lower case
