@@ -32,7 +32,7 @@ func scanDockerfile(data []byte, marker string) (*scan, error) {
 	sc.syntaxDirective()
 	d := &dfScanner{sc: sc, esc: byte(res.EscapeToken), marker: marker, meta: map[string]*argDecl{}}
 	var stageNames []string // the stage names so far, lower case
-	var early []int         // COPY --from and --mount from= candidates recorded before the last stage name
+	var early []int         // the COPY --from and --mount from= candidates, checked again once every stage name is known
 	seenFrom := false
 	for _, n := range nodes {
 		if cannotFail(n) {

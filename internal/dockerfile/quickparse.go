@@ -36,10 +36,11 @@ type argPair struct {
 	set        bool // there is a value, possibly ""
 }
 
-// parseInstruction reads n as instructions.ParseInstruction does. ARG, FROM
-// and COPY, which most files are full of, are read here when BuildKit is
-// certain to accept them; anything else, and every instruction BuildKit
-// might reject, goes to BuildKit, so its errors are its own.
+// parseInstruction reads n as instructions.ParseInstruction does. ARG,
+// FROM, COPY, ADD and RUN with flags, which most files are full of, are read
+// here when BuildKit is certain to accept them; anything else, and every
+// instruction BuildKit might reject, goes to BuildKit, so its errors are its
+// own.
 // TestQuickParseAgreesWithBuildKit and the fuzz targets hold the two to the
 // same results. Errors wrap ErrMalformed.
 func parseInstruction(n *parser.Node) (instr, error) {
