@@ -101,6 +101,10 @@ type Ref struct {
 	OldTag      string // the tag before ("" when the reference had none)
 	Status      Status
 	Reason      string // why it was skipped, e.g. "pinned by digest", "would downgrade 3.13 to 3.11", "opted out by # no-dfiu"
+	// Attention marks a skip that a person has to resolve (a reference
+	// pinned by digest with no new digest given, or an invalid reference),
+	// as opposed to a deliberate one (opt-out, tag filter, downgrade).
+	Attention bool
 }
 
 // Result is the outcome of rewriting one file.

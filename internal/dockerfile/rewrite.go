@@ -257,7 +257,7 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 		ref.Reason = c.reason
 		return ref, nil, true
 	case err != nil:
-		ref.Reason = fmt.Sprintf("invalid reference: %v", err)
+		ref.Reason, ref.Attention = fmt.Sprintf("invalid reference: %v", err), true
 		return ref, nil, true
 	case c.optOut:
 		ref.Reason = "opted out by # " + t.marker
@@ -273,7 +273,7 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 	}
 	dig := p.digest(text)
 	if dig != "" && t.digest == "" {
-		ref.Reason = "pinned by digest"
+		ref.Reason, ref.Attention = "pinned by digest", true
 		return ref, nil, true
 	}
 	if t.filter != nil && !t.filter.MatchString(ref.OldTag) {

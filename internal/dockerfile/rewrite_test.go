@@ -445,3 +445,30 @@ func TestCompareVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestAttention checks that only the skips a person must resolve are marked:
+// a digest pin with no new digest and an invalid reference, not an opt-out,
+// a refused downgrade or a tag-filter miss.
+func TestAttention(t *testing.T) {
+	t.Parallel()
+	in := "FROM ubuntu:20.04@" + dig1 + "\n" +
+		"FROM Ubuntu:20.04\n" +
+		"# no-dfiu\nFROM ubuntu:18.04\n" +
+		"FROM ubuntu:99.04\n" +
+		"FROM ubuntu:20.04-slim\n"
+	res, err := Rewrite(KindDockerfile, []byte(in), Options{Image: "ubuntu", Tag: "24.04", TagFilter: regexp.MustCompile(`^\d+\.\d+$`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]bool{}
+	for _, r := range res.Refs {
+		if r.Status != StatusSkipped {
+			t.Errorf("line %d: status %s, want skipped", r.Line, r.Status)
+		}
+		got[r.Line] = r.Attention
+	}
+	want := map[int]bool{1: true, 2: true, 4: false, 5: false, 6: false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Attention by line (-want +got):\n%s", diff)
+	}
+}

@@ -298,7 +298,7 @@ func (r *runner) analyse(t Target, c *candidate, repo *gh.Repo) analysis {
 			default:
 				a.allCurrent = false
 				a.skips = append(a.skips, fmt.Sprintf("%s:%d: %s", path, ref.Line, ref.Reason))
-				if needsPerson(ref.Reason) {
+				if ref.Attention {
 					a.warnings = append(a.warnings, fmt.Sprintf("%s: %s:%d: %s left alone: %s", full, path, ref.Line, ref.Old, ref.Reason))
 				}
 			}
@@ -310,14 +310,6 @@ func (r *runner) analyse(t Target, c *candidate, repo *gh.Repo) analysis {
 	}
 	a.from = sortedStrings(from)
 	return a
-}
-
-// needsPerson reports whether a skip reason is one a person must act on:
-// a reference pinned by digest (no digest input given) or an invalid one.
-// The engine's Ref carries only a reason text, so this matches its fixed
-// phrases.
-func needsPerson(reason string) bool {
-	return strings.HasPrefix(reason, "pinned by digest") || strings.HasPrefix(reason, "invalid reference")
 }
 
 func (r *runner) render(d TemplateData) (title, body string, msg gh.CommitMessage, err error) {
