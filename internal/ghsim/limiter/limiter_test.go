@@ -644,7 +644,7 @@ func TestStatsExact(t *testing.T) {
 			"mutation.addLabelsToLabelable": 1,
 			"mutation.addStar":              1,
 		},
-		Tokens: map[string]int64{"alice": 6, "bob": 2},
+		Tokens: map[string]int64{TokenLabel("alice"): 6, TokenLabel("bob"): 2},
 	}
 	got := m.Stats()
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -749,5 +749,27 @@ func TestConcurrentUseIsSafe(t *testing.T) {
 	}
 	if a := h.do("GET", "/x", "alice", ""); rateOf(t, a).Used != 201 {
 		t.Errorf("core used = %d, want 201", rateOf(t, a).Used)
+	}
+}
+
+// TestStatsNeverShowTokens checks that the stats, which tests and checks log,
+// name callers without their tokens.
+func TestStatsNeverShowTokens(t *testing.T) {
+	t.Parallel()
+	const secret = "ghp_secretsecretsecret"
+	m := New(Config{}, clock.NewFake(time.Unix(1_800_000_000, 0)), Hooks{})
+	h := m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	req := httptest.NewRequest("GET", "/user", nil)
+	req.Header.Set("Authorization", "token "+secret)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	b, err := json.Marshal(m.Stats())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), secret) {
+		t.Errorf("stats show the token: %s", b)
+	}
+	if got := m.Stats().Tokens[TokenLabel(secret)]; got != 1 {
+		t.Errorf("Tokens[%q] = %d, want 1", TokenLabel(secret), got)
 	}
 }

@@ -1,6 +1,10 @@
 package limiter
 
-import "maps"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+)
 
 // Stats counts the requests a Middleware has seen since it was made or
 // since ResetStats. Every request is counted in Requests, Reads or Writes,
@@ -36,8 +40,9 @@ type Stats struct {
 	// field name (not alias), e.g. "query.repository" or
 	// "mutation.createCommitOnBranch".
 	GraphQLFields map[string]int64 `json:"graphqlFields"`
-	// Tokens counts requests by token; unauthenticated callers are
-	// "ip:<address>".
+	// Tokens counts requests by caller. A token is never shown: it is
+	// named by "token:" and the first 12 hex digits of its SHA-256, so that
+	// stats can be logged. Unauthenticated callers are "ip:<address>".
 	Tokens map[string]int64 `json:"tokens"`
 }
 
@@ -70,7 +75,7 @@ func (s *stats) count(q *request) {
 	s.content += int64(q.content)
 	s.endpoints[q.key]++
 	s.resources[string(resourceNames[q.resource])]++
-	s.tokens[q.caller]++
+	s.tokens[callerLabel(q)]++
 	prefix := "query."
 	if q.mutation {
 		prefix = "mutation."
@@ -115,3 +120,15 @@ func (m *Middleware) ResetStats() {
 	defer m.mu.Unlock()
 	m.stats.reset()
 }
+
+// callerLabel names a caller in the stats without revealing its token.
+func callerLabel(q *request) string {
+	if q.token == "" {
+		return q.caller
+	}
+	sum := sha256.Sum256([]byte(q.token))
+	return "token:" + hex.EncodeToString(sum[:6])
+}
+
+// TokenLabel is how Stats.Tokens names the caller using token.
+func TokenLabel(token string) string { return callerLabel(&request{token: token}) }
