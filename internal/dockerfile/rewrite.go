@@ -176,6 +176,20 @@ func (t *target) rewrite(sc *scan) Result {
 			break
 		}
 	}
+	// An opted-out FROM whose image comes from an ARG that another FROM
+	// changes changes with it: its report says so rather than just "opted
+	// out".
+	for _, o := range outs {
+		if o.e == nil || o.e.region < 0 || sc.regions[o.e.region].instr != "ARG" {
+			continue
+		}
+		r := sc.regions[o.e.region]
+		for _, u := range r.users {
+			if sc.cands[u].optOut && outs[u].ok && outs[u].e == nil {
+				outs[u].ref.Reason = fmt.Sprintf("opted out by # %s, but it takes its image from ARG %s, which changes for a FROM that is not opted out", t.marker, r.name)
+			}
+		}
+	}
 	var refs []Ref
 	var edits []edit
 	seen := map[Ref]bool{}

@@ -165,7 +165,7 @@ func TestRewriteArgs(t *testing.T) {
 		{name: "all users opted out", in: "ARG BASE=ubuntu:20.04\n# no-dfiu\nFROM ${BASE}\n",
 			refs: []string{"FROM:3 skipped ubuntu:20.04 (opted out by # no-dfiu)"}},
 		{name: "one user opted in", in: "ARG BASE=ubuntu:20.04\n# no-dfiu\nFROM ${BASE} AS a\nFROM ${BASE}\n", want: "ARG BASE=ubuntu:24.04\n# no-dfiu\nFROM ${BASE} AS a\nFROM ${BASE}\n",
-			refs: []string{"FROM:3 skipped ubuntu:20.04 (opted out by # no-dfiu)", "ARG:1 changed ubuntu:20.04 -> ubuntu:24.04"}},
+			refs: []string{"FROM:3 skipped ubuntu:20.04 (opted out by # no-dfiu, but it takes its image from ARG BASE, which changes for a FROM that is not opted out)", "ARG:1 changed ubuntu:20.04 -> ubuntu:24.04"}},
 		{name: "nested ARG", in: "ARG REG=ghcr.io/acme\nARG IMG=${REG}/base:1.0\nFROM ${IMG}\n", opts: Options{Image: "ghcr.io/acme/base", Tag: "1.1"}, want: "ARG REG=ghcr.io/acme\nARG IMG=${REG}/base:1.1\nFROM ${IMG}\n",
 			refs: []string{"ARG:2 changed ghcr.io/acme/base:1.0 -> ghcr.io/acme/base:1.1"}},
 		{name: "single-quoted ARG", in: "ARG BASE='ubuntu:20.04'\nFROM $BASE\n", want: "ARG BASE='ubuntu:24.04'\nFROM $BASE\n",
