@@ -105,9 +105,12 @@ type PullRequest struct {
 type Branch struct {
 	RefID      string
 	HeadOID    string
-	HeadAuthor string           // login of the head commit's author ("" if not a GitHub user)
-	Files      map[string]*File // the requested paths at the branch head; nil value when absent
-	PR         *PullRequest     // the open PR from this branch into the default branch, or nil
+	HeadAuthor string // login of the head commit's author ("" if not a GitHub user, as for an App's bot)
+	// HeadAuthorName and HeadAuthorEmail are the head commit's git author.
+	HeadAuthorName  string
+	HeadAuthorEmail string
+	Files           map[string]*File // the requested paths at the branch head; nil value when absent
+	PR              *PullRequest     // the open PR from this branch into the default branch, or nil
 	// ClosedPR is the most recently updated pull request from this branch
 	// into the default branch that was closed without being merged, or nil.
 	ClosedPR *PullRequest
@@ -133,7 +136,8 @@ type Repo struct {
 
 // HydrateResult holds the repositories and the ids of the people asked for.
 type HydrateResult struct {
-	Viewer   string            // the token's login
+	Viewer   string            // the token's login ("slug[bot]" for a GitHub App installation token)
+	ViewerID int64             // the token's account's databaseId
 	Repos    map[string]*Repo  // key: lower-case "owner/name"
 	Users    map[string]string // login → node id, for those that exist
 	Teams    map[string]string // "org/slug" → node id, for those that exist

@@ -197,7 +197,7 @@ func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) 
 	var b strings.Builder
 	b.WriteString("query {\n")
 	if people {
-		b.WriteString("  viewer { login }\n")
+		b.WriteString("  viewer { login databaseId }\n")
 		for i, u := range users {
 			fmt.Fprintf(&b, "  u%d: user(login: %s) { id login }\n", i, quote(u))
 		}
@@ -214,7 +214,7 @@ func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) 
 			fmt.Fprintf(&b, "    f%d: object(expression: %s) { %s }\n", j, quote("HEAD:"+p), blobFields)
 		}
 		for k, br := range r.Branches {
-			fmt.Fprintf(&b, "    b%d: ref(qualifiedName: %s) { id target { oid ... on Commit { author { user { login } } } } }\n", k, quote("refs/heads/"+br))
+			fmt.Fprintf(&b, "    b%d: ref(qualifiedName: %s) { id target { oid ... on Commit { author { email name user { login } } } } }\n", k, quote("refs/heads/"+br))
 			for j, p := range r.Paths {
 				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote(br+":"+p), blobFields)
 			}
@@ -276,7 +276,9 @@ type refJSON struct {
 	Target *struct {
 		OID    string `json:"oid"`
 		Author *struct {
-			User *struct {
+			Email string `json:"email"`
+			Name  string `json:"name"`
+			User  *struct {
 				Login string `json:"login"`
 			} `json:"user"`
 		} `json:"author"`
@@ -381,8 +383,11 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 		br := &Branch{RefID: rf.ID, Files: files(fmt.Sprintf("b%d", k))}
 		if t := rf.Target; t != nil {
 			br.HeadOID = t.OID
-			if t.Author != nil && t.Author.User != nil {
-				br.HeadAuthor = t.Author.User.Login
+			if a := t.Author; a != nil {
+				br.HeadAuthorName, br.HeadAuthorEmail = a.Name, a.Email
+				if a.User != nil {
+					br.HeadAuthor = a.User.Login
+				}
 			}
 		}
 		var open, closed prsJSON
@@ -420,7 +425,8 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 // are left out.
 func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 	var v struct {
-		Login string `json:"login"`
+		Login      string `json:"login"`
+		DatabaseID int64  `json:"databaseId"`
 	}
 	raw, ok := ans.Data["viewer"]
 	if !ok || string(raw) == "null" {
@@ -434,7 +440,7 @@ func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.res.Viewer = v.Login
+	h.res.Viewer, h.res.ViewerID = v.Login, v.DatabaseID
 	for i, u := range h.users {
 		var uj *struct {
 			ID string `json:"id"`

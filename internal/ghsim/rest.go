@@ -193,6 +193,10 @@ func (s *Server) getUser(c *call) {
 		fail(c.w, err)
 		return
 	}
+	if a.Type == "Bot" { // an installation token is no user's
+		writeError(c.w, http.StatusForbidden, "Resource not accessible by integration")
+		return
+	}
 	o := c.accountJSON(a)
 	o["user_view_type"] = "private"
 	for _, k := range []string{"private_gists", "total_private_repos", "owned_private_repos", "disk_usage", "collaborators"} {

@@ -49,12 +49,17 @@ type SeedTeam struct {
 
 // SeedToken is a token, its user, and its permissions: Default (none, read,
 // write or admin) for every repository not in Repos ("owner/name" →
-// permission).
+// permission). With Bot, it is a GitHub App installation token: Login is
+// the app's bot, "slug[bot]", with DatabaseID (0 for the next free id);
+// its commits are authored by the bot's noreply address and GraphQL's
+// GitActor.user is null for them.
 type SeedToken struct {
-	Token   string            `yaml:"token" json:"token"`
-	Login   string            `yaml:"login" json:"login"`
-	Default string            `yaml:"default,omitempty" json:"default,omitempty"`
-	Repos   map[string]string `yaml:"repos,omitempty" json:"repos,omitempty"`
+	Token      string            `yaml:"token" json:"token"`
+	Login      string            `yaml:"login" json:"login"`
+	Default    string            `yaml:"default,omitempty" json:"default,omitempty"`
+	Repos      map[string]string `yaml:"repos,omitempty" json:"repos,omitempty"`
+	Bot        bool              `yaml:"bot,omitempty" json:"bot,omitempty"`
+	DatabaseID int64             `yaml:"databaseId,omitempty" json:"databaseId,omitempty"`
 }
 
 // SeedRepo is a repository. Name is "owner/name". Files (path → content)
@@ -141,7 +146,16 @@ func (s *Server) Seed(seed Seed) error {
 			}
 			repos[name] = perm
 		}
-		w.AddToken(t.Token, t.Login, def, repos)
+		if !t.Bot {
+			if t.DatabaseID != 0 {
+				return fmt.Errorf("seed token for %q: databaseId is only for a bot token", t.Login)
+			}
+			w.AddToken(t.Token, t.Login, def, repos)
+			continue
+		}
+		if _, err := w.AddBotToken(t.Token, t.Login, t.DatabaseID, def, repos); err != nil {
+			return fmt.Errorf("seed token for %q: %w", t.Login, err)
+		}
 	}
 	for _, r := range seed.Repos {
 		if err := s.seedRepo(r); err != nil {

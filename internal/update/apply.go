@@ -62,11 +62,11 @@ func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 			p.fail(fmt.Errorf("reading %s again after a stale branch: %w", p.result.Repository, herr))
 			return
 		}
-		viewer := fresh.Viewer
-		if viewer == "" {
-			viewer = hyd.Viewer
+		v := viewerOf(fresh)
+		if v.login == "" {
+			v = viewerOf(hyd)
 		}
-		r.plan(p, fresh.Repos[repoKey(p.cand.owner, p.cand.name)], viewer)
+		r.plan(p, fresh.Repos[repoKey(p.cand.owner, p.cand.name)], v)
 		switch p.write {
 		case writeNone:
 			return

@@ -52,7 +52,7 @@ func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[stri
 					To: toOf(targets[ti]), Files: []string{}}
 			} else {
 				p.req = r.request(c, targets)
-				r.plan(p, hyd.Repos[key], hyd.Viewer)
+				r.plan(p, hyd.Repos[key], viewerOf(hyd))
 			}
 			plans = append(plans, p)
 		}
@@ -79,7 +79,7 @@ func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[stri
 // plan decides what to do in one repository for one image, filling
 // p.result, p.write and the write's input. It is called again with fresh
 // state after a stale branch.
-func (r *runner) plan(p *plan, repo *gh.Repo, viewer string) {
+func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	t, c := p.target, p.cand
 	p.repo = repo
 	p.write = writeNone
@@ -175,9 +175,12 @@ func (r *runner) plan(p *plan, repo *gh.Repo, viewer string) {
 		res.Number, res.URL = br.PR.Number, br.PR.URL
 	}
 	// Our branch: it has no commit of its own yet, or its head is ours.
-	ours := br.HeadOID == repo.HeadOID || (br.HeadAuthor != "" && strings.EqualFold(br.HeadAuthor, viewer))
+	ours := br.HeadOID == repo.HeadOID || br.AuthoredBy(v.login, v.id)
 	if !ours {
 		who := br.HeadAuthor
+		if who == "" {
+			who = br.HeadAuthorName
+		}
 		if who == "" {
 			who = "someone who is not the token's user"
 		}
@@ -213,6 +216,15 @@ func (r *runner) plan(p *plan, repo *gh.Repo, viewer string) {
 		res.Action = Updated
 	}
 }
+
+// viewer is the account the token belongs to: a user, or a GitHub App's
+// bot ("slug[bot]").
+type viewer struct {
+	login string
+	id    int64 // databaseId
+}
+
+func viewerOf(hyd *gh.HydrateResult) viewer { return viewer{login: hyd.Viewer, id: hyd.ViewerID} }
 
 // holds reports whether branch br already has the wanted content: the
 // changed files as planned and every other candidate file as on the

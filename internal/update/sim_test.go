@@ -29,20 +29,51 @@ type simOrg struct {
 	w     *state.World
 	actor *state.Token
 	repo  state.Repo
+	bot   bool // the pipeline runs with the App installation token
 }
 
+// The GitHub App installation token of the bot token kind: its account is
+// the app's bot, which authors its commits with its noreply address and is
+// not a GraphQL User.
+const (
+	simBotToken = "ghs_dfiu-app-installation"
+	simBotLogin = "dfiu-app[bot]"
+	simBotID    = 41898282
+)
+
+// tokenKinds are the tokens dfiu runs with: a user's (a PAT) and a GitHub
+// App installation token (actions/create-github-app-token, the README's
+// recommended setup).
+var tokenKinds = []struct {
+	name string
+	bot  bool
+}{{"user token", false}, {"app installation token", true}}
+
 func newSimOrg(t *testing.T) *simOrg {
+	t.Helper()
+	return newSimOrgWith(t, false, "1.0")
+}
+
+// newSimOrgWith is newSimOrg with the pipeline's token a GitHub App
+// installation token when bot is set, and acme/app at acme/base:from.
+func newSimOrgWith(t *testing.T, bot bool, from string) *simOrg {
 	t.Helper()
 	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
 	srv := ghsim.New(ghsim.Options{Clock: clk, Middleware: ghsimtest.ValidateIfPresent(t)})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	srv.SetBaseURL(ts.URL)
-	if err := srv.Seed(ghsim.Seed{Repos: []ghsim.SeedRepo{{Name: "acme/app",
-		Files: map[string]string{"Dockerfile": "FROM acme/base:1.0\nRUN true\n", "README.md": "hi\n"}}}}); err != nil {
+	if err := srv.Seed(ghsim.Seed{
+		Tokens: []ghsim.SeedToken{{Token: simBotToken, Login: simBotLogin, Bot: true, DatabaseID: simBotID, Default: "write"}},
+		Repos: []ghsim.SeedRepo{{Name: "acme/app",
+			Files: map[string]string{"Dockerfile": "FROM acme/base:" + from + "\nRUN true\n", "README.md": "hi\n"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := gh.New(gh.Options{Token: srv.AdminToken(), APIURL: ts.URL + "/", GraphQLURL: ts.URL + "/graphql", Clock: clk})
+	token := srv.AdminToken()
+	if bot {
+		token = simBotToken
+	}
+	c, err := gh.New(gh.Options{Token: token, APIURL: ts.URL + "/", GraphQLURL: ts.URL + "/graphql", Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +83,7 @@ func newSimOrg(t *testing.T) *simOrg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &simOrg{t: t, srv: srv, c: c, w: w, actor: actor, repo: repo}
+	return &simOrg{t: t, srv: srv, c: c, w: w, actor: actor, repo: repo, bot: bot}
 }
 
 // run runs parent mode for acme/base:tag and returns acme/app's result
@@ -103,6 +134,13 @@ func (o *simOrg) checkProposal(number int, tag string) {
 	if !head.Verified || len(head.Parents) != 1 || head.Parents[0] != main.OID {
 		o.t.Errorf("branch head %s: verified %v, parents %v; want verified with the one parent %s (main)", head.OID, head.Verified, head.Parents, main.OID)
 	}
+	wantAuthor := o.actor.Login
+	if o.bot {
+		wantAuthor = simBotLogin
+	}
+	if head.Author.Name != wantAuthor {
+		o.t.Errorf("branch head %s authored by %s <%s>, want %s", head.OID, head.Author.Name, head.Author.Email, wantAuthor)
+	}
 	commits, err := o.w.CommitsBetween(o.actor, o.repo.ID, main.OID, head.OID)
 	if err != nil || len(commits) != 1 {
 		o.t.Errorf("commits over main = %d (%v), want 1", len(commits), err)
@@ -124,34 +162,39 @@ func (o *simOrg) checkProposal(number int, tag string) {
 // base, and so does the simulator).
 func TestSimSupersedeKeepsPullRequestOpen(t *testing.T) {
 	t.Parallel()
-	o := newSimOrg(t)
-	first, _ := o.run("1.1")
-	if first.Action != update.Created || first.Number == 0 {
-		t.Fatalf("1.1: %+v, want a pull request created", first)
-	}
-	o.checkProposal(first.Number, "1.1")
+	for _, tk := range tokenKinds {
+		t.Run(tk.name, func(t *testing.T) {
+			t.Parallel()
+			o := newSimOrgWith(t, tk.bot, "1.0")
+			first, _ := o.run("1.1")
+			if first.Action != update.Created || first.Number == 0 {
+				t.Fatalf("1.1: %+v, want a pull request created", first)
+			}
+			o.checkProposal(first.Number, "1.1")
 
-	main, _ := o.w.Ref(o.actor, o.repo.ID, "main")
-	if _, err := o.w.CommitOnBranch(o.actor, o.repo.ID, state.CommitInput{Branch: "main", ExpectedHeadOID: main.OID,
-		Additions: map[string][]byte{"README.md": []byte("hello\n")}, Headline: "docs"}); err != nil {
-		t.Fatal(err)
-	}
+			main, _ := o.w.Ref(o.actor, o.repo.ID, "main")
+			if _, err := o.w.CommitOnBranch(o.actor, o.repo.ID, state.CommitInput{Branch: "main", ExpectedHeadOID: main.OID,
+				Additions: map[string][]byte{"README.md": []byte("hello\n")}, Headline: "docs"}); err != nil {
+				t.Fatal(err)
+			}
 
-	res, writes := o.run("1.3")
-	if res.Action != update.Updated || res.Number != first.Number {
-		t.Fatalf("1.3: %+v, want pull request #%d updated", res, first.Number)
-	}
-	if writes > 3 {
-		t.Errorf("superseding made %d write requests, want at most 3", writes)
-	}
-	o.checkProposal(first.Number, "1.3")
-	if prs, _ := o.srv.PullRequests("acme", "app"); len(prs) != 1 {
-		t.Errorf("%d pull requests, want the one", len(prs))
-	}
+			res, writes := o.run("1.3")
+			if res.Action != update.Updated || res.Number != first.Number {
+				t.Fatalf("1.3: %+v, want pull request #%d updated", res, first.Number)
+			}
+			if writes > 3 {
+				t.Errorf("superseding made %d write requests, want at most 3", writes)
+			}
+			o.checkProposal(first.Number, "1.3")
+			if prs, _ := o.srv.PullRequests("acme", "app"); len(prs) != 1 {
+				t.Errorf("%d pull requests, want the one", len(prs))
+			}
 
-	again, writes := o.run("1.3")
-	if again.Action != update.Unchanged || writes != 0 {
-		t.Errorf("rerun for 1.3: %s with %d writes, want unchanged with none", again.Action, writes)
+			again, writes := o.run("1.3")
+			if again.Action != update.Unchanged || writes != 0 {
+				t.Errorf("rerun for 1.3: %s with %d writes, want unchanged with none", again.Action, writes)
+			}
+		})
 	}
 }
 
@@ -160,36 +203,41 @@ func TestSimSupersedeKeepsPullRequestOpen(t *testing.T) {
 // something new and opens a new pull request.
 func TestSimClosedPullRequestIsRespected(t *testing.T) {
 	t.Parallel()
-	o := newSimOrg(t)
-	first, _ := o.run("1.1")
-	if first.Action != update.Created {
-		t.Fatalf("1.1: %+v, want created", first)
-	}
-	if _, err := o.w.ClosePullRequest(o.actor, o.repo.ID, first.Number); err != nil {
-		t.Fatal(err)
-	}
+	for _, tk := range tokenKinds {
+		t.Run(tk.name, func(t *testing.T) {
+			t.Parallel()
+			o := newSimOrgWith(t, tk.bot, "1.0")
+			first, _ := o.run("1.1")
+			if first.Action != update.Created {
+				t.Fatalf("1.1: %+v, want created", first)
+			}
+			if _, err := o.w.ClosePullRequest(o.actor, o.repo.ID, first.Number); err != nil {
+				t.Fatal(err)
+			}
 
-	for range 2 {
-		res, writes := o.run("1.1")
-		wantReason := "pull request #" + strconv.Itoa(first.Number) + " was closed without merging; not reopening"
-		if res.Action != update.Skipped || !strings.Contains(res.Reason, wantReason) || writes != 0 {
-			t.Fatalf("1.1 after the close: %s %q with %d writes; want skipped %q with none", res.Action, res.Reason, writes, wantReason)
-		}
-	}
-	if pr := o.pull(first.Number); pr.State != "closed" {
-		t.Errorf("closed pull request is %s", pr.State)
-	}
+			for range 2 {
+				res, writes := o.run("1.1")
+				wantReason := "pull request #" + strconv.Itoa(first.Number) + " was closed without merging; not reopening"
+				if res.Action != update.Skipped || !strings.Contains(res.Reason, wantReason) || writes != 0 {
+					t.Fatalf("1.1 after the close: %s %q with %d writes; want skipped %q with none", res.Action, res.Reason, writes, wantReason)
+				}
+			}
+			if pr := o.pull(first.Number); pr.State != "closed" {
+				t.Errorf("closed pull request is %s", pr.State)
+			}
 
-	res, writes := o.run("1.3")
-	if res.Action != update.Created || res.Number == first.Number {
-		t.Fatalf("1.3: %+v, want a new pull request", res)
-	}
-	if writes > 3 {
-		t.Errorf("1.3 made %d write requests, want at most 3", writes)
-	}
-	o.checkProposal(res.Number, "1.3")
-	if pr := o.pull(first.Number); pr.State != "closed" {
-		t.Errorf("the closed pull request #%d is %s", first.Number, pr.State)
+			res, writes := o.run("1.3")
+			if res.Action != update.Created || res.Number == first.Number {
+				t.Fatalf("1.3: %+v, want a new pull request", res)
+			}
+			if writes > 3 {
+				t.Errorf("1.3 made %d write requests, want at most 3", writes)
+			}
+			o.checkProposal(res.Number, "1.3")
+			if pr := o.pull(first.Number); pr.State != "closed" {
+				t.Errorf("the closed pull request #%d is %s", first.Number, pr.State)
+			}
+		})
 	}
 }
 
@@ -198,27 +246,69 @@ func TestSimClosedPullRequestIsRespected(t *testing.T) {
 // new pull request from the old branch, one commit on the new head.
 func TestSimStaleBranchAfterMerge(t *testing.T) {
 	t.Parallel()
-	o := newSimOrg(t)
-	first, _ := o.run("1.1")
-	if first.Action != update.Created {
-		t.Fatalf("1.1: %+v, want created", first)
+	for _, tk := range tokenKinds {
+		t.Run(tk.name, func(t *testing.T) {
+			t.Parallel()
+			o := newSimOrgWith(t, tk.bot, "1.0")
+			first, _ := o.run("1.1")
+			if first.Action != update.Created {
+				t.Fatalf("1.1: %+v, want created", first)
+			}
+			if _, err := o.w.MergePullRequest(o.actor, o.repo.ID, first.Number, "squash"); err != nil {
+				t.Fatal(err)
+			}
+			res, writes := o.run("1.1")
+			if res.Action != update.Unchanged || writes != 0 {
+				t.Fatalf("1.1 after the merge: %s %q with %d writes, want unchanged with none", res.Action, res.Reason, writes)
+			}
+			res, writes = o.run("1.3")
+			if res.Action != update.Created || res.Number == first.Number {
+				t.Fatalf("1.3 after the merge: %+v, want a new pull request", res)
+			}
+			if writes > 3 {
+				t.Errorf("1.3 made %d write requests, want at most 3", writes)
+			}
+			o.checkProposal(res.Number, "1.3")
+			if pr := o.pull(first.Number); !pr.Merged {
+				t.Errorf("pull request #%d is no longer merged", first.Number)
+			}
+		})
 	}
-	if _, err := o.w.MergePullRequest(o.actor, o.repo.ID, first.Number, "squash"); err != nil {
-		t.Fatal(err)
+}
+
+// TestSimAppTokenOwnsItsBranch: with a GitHub App installation token,
+// dfiu's commits are authored by the app's bot, which GraphQL does not
+// answer as a User. The branch is still recognised as dfiu's by the bot's
+// noreply address: 1.2→1.3 opens a pull request, 1.4 updates the same one
+// (not "a commit by someone who is not the token's user"), and a rerun
+// writes nothing.
+func TestSimAppTokenOwnsItsBranch(t *testing.T) {
+	t.Parallel()
+	o := newSimOrgWith(t, true, "1.2")
+	first, _ := o.run("1.3")
+	if first.Action != update.Created || first.Number == 0 {
+		t.Fatalf("1.3: %+v, want a pull request created", first)
 	}
-	res, writes := o.run("1.1")
-	if res.Action != update.Unchanged || writes != 0 {
-		t.Fatalf("1.1 after the merge: %s %q with %d writes, want unchanged with none", res.Action, res.Reason, writes)
+	o.checkProposal(first.Number, "1.3")
+	head, err := o.w.Commit(o.actor, o.repo.ID, simBranch)
+	if want := strconv.Itoa(simBotID) + "+" + simBotLogin + "@users.noreply.github.com"; err != nil || head.Author.Email != want {
+		t.Fatalf("branch head author email %q (%v), want the bot's noreply address %q", head.Author.Email, err, want)
 	}
-	res, writes = o.run("1.3")
-	if res.Action != update.Created || res.Number == first.Number {
-		t.Fatalf("1.3 after the merge: %+v, want a new pull request", res)
+
+	res, writes := o.run("1.4")
+	if res.Action != update.Updated || res.Number != first.Number || len(res.Warnings) != 0 {
+		t.Fatalf("1.4: %s %q (warnings %q), want pull request #%d updated", res.Action, res.Reason, res.Warnings, first.Number)
 	}
-	if writes > 3 {
-		t.Errorf("1.3 made %d write requests, want at most 3", writes)
+	if writes == 0 || writes > 3 {
+		t.Errorf("1.4 made %d write requests, want 1 to 3", writes)
 	}
-	o.checkProposal(res.Number, "1.3")
-	if pr := o.pull(first.Number); !pr.Merged {
-		t.Errorf("pull request #%d is no longer merged", first.Number)
+	o.checkProposal(first.Number, "1.4")
+	if prs, _ := o.srv.PullRequests("acme", "app"); len(prs) != 1 {
+		t.Errorf("%d pull requests, want the one", len(prs))
+	}
+
+	again, writes := o.run("1.4")
+	if again.Action != update.Unchanged || writes != 0 {
+		t.Errorf("rerun for 1.4: %s %q with %d writes, want unchanged with none", again.Action, again.Reason, writes)
 	}
 }

@@ -226,7 +226,7 @@ func init() {
 				return nil, nil
 			}
 			a, err := ec.world().Account(login)
-			if err != nil || a.IsOrg() {
+			if err != nil || !a.IsUser() { // an organisation, or an App's bot
 				return nil, nil
 			}
 			return a, nil

@@ -82,7 +82,7 @@ func (ec *execCtx) logins(ids []string) ([]string, error) {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
 		n, err := ec.world().ResolveNode(ec.actor, id)
-		if err != nil || n.Account == nil || n.Account.IsOrg() {
+		if err != nil || n.Account == nil || !n.Account.IsUser() {
 			return nil, nodeNotFound(id)
 		}
 		out = append(out, n.Account.Login)

@@ -62,8 +62,11 @@ func typeNameOf(v any) string {
 	case state.Repo:
 		return "Repository"
 	case state.Account:
-		if v.IsOrg() {
+		switch {
+		case v.IsOrg():
 			return "Organization"
+		case v.Type == "Bot":
+			return "Bot"
 		}
 		return "User"
 	case state.Team:
@@ -132,14 +135,14 @@ func init() {
 		"user": func(ec *execCtx, _ any, args map[string]any) (any, error) {
 			login := argString(args, "login")
 			a, err := ec.world().Account(login)
-			if err != nil || a.IsOrg() {
+			if err != nil || !a.IsUser() {
 				return nil, errorf("NOT_FOUND", "Could not resolve to a User with the login of '%s'.", login)
 			}
 			return a, nil
 		},
 		"repositoryOwner": func(ec *execCtx, _ any, args map[string]any) (any, error) {
 			a, err := ec.world().Account(argString(args, "login"))
-			if err != nil {
+			if err != nil || a.Type == "Bot" { // a bot owns no repositories
 				return nil, nil
 			}
 			return a, nil
@@ -204,6 +207,10 @@ func init() {
 	}
 	register("User", accountFields)
 	register("Organization", accountFields)
+	// An installation token's viewer is its App's bot, answered as a User
+	// (viewer is User!) with the bot's login and databaseId; as an Actor
+	// (a pull request's author) the bot is a Bot.
+	register("Bot", accountFields)
 
 	register("Team", map[string]resolver{
 		"id":         func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(state.Team).NodeID, nil },

@@ -664,7 +664,7 @@ func (w *World) RequestReviewers(actor *Token, repoID int64, number int, users, 
 	var uids, tids []int64
 	for _, login := range users {
 		a := w.accounts[strings.ToLower(login)]
-		if a == nil || a.IsOrg() {
+		if a == nil || !a.IsUser() {
 			return PullRequest{}, &Error{Kind: Invalid, Message: "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + w.repoSnap(r).FullName() + " repository.", Resource: "PullRequest", Code: "custom"}
 		}
 		if p.userID == a.ID {
@@ -741,7 +741,7 @@ func (w *World) assign(actor *Token, repoID int64, number int, logins []string, 
 		p.assignees = nil
 	}
 	for _, login := range logins {
-		if a := w.accounts[strings.ToLower(login)]; a != nil && !a.IsOrg() && !contains(p.assignees, a.ID) {
+		if a := w.accounts[strings.ToLower(login)]; a != nil && a.IsUser() && !contains(p.assignees, a.ID) {
 			p.assignees = append(p.assignees, a.ID)
 		}
 	}

@@ -64,13 +64,17 @@ type Account struct {
 	ID     int64
 	NodeID string
 	Login  string
-	Type   string // "User" or "Organization"
+	Type   string // "User", "Organization" or "Bot" (a GitHub App's, login "slug[bot]")
 	Name   string
 	Email  string
 }
 
 // IsOrg reports whether the account is an organisation.
 func (a Account) IsOrg() bool { return a.Type == "Organization" }
+
+// IsUser reports whether the account is a user: not an organisation and
+// not a GitHub App's bot.
+func (a Account) IsUser() bool { return a.Type == "User" }
 
 // Team is an organisation's team, for review requests.
 type Team struct {
@@ -225,8 +229,12 @@ func (w *World) SetForkDelay(d time.Duration) {
 	w.forkDelay = d
 }
 
+// newID returns the next id, skipping the databaseIds a seed gave bots.
 func (w *World) newID() int64 {
 	w.nextID++
+	for w.accByID[w.nextID] != nil {
+		w.nextID++
+	}
 	return w.nextID
 }
 
@@ -268,11 +276,12 @@ func (w *World) addAccount(login, typ string) *Account {
 	if a := w.accounts[strings.ToLower(login)]; a != nil {
 		return a
 	}
-	id := w.newID()
-	prefix := "U"
-	if typ == "Organization" {
-		prefix = "O"
-	}
+	return w.addAccountID(login, typ, w.newID())
+}
+
+// addAccountID adds an account with the given databaseId, which is free.
+func (w *World) addAccountID(login, typ string, id int64) *Account {
+	prefix := map[string]string{"User": "U", "Organization": "O", "Bot": "BOT"}[typ]
 	a := &Account{ID: id, NodeID: idNode(prefix, id), Login: login, Type: typ, Name: login,
 		Email: fmt.Sprintf("%d+%s@users.noreply.github.com", id, login)}
 	w.accounts[strings.ToLower(login)] = a
@@ -332,6 +341,41 @@ func (w *World) AddToken(value, login string, def Permission, repos map[string]P
 	return t
 }
 
+// AddBotToken registers a GitHub App installation token whose account is
+// the app's bot, login "slug[bot]" (created if missing; id is its
+// databaseId, or 0 for the next free one). Commits the token makes are
+// authored by the bot with its noreply address
+// "<id>+slug[bot]@users.noreply.github.com", and GraphQL's GitActor.user
+// is null for them, as on GitHub. repos and def are as for AddToken.
+func (w *World) AddBotToken(value, login string, id int64, def Permission, repos map[string]Permission) (*Token, error) {
+	slug, ok := strings.CutSuffix(login, "[bot]")
+	if !ok || slug == "" || strings.ContainsAny(slug, "[]/ ") {
+		return nil, errorf(Invalid, "bot login %q: want \"slug[bot]\"", login)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a := w.accounts[strings.ToLower(login)]
+	switch {
+	case a != nil && a.Type != "Bot":
+		return nil, errorf(Invalid, "bot login %q: the login belongs to a %s", login, a.Type)
+	case a != nil && id != 0 && a.ID != id:
+		return nil, errorf(Invalid, "bot %q: has databaseId %d, not %d", login, a.ID, id)
+	case a == nil && id != 0:
+		if other := w.accByID[id]; other != nil {
+			return nil, errorf(Invalid, "bot %q: databaseId %d belongs to %s", login, id, other.Login)
+		}
+		a = w.addAccountID(login, "Bot", id)
+	case a == nil:
+		a = w.addAccount(login, "Bot")
+	}
+	t := &Token{Value: value, Login: a.Login, UserID: a.ID, Default: def, Repos: map[string]Permission{}}
+	for k, p := range repos {
+		t.Repos[strings.ToLower(k)] = p
+	}
+	w.tokens[value] = t
+	return t, nil
+}
+
 // TokenFor returns the token with that value.
 func (w *World) TokenFor(value string) (*Token, bool) {
 	w.mu.Lock()
@@ -355,7 +399,7 @@ func (w *World) Viewer(actor *Token) (Account, error) {
 }
 
 // Node is what a node id resolves to; Type names which field is set: "Repository",
-// "Ref", "PullRequest", "Label", "User", "Organization", "Team" or "Commit"
+// "Ref", "PullRequest", "Label", "User", "Organization", "Bot", "Team" or "Commit"
 // ("Issue" sets PullRequest, with IsIssue).
 type Node struct {
 	Type        string
@@ -386,13 +430,13 @@ func (w *World) ResolveNode(actor *Token, id string) (Node, error) {
 		}
 		s := w.repoSnap(r)
 		return Node{Type: "Repository", Repo: &s}, nil
-	case "U", "O":
+	case "U", "O", "BOT":
 		a := w.accByID[num]
 		if a == nil {
 			return Node{}, nf
 		}
 		c := *a
-		return Node{Type: map[bool]string{true: "Organization", false: "User"}[a.IsOrg()], Account: &c}, nil
+		return Node{Type: a.Type, Account: &c}, nil
 	case "T":
 		t := w.teamByID[num]
 		if t == nil {
