@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -481,39 +482,191 @@ func TestConcurrentParentRunsKeepEveryStoreEntry(t *testing.T) {
 	}
 }
 
+// TestRateLimitsRetriedOnTheClock uses up a rate limit with the run's own
+// token before the run, so that dfiu's client, which knows nothing of it,
+// is refused: it must wait on the clock for the time the refusal
+// indicates and finish the run.
 func TestRateLimitsRetriedOnTheClock(t *testing.T) {
 	t.Parallel()
-	for name, lim := range map[string]limiter.Limits{
-		"403 code search": {CodeSearch: 1},
-		"429 code search": {CodeSearch: 1, PrimaryStatus: 429},
-		"graphql":         {GraphQL: 8},
-	} {
-		clk := clock.NewFake(time.Unix(1_800_000_000, 0))
-		h := newHarnessWith(t, ghsim.Options{Clock: clk, Limits: limiter.Config{Limits: lim}})
-		// One repository at a time: with a limit this small, concurrent
-		// writers would take each other's slots until their retries ran out.
-		in := parentInputs()
-		in["concurrency"] = "1"
-		r := h.exec(nil, h.actionEnv(in), true, actionDeps{Clock: clk})
-		if r.code != ExitOK {
-			t.Errorf("%s: exit %d\n%s", name, r.code, r.stdout)
-			continue
-		}
-		st := h.srv.Stats()
-		if st.RateLimited == 0 {
-			// Pacing by the headers avoided every refusal; that is fine
-			// as long as the client waited on the clock.
-			t.Logf("%s: no refusal seen", name)
-		}
-		var waited time.Duration
-		for _, d := range clk.Sleeps() {
-			waited += d
-		}
-		if waited < 30*time.Second {
-			t.Errorf("%s: waited %v on the clock, want the limit's reset (rate limited %d)", name, waited, st.RateLimited)
-		}
-		if p := pullRequests(t, r)["acme/api "+demo.Image]; p.Action != "created" {
-			t.Errorf("%s: api = %+v", name, p)
+	tests := []struct {
+		name     string
+		limits   limiter.Limits
+		use      func(t *testing.T, h *harness) // uses up the limit
+		endpoint string                         // of the refusals
+		status   int                            // of the refusals
+	}{
+		{"403 code search", limiter.Limits{CodeSearch: 1}, useCodeSearch(1), "GET /search/code", http.StatusForbidden},
+		{"429 code search", limiter.Limits{CodeSearch: 1, PrimaryStatus: 429}, useCodeSearch(1), "GET /search/code", http.StatusTooManyRequests},
+		{"graphql", limiter.Limits{GraphQL: 8}, useGraphQL(8), "POST /graphql", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := clock.NewFake(time.Unix(1_800_000_000, 0))
+			rec := &refusalRecorder{clk: clk}
+			validate := ghsimtest.ValidateIfPresent(t)
+			h := newHarnessWith(t, ghsim.Options{Clock: clk, Limits: limiter.Config{Limits: tt.limits},
+				Middleware: func(next http.Handler) http.Handler {
+					if validate != nil {
+						next = validate(next)
+					}
+					return rec.wrap(next)
+				}})
+			tt.use(t, h)
+			if got := rec.take(); len(got) != 0 || h.srv.Stats().RateLimited != 0 {
+				t.Fatalf("using up the limit was refused: %+v", got)
+			}
+			// One repository at a time: with a limit this small, concurrent
+			// writers would take each other's slots until their retries ran out.
+			in := parentInputs()
+			in["concurrency"] = "1"
+			r := h.exec(nil, h.actionEnv(in), true, actionDeps{Clock: clk})
+			if r.code != ExitOK {
+				t.Fatalf("exit %d\n%s", r.code, r.stdout)
+			}
+			if p := pullRequests(t, r)["acme/api "+demo.Image]; p.Action != "created" {
+				t.Errorf("api = %+v, want created", p)
+			}
+
+			refusals := rec.take()
+			st := h.srv.Stats()
+			if len(refusals) == 0 || st.PrimaryRateLimited == 0 {
+				t.Fatalf("the run was never refused (simulator: %d primary refusals); the test proves nothing", st.PrimaryRateLimited)
+			}
+			if int64(len(refusals)) != st.PrimaryRateLimited || st.SecondaryRateLimited != 0 {
+				t.Errorf("saw %d refusals; simulator counted %d primary and %d secondary, want all %d primary", len(refusals), st.PrimaryRateLimited, st.SecondaryRateLimited, len(refusals))
+			}
+			for _, f := range refusals {
+				if f.endpoint != tt.endpoint || f.status != tt.status {
+					t.Errorf("refusal %+v, want %s answered %d", f, tt.endpoint, tt.status)
+				}
+			}
+			// Each refusal is followed by a wait on the clock, and the first
+			// one by a wait at least as long as its headers indicated.
+			sleeps := clk.Sleeps()
+			t.Logf("refusals %+v; sleeps %v", refusals, sleeps)
+			if len(sleeps) < len(refusals) {
+				t.Errorf("%d refusals but %d sleeps %v: the client retried without waiting", len(refusals), len(sleeps), sleeps)
+			}
+			longest := time.Duration(0)
+			for _, d := range sleeps {
+				longest = max(longest, d)
+			}
+			if want := refusals[0].wait; want <= 0 || longest < want {
+				t.Errorf("longest sleep %v (of %v), want at least the %v the first refusal indicated", longest, sleeps, want)
+			}
+		})
+	}
+}
+
+// useCodeSearch makes n code searches with the run's token.
+func useCodeSearch(n int) func(*testing.T, *harness) {
+	return func(t *testing.T, h *harness) {
+		t.Helper()
+		for range n {
+			h.call(t, http.MethodGet, "/search/code?q=org%3A"+demo.Org+"+FROM", "")
 		}
 	}
+}
+
+// useGraphQL sends n one-point GraphQL queries with the run's token.
+func useGraphQL(n int) func(*testing.T, *harness) {
+	return func(t *testing.T, h *harness) {
+		t.Helper()
+		for range n {
+			h.call(t, http.MethodPost, "/graphql", `{"query":"{ viewer { login } }"}`)
+		}
+	}
+}
+
+// call sends one request with the run's token and requires a 200.
+func (h *harness) call(t *testing.T, method, path, body string) {
+	t.Helper()
+	req, err := http.NewRequest(method, h.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+testToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s = %d: %s", method, path, resp.StatusCode, b)
+	}
+}
+
+// refusal is one primary rate-limit refusal the simulator answered.
+type refusal struct {
+	endpoint string        // "GET /search/code"
+	status   int           // HTTP status; 200 for a GraphQL RATE_LIMITED
+	wait     time.Duration // until x-ratelimit-reset, or retry-after, on the clock
+}
+
+// refusalRecorder sits between the simulator and its clients and notes the
+// primary rate-limit refusals: a REST 403 or 429 with
+// x-ratelimit-remaining 0, or a GraphQL error of type RATE_LIMITED or
+// RATE_LIMIT.
+type refusalRecorder struct {
+	clk *clock.Fake
+
+	mu       sync.Mutex
+	refusals []refusal
+}
+
+func (rr *refusalRecorder) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		if f, ok := rr.refusal(r, rec); ok {
+			rr.mu.Lock()
+			rr.refusals = append(rr.refusals, f)
+			rr.mu.Unlock()
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
+func (rr *refusalRecorder) refusal(r *http.Request, rec *httptest.ResponseRecorder) (refusal, bool) {
+	h := rec.Header()
+	switch {
+	case r.URL.Path == "/graphql" && rec.Code == http.StatusOK:
+		var ans struct {
+			Errors []struct {
+				Type string `json:"type"`
+			} `json:"errors"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &ans) != nil || len(ans.Errors) == 0 ||
+			(ans.Errors[0].Type != "RATE_LIMITED" && ans.Errors[0].Type != "RATE_LIMIT") {
+			return refusal{}, false
+		}
+	case (rec.Code == http.StatusForbidden || rec.Code == http.StatusTooManyRequests) && h.Get("X-Ratelimit-Remaining") == "0":
+	default:
+		return refusal{}, false
+	}
+	f := refusal{endpoint: r.Method + " " + r.URL.Path, status: rec.Code}
+	if secs, err := strconv.Atoi(h.Get("Retry-After")); err == nil {
+		f.wait = time.Duration(secs) * time.Second
+	} else if reset, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
+		f.wait = time.Unix(reset, 0).Sub(rr.clk.Now())
+	}
+	return f, true
+}
+
+// take returns the refusals noted so far and forgets them.
+func (rr *refusalRecorder) take() []refusal {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	out := rr.refusals
+	rr.refusals = nil
+	return out
 }
