@@ -18,8 +18,8 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-	"github.com/vektah/gqlparser/v2/parser"
-	"github.com/vektah/gqlparser/v2/validator"
+
+	ghgraphql "github.com/dfiu/dfiu/internal/ghsim/graphql"
 )
 
 // SchemaFile is the path of GitHub's GraphQL schema relative to the
@@ -94,26 +94,9 @@ func loadGraphQL() (*GraphQLSchema, error) {
 		}
 		return nil, fmt.Errorf("reading GraphQL schema: %w", err)
 	}
-	doc, perr := parser.ParseSchemas(validator.Prelude, &ast.Source{Name: "schema.graphql", Input: string(src)})
-	if perr != nil {
-		return nil, fmt.Errorf("parsing GraphQL schema %q: %w", path, perr)
-	}
-	for _, defs := range []ast.DefinitionList{doc.Definitions, doc.Extensions} {
-		for _, def := range defs {
-			seen := make(map[string]bool, len(def.Fields))
-			kept := def.Fields[:0]
-			for _, f := range def.Fields {
-				if !seen[f.Name] {
-					seen[f.Name] = true
-					kept = append(kept, f)
-				}
-			}
-			def.Fields = kept
-		}
-	}
-	schema, verr := validator.ValidateSchemaDocument(doc)
-	if verr != nil {
-		return nil, fmt.Errorf("validating GraphQL schema %q: %w", path, verr)
+	schema, err := ghgraphql.ParseSchema(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("GraphQL schema %q: %w", path, err)
 	}
 	return &GraphQLSchema{schema: schema}, nil
 }

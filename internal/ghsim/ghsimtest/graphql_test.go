@@ -1,8 +1,11 @@
 package ghsimtest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -125,5 +128,26 @@ func BenchmarkGraphQLValidate(b *testing.B) {
 		if err := g.ValidateResponse(req, body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEmbeddedSchemaIsShared checks that the simulator's embedded copy of
+// GitHub's schema is the published file the validator reads, byte for byte,
+// so the simulator cannot drift from what it is checked against.
+func TestEmbeddedSchemaIsShared(t *testing.T) {
+	spec, err := locate()
+	if err != nil {
+		t.Skipf("no ../shared: %v", err)
+	}
+	shared, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(spec))), SchemaFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, err := os.ReadFile(filepath.Join("..", "graphql", "schema.graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shared, embedded) {
+		t.Errorf("internal/ghsim/graphql/schema.graphql (%d bytes) differs from the shared %s (%d bytes)", len(embedded), SchemaFile, len(shared))
 	}
 }

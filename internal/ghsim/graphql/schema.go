@@ -30,12 +30,15 @@ var (
 // before validation.
 func Schema() (*ast.Schema, error) {
 	schemaOnce.Do(func() {
-		schemaVal, schemaErr = loadSchema(schemaSDL)
+		schemaVal, schemaErr = ParseSchema(schemaSDL)
 	})
 	return schemaVal, schemaErr
 }
 
-func loadSchema(sdl string) (*ast.Schema, error) {
+// ParseSchema parses and validates a copy of GitHub's schema SDL, dropping
+// the fields the upstream file defines twice. Schema uses it on the embedded
+// copy; the conformance validator on the one in ../shared.
+func ParseSchema(sdl string) (*ast.Schema, error) {
 	doc, err := parser.ParseSchemas(validator.Prelude, &ast.Source{Name: "schema.graphql", Input: sdl})
 	if err != nil {
 		return nil, fmt.Errorf("parsing GitHub schema: %w", err)
