@@ -3,6 +3,8 @@ package update
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,7 +40,7 @@ type plan struct {
 // (repository, then image) and applies max-prs in that order.
 func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[string]*candidate, hyd *gh.HydrateResult) []*plan {
 	var plans []*plan
-	for _, key := range sortedKeys(cands) {
+	for _, key := range slices.Sorted(maps.Keys(cands)) {
 		c := cands[key]
 		var tis []int
 		for ti := range c.images {
@@ -279,7 +281,7 @@ func (r *runner) analyse(t Target, c *candidate, repo *gh.Repo) analysis {
 	}
 	from := map[string]bool{}
 	full := repo.Owner + "/" + repo.Name
-	for _, path := range sortedStrings(c.paths) {
+	for _, path := range slices.Sorted(maps.Keys(c.paths)) {
 		f := repo.Files[path]
 		if f == nil {
 			continue // gone since it was indexed
@@ -320,7 +322,7 @@ func (r *runner) analyse(t Target, c *candidate, repo *gh.Repo) analysis {
 			a.files = append(a.files, path)
 		}
 	}
-	a.from = sortedStrings(from)
+	a.from = slices.Sorted(maps.Keys(from))
 	return a
 }
 

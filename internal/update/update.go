@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -353,7 +355,7 @@ func (r *runner) discoverChild(ctx context.Context, t Target) (map[string]*candi
 // hydrate reads every candidate repository once, with the union of the
 // paths found for any image and one branch per image.
 func (r *runner) hydrate(ctx context.Context, cands map[string]*candidate, targets []Target) (*gh.HydrateResult, error) {
-	keys := sortedKeys(cands)
+	keys := slices.Sorted(maps.Keys(cands))
 	var reqs []gh.RepoRequest
 	owners := map[string]bool{}
 	for _, k := range keys {
@@ -374,7 +376,7 @@ func (r *runner) hydrate(ctx context.Context, cands map[string]*candidate, targe
 			teams = append(teams, t)
 			continue
 		}
-		for _, o := range sortedStrings(owners) {
+		for _, o := range slices.Sorted(maps.Keys(owners)) {
 			teams = append(teams, o+"/"+t)
 		}
 	}
@@ -402,17 +404,6 @@ func (r *runner) request(c *candidate, targets []Target) gh.RepoRequest {
 }
 
 func (r *runner) branch(t Target) string { return r.opts.BranchPrefix + "/" + Slug(t.Image) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedStrings(m map[string]bool) []string { return sortedKeys(m) }
 
 func union(lists ...[]string) []string {
 	seen := map[string]bool{}

@@ -1,7 +1,8 @@
 package graphql
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -104,7 +105,7 @@ func init() {
 		"description": func(*execCtx, any, map[string]any) (any, error) { return nil, nil },
 		"types": func(ec *execCtx, _ any, _ map[string]any) (any, error) {
 			out := make([]any, 0, len(ec.schema.Types))
-			for _, name := range sortedTypeNames(ec.schema) {
+			for _, name := range slices.Sorted(maps.Keys(ec.schema.Types)) {
 				out = append(out, typeV{def: ec.schema.Types[name]})
 			}
 			return out, nil
@@ -124,7 +125,7 @@ func init() {
 		},
 		"directives": func(ec *execCtx, _ any, _ map[string]any) (any, error) {
 			out := []any{}
-			for _, name := range sortedKeys(ec.schema.Directives) {
+			for _, name := range slices.Sorted(maps.Keys(ec.schema.Directives)) {
 				out = append(out, ec.schema.Directives[name])
 			}
 			return out, nil
@@ -317,15 +318,4 @@ func init() {
 			return ec.inputValues(src.(*ast.DirectiveDefinition).Arguments, includeDeprecated(args)), nil
 		},
 	})
-}
-
-func sortedTypeNames(s *ast.Schema) []string { return sortedKeys(s.Types) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -41,7 +43,7 @@ func (w *World) Refs(actor *Token, repoID int64, prefix string) ([]Ref, error) {
 		return nil, err
 	}
 	var out []Ref
-	for _, name := range sortedKeys(r.refs) {
+	for _, name := range slices.Sorted(maps.Keys(r.refs)) {
 		if strings.HasPrefix(name, prefix) {
 			out = append(out, r.refSnap(name, r.refs[name]))
 		}
@@ -479,7 +481,7 @@ func (w *World) commit(r *repo, ref, parent string, adds map[string][]byte, dels
 		}
 		delete(files, p)
 	}
-	for _, p := range sortedKeys(adds) {
+	for _, p := range slices.Sorted(maps.Keys(adds)) {
 		// A file replaces a directory of the same name and vice versa.
 		for q := range files {
 			if strings.HasPrefix(q, p+"/") || strings.HasPrefix(p, q+"/") {
@@ -522,7 +524,7 @@ func (w *World) SeedBranch(repoID int64, branch, from string, files map[string][
 		parent = oid
 	}
 	if message == "" {
-		message = "Update " + strings.Join(sortedKeys(files), ", ")
+		message = "Update " + strings.Join(slices.Sorted(maps.Keys(files)), ", ")
 	}
 	author := w.signatureFor(nil, w.accByID[r.ownerID], w.clk.Now())
 	return w.commit(r, "refs/heads/"+branch, parent, files, nil, message, author, true, true)

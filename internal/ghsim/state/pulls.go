@@ -2,6 +2,8 @@ package state
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,7 +32,7 @@ func (w *World) Labels(actor *Token, repoID int64) ([]Label, error) {
 		return nil, err
 	}
 	out := make([]Label, 0, len(r.labels))
-	for _, k := range sortedKeys(r.labels) {
+	for _, k := range slices.Sorted(maps.Keys(r.labels)) {
 		out = append(out, r.labels[k].Label)
 	}
 	return out, nil

@@ -1,7 +1,9 @@
 package state
 
 import (
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -275,7 +277,7 @@ func (w *World) SearchCode(actor *Token, q string) ([]CodeHit, error) {
 		}
 		files := w.flatCached(w.objects[commit].commit.Tree)
 		var snap *Repo
-		for _, p := range sortedKeys(files) {
+		for _, p := range slices.Sorted(maps.Keys(files)) {
 			f := files[p]
 			if f.size >= MaxIndexedSize || !cq.matchPath(p) || sizeOK != nil && !sizeOK(f.size) {
 				continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -489,13 +488,4 @@ func (w *World) ResolveNode(actor *Token, id string) (Node, error) {
 // CommitNodeID returns the node id of commit oid in repository repoID.
 func CommitNodeID(repoID int64, oid string) string {
 	return nodeID("C", strconv.FormatInt(repoID, 10)+":"+oid)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
