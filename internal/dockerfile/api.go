@@ -15,10 +15,9 @@
 // (opted-out ones aside). Compose files are read with yaml.v3: the image:
 // value of each service, in the services: form and the old top-level form.
 //
-// Names match after normalisation with github.com/distribution/reference
-// (index.docker.io counts as docker.io), never by suffix or substring. Only
-// the bytes of a reference's tag and digest (or of the ARG value holding
-// them) change; the name keeps its spelling, and line endings, a BOM and a
+// Names match after normalisation by package imageref, never by suffix or
+// substring. Only the bytes of a reference's tag and digest (or of the ARG
+// value holding them) change; the name keeps its spelling, and line endings, a BOM and a
 // missing final newline are kept. Rewrite and Images are safe for concurrent
 // use.
 package dockerfile
@@ -54,6 +53,7 @@ var (
 	ErrMalformed = errors.New("malformed")             // BuildKit's parser or the YAML parser rejected the file
 	ErrNotText   = errors.New("not a UTF-8 text file") // binary, or not valid UTF-8
 	ErrTooLarge  = errors.New("larger than 1 MiB")
+	ErrInternal  = errors.New("internal error") // a bug in the engine (a recovered panic), not a problem of the file
 )
 
 // MaxSize is the largest file Rewrite accepts.

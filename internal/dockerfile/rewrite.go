@@ -8,29 +8,41 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 // Rewrite bumps every reference to opts.Image in content to opts.Tag (and
 // opts.Digest for digest-pinned references), changing only the bytes of the
 // references or of the global ARG defaults they come from. It validates opts
-// first. It never panics; a file it cannot read returns an error wrapping
-// ErrMalformed, ErrNotText or ErrTooLarge, and the caller leaves it alone.
-func Rewrite(kind Kind, content []byte, opts Options) (res Result, err error) {
-	name, err := opts.validate()
+// first; a caller rewriting many files compiles them once instead. It never
+// panics; a file it cannot read returns an error wrapping ErrMalformed,
+// ErrNotText or ErrTooLarge, and the caller leaves it alone.
+func Rewrite(kind Kind, content []byte, opts Options) (Result, error) {
+	rw, err := opts.Compile()
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = Result{}, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("internal error: %v", r)}
-		}
-	}()
-	sc, err := scanFile(kind, content, opts.marker())
+	return rw.Rewrite(kind, content)
+}
+
+// Rewrite is the package's Rewrite with the compiled options.
+func (rw *Rewriter) Rewrite(kind Kind, content []byte) (res Result, err error) {
+	defer recoverInternal(&err)
+	sc, err := scanFile(kind, content, rw.t.marker)
 	if err != nil {
 		return Result{}, err
 	}
-	t := &target{name: name, last: name[strings.LastIndexByte(name, '/')+1:], tag: opts.Tag, digest: opts.Digest, filter: opts.TagFilter, marker: opts.marker(), allowDowngrade: opts.AllowDowngrade}
+	t := rw.t
 	return t.rewrite(sc), nil
+}
+
+// recoverInternal turns a panic into an error wrapping ErrInternal: a bug
+// of ours, not a file the user must fix.
+func recoverInternal(err *error) {
+	if r := recover(); r != nil {
+		*err = &fileError{kind: ErrInternal, detail: fmt.Sprint(r)}
+	}
 }
 
 // Images returns every distinct image repository content references, as
@@ -38,11 +50,7 @@ func Rewrite(kind Kind, content []byte, opts Options) (res Result, err error) {
 // ("ubuntu", "docker.io/library/ubuntu") count once, as first written.
 // Stage names, scratch and references it cannot resolve are left out.
 func Images(kind Kind, content []byte) (images []string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			images, err = nil, &fileError{kind: ErrMalformed, detail: fmt.Sprintf("internal error: %v", r)}
-		}
-	}()
+	defer recoverInternal(&err)
 	sc, err := scanFile(kind, content, DefaultIgnoreComment)
 	if err != nil {
 		return nil, err
@@ -52,11 +60,11 @@ func Images(kind Kind, content []byte) (images []string, err error) {
 		if len(c.unset) > 0 || c.text == "scratch" {
 			continue
 		}
-		n, err := normalizeName(c.text)
-		if err != nil || seen[n.name] {
+		n, err := imageref.ParseReference(c.text)
+		if err != nil || seen[n.Canonical()] {
 			continue
 		}
-		seen[n.name] = true
+		seen[n.Canonical()] = true
 		images = append(images, c.text[:splitRef(c.text).nameEnd])
 	}
 	return images, nil
@@ -98,7 +106,7 @@ func scanFile(kind Kind, content []byte, marker string) (*scan, error) {
 
 var errUnknownKind = errors.New("not a Dockerfile or compose file kind")
 
-// target is the validated Options.
+// target is the compiled Options.
 type target struct {
 	name           string // normalised repository name
 	last           string // its last path component
@@ -137,11 +145,11 @@ func (t *target) matches(text string) (bool, error) {
 		// for the plausibility check below): this cannot match.
 		return false, nil
 	}
-	n, err := normalizeName(text)
+	n, err := imageref.ParseReference(text)
 	if err == nil {
-		return n.name == t.name, nil
+		return n.Canonical() == t.name, nil
 	}
-	if p, perr := normalizeName(strings.ToLower(name)); perr == nil && p.name == t.name {
+	if p, perr := imageref.ParseReference(strings.ToLower(name)); perr == nil && p.Canonical() == t.name {
 		return true, err
 	}
 	return false, err

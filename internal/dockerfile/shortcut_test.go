@@ -1,14 +1,14 @@
 package dockerfile
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 )
 
-// TestValidateCache checks that the cache of the last valid options never
-// answers for other options: each step alternates between options that
-// share some fields.
-func TestValidateCache(t *testing.T) {
+// TestCompile checks the image name each compiled Options holds: each step
+// alternates between options that share some fields.
+func TestCompile(t *testing.T) {
 	steps := []struct {
 		opts Options
 		name string // "" means invalid
@@ -25,15 +25,19 @@ func TestValidateCache(t *testing.T) {
 		{Options{Image: "ghcr.io/a/b", Tag: "1", Digest: dig1}, "ghcr.io/a/b"},
 	}
 	for i, s := range steps {
-		name, err := s.opts.validate()
+		rw, err := s.opts.Compile()
+		var name string
+		if rw != nil {
+			name = rw.t.name
+		}
 		if s.name == "" {
 			if err == nil {
-				t.Errorf("step %d: validate(%+v) = %q, want an error", i, s.opts, name)
+				t.Errorf("step %d: Compile(%+v) = %q, want an error", i, s.opts, name)
 			}
 			continue
 		}
 		if err != nil || name != s.name {
-			t.Errorf("step %d: validate(%+v) = %q, %v; want %q", i, s.opts, name, err, s.name)
+			t.Errorf("step %d: Compile(%+v) = %q, %v; want %q", i, s.opts, name, err, s.name)
 		}
 	}
 }
@@ -54,5 +58,18 @@ func TestMayBeIntCoversAtoi(t *testing.T) {
 	}
 	if mayBeInt("builder") || !mayBeInt("-12") {
 		t.Error("mayBeInt does not tell a stage name from a number")
+	}
+}
+
+// TestPanicIsInternalError checks that a recovered panic is reported as a
+// bug of the engine, not as a malformed file.
+func TestPanicIsInternalError(t *testing.T) {
+	t.Parallel()
+	err := func() (err error) {
+		defer recoverInternal(&err)
+		panic("index out of range")
+	}()
+	if !errors.Is(err, ErrInternal) || errors.Is(err, ErrMalformed) {
+		t.Errorf("err = %v, want ErrInternal and not ErrMalformed", err)
 	}
 }
