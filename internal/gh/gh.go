@@ -19,8 +19,13 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")   // contents PUT lost a race (409, or 422 on a stale sha)
-	ErrStale    = errors.New("stale head") // createCommitOnBranch STALE_DATA: the branch moved
-	ErrNotReady = errors.New("not implemented yet")
+	// ErrBranchMoved: the branch is not at the head we read (GraphQL
+	// STALE_DATA); nothing was written to it.
+	ErrBranchMoved = errors.New("the branch moved")
+	// ErrOutcomeUnknown: a mutation's answer was lost (a transport error,
+	// 5xx or timeout, which the transport does not resend); it may or may
+	// not have been applied.
+	ErrOutcomeUnknown = errors.New("outcome unknown")
 )
 
 // Options configure a Client.

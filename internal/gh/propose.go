@@ -28,7 +28,8 @@ import (
 // and the pull request is opened, or updated when its title or body
 // differ.
 //
-// A branch that moved since it was read gives an error wrapping ErrStale.
+// A branch that moved since it was read gives an error wrapping
+// ErrBranchMoved.
 // Partial failure and what the caller does: on any error, re-read the
 // repository with Hydrate and call Propose again with the fresh state
 // (BranchRefID, BranchHeadOID, ExistingPR). GitHub runs every field of a
@@ -37,8 +38,8 @@ import (
 // PR (from the branch as it stood); the result, non-nil with an empty
 // CommitOID, then reports it, and the re-read finds it as ExistingPR. When
 // the outcome is unknown (a transport error, 5xx or timeout on a mutation,
-// which the transport does not resend), the error wraps both ErrStale and
-// the cause, for the same reason. A temporary branch left behind by a
+// which the transport does not resend), the error wraps both
+// ErrOutcomeUnknown and the cause, for the same reason. A temporary branch left behind by a
 // failure is reset by the next call.
 func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
 	if err := in.validate(); err != nil {
@@ -87,7 +88,7 @@ const zeroOID = "0000000000000000000000000000000000000000"
 // Branch goes from one commit ahead of an older base straight to one
 // commit ahead of the current base, as a force push would move it, and
 // its pull request stays open. The beforeOid check makes a branch that a
-// person pushed to since it was read fail with STALE_DATA (ErrStale)
+// person pushed to since it was read fail with STALE_DATA (ErrBranchMoved)
 // instead of being forced over.
 func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
 	repo := in.Owner + "/" + in.Name
@@ -116,7 +117,7 @@ func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*Propose
 		cause := joinGraphQL(errs)
 		for _, e := range errs {
 			if e.Type == "STALE_DATA" {
-				cause = fmt.Errorf("%w: %w", ErrStale, cause)
+				cause = fmt.Errorf("%w: %w", ErrBranchMoved, cause)
 				break
 			}
 		}
@@ -139,7 +140,7 @@ func buildMoveDocument(in ProposeInput, oid string) (doc, prField string) {
 }
 
 // postMutation posts one of Propose's documents; an error says whether the
-// outcome is unknown (wrapping ErrStale) or the document failed.
+// outcome is unknown (wrapping ErrOutcomeUnknown) or the document failed.
 func (c *Client) postMutation(ctx context.Context, in ProposeInput, doc string) (*graphQLAnswer, error) {
 	ans, err := c.postGraphQL(ctx, doc)
 	if err == nil {
@@ -150,14 +151,14 @@ func (c *Client) postMutation(ctx context.Context, in ProposeInput, doc string) 
 		return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, ctx.Err())
 	}
 	if outcomeUnknown(err) {
-		return nil, fmt.Errorf("proposing %s on %s: outcome unknown, re-read and retry: %w: %w", in.Branch, repo, ErrStale, err)
+		return nil, fmt.Errorf("proposing %s on %s: re-read and retry: %w: %w", in.Branch, repo, ErrOutcomeUnknown, err)
 	}
 	return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, err)
 }
 
 // decodeCommit returns the oid made by the "commit" field, or an error
 // that joins its errors with those of refAlias, the step before it, and
-// wraps ErrStale on STALE_DATA.
+// wraps ErrBranchMoved on STALE_DATA.
 func decodeCommit(ans *graphQLAnswer, refAlias string) (string, error) {
 	var commit struct {
 		Commit *struct {
@@ -183,7 +184,7 @@ func decodeCommit(ans *graphQLAnswer, refAlias string) (string, error) {
 	}
 	for _, e := range errs {
 		if e.Type == "STALE_DATA" {
-			return "", fmt.Errorf("%w: %w", ErrStale, cause)
+			return "", fmt.Errorf("%w: %w", ErrBranchMoved, cause)
 		}
 	}
 	return "", cause

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
@@ -449,8 +450,8 @@ func TestSimProposeStale(t *testing.T) {
 		RepoID: r.ID, Owner: "acme", Name: "app", BaseBranch: "main", BaseOID: r.HeadOID, Branch: "dfiu/alpine",
 		Files: map[string][]byte{"Dockerfile": []byte("FROM alpine:3.20\n")}, Message: gh.CommitMessage{Headline: "x"}, Title: "x",
 	})
-	if !errors.Is(err, gh.ErrStale) {
-		t.Fatalf("Propose error = %v, want ErrStale", err)
+	if !errors.Is(err, gh.ErrBranchMoved) || errors.Is(err, gh.ErrOutcomeUnknown) {
+		t.Fatalf("Propose error = %v, want ErrBranchMoved (and not ErrOutcomeUnknown)", err)
 	}
 	var ge *gh.GraphQLError
 	if !errors.As(err, &ge) || ge.Type != "STALE_DATA" || ge.Path[0] != "commit" {
@@ -600,7 +601,7 @@ func TestSimConcurrentStoreSet(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = store.SetWithOptions(context.Background(), c, loc, fmt.Sprintf("ghcr.io/acme/img%02d", i), "1.0", store.Options{Clock: clk, MaxAttempts: 40})
+			_, errs[i] = store.SetWithOptions(context.Background(), c, loc, imageref.MustParse(fmt.Sprintf("ghcr.io/acme/img%02d", i)), "1.0", store.Options{Clock: clk, MaxAttempts: 40})
 		}()
 	}
 	wg.Wait()

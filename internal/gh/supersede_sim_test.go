@@ -137,7 +137,7 @@ func TestSimProposeResetsLeftoverTempBranch(t *testing.T) {
 
 // TestSimProposeDoesNotForceOverAPush checks that a commit pushed to our
 // branch between the read and the write survives: Propose fails with
-// ErrStale and the pull request stays open on the person's commit.
+// ErrBranchMoved and the pull request stays open on the person's commit.
 func TestSimProposeDoesNotForceOverAPush(t *testing.T) {
 	t.Parallel()
 	s := newSim(t, limiter.Config{}, appSeed())
@@ -155,8 +155,8 @@ func TestSimProposeDoesNotForceOverAPush(t *testing.T) {
 	in.BranchRefID, in.BranchHeadOID, in.ExistingPR = b.RefID, b.HeadOID, b.PR
 	in.Files = map[string][]byte{"Dockerfile": []byte("FROM alpine:3.21\n")}
 	_, err = c.Propose(context.Background(), in)
-	if !errors.Is(err, gh.ErrStale) {
-		t.Fatalf("Propose error = %v, want ErrStale", err)
+	if !errors.Is(err, gh.ErrBranchMoved) || errors.Is(err, gh.ErrOutcomeUnknown) {
+		t.Fatalf("Propose error = %v, want ErrBranchMoved (and not ErrOutcomeUnknown)", err)
 	}
 	head, err := w.Ref(actor, repo.ID, alpineBranch)
 	if err != nil || head.OID != pushed.OID {

@@ -294,8 +294,8 @@ func TestTransportTransientFaults(t *testing.T) {
 			writeJSON(w, 502, map[string]string{"message": "Server Error"})
 		})
 		_, err := c.Propose(context.Background(), testProposeInput())
-		if !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "outcome unknown") {
-			t.Fatalf("Propose error = %v, want ErrStale with outcome unknown", err)
+		if !errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrBranchMoved) || !strings.Contains(err.Error(), "outcome unknown") {
+			t.Fatalf("Propose error = %v, want ErrOutcomeUnknown (and not ErrBranchMoved)", err)
 		}
 		var he *HTTPError
 		if !errors.As(err, &he) || he.StatusCode != 502 {

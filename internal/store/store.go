@@ -8,8 +8,7 @@
 //
 // Keys are image names without tag or digest, stored as the user first gave
 // them to parent mode ("ubuntu" stays "ubuntu"). Existing keys are matched
-// by normalised name (github.com/distribution/reference, with
-// index.docker.io read as docker.io), so "ubuntu", "library/ubuntu" and
+// by canonical name (package imageref), so "ubuntu", "library/ubuntu" and
 // "docker.io/library/ubuntu" are one entry and the first spelling is kept.
 //
 // Unknown keys, at the top level and beside "images", are kept: their
@@ -29,14 +28,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
-
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 // DefaultPath is the store file's path when a location names none.
@@ -56,11 +53,6 @@ func (l Location) String() string {
 	}
 	return s
 }
-
-var (
-	ownerRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
-	repoRE  = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-)
 
 // ParseLocation reads "owner/repo[/path][@branch]"; the path defaults to
 // DefaultPath. The branch is what follows the last "@".
@@ -84,10 +76,10 @@ func ParseLocation(s string) (Location, error) {
 		return bad("want owner/repo[/path][@branch]")
 	}
 	loc.Owner, loc.Repo = parts[0], parts[1]
-	if !ownerRE.MatchString(loc.Owner) {
+	if !gh.ValidOwner(loc.Owner) {
 		return bad("owner %q is not a GitHub login", loc.Owner)
 	}
-	if !repoRE.MatchString(loc.Repo) || loc.Repo == "." || loc.Repo == ".." {
+	if !gh.ValidRepoName(loc.Repo) {
 		return bad("repository %q is not a repository name", loc.Repo)
 	}
 	loc.Path = DefaultPath
@@ -144,16 +136,12 @@ const DefaultMaxAttempts = 30
 // there first (gh.ErrConflict) it waits a jittered, growing moment and
 // starts over from a fresh read. changed is false, and nothing is written,
 // when the entry already holds tag.
-func Set(ctx context.Context, f Files, loc Location, image, tag string) (changed bool, err error) {
+func Set(ctx context.Context, f Files, loc Location, image imageref.Name, tag string) (changed bool, err error) {
 	return SetWithOptions(ctx, f, loc, image, tag, Options{})
 }
 
 // SetWithOptions is Set with an injected clock and attempt bound.
-func SetWithOptions(ctx context.Context, f Files, loc Location, image, tag string, opts Options) (changed bool, err error) {
-	norm, err := normalise(image)
-	if err != nil {
-		return false, fmt.Errorf("store %s: %w", loc, err)
-	}
+func SetWithOptions(ctx context.Context, f Files, loc Location, image imageref.Name, tag string, opts Options) (changed bool, err error) {
 	if tag == "" || strings.ContainsAny(tag, " \t\r\n\"") {
 		return false, fmt.Errorf("store %s: tag %q for image %q: want a non-empty tag without spaces or quotes", loc, tag, image)
 	}
@@ -170,7 +158,7 @@ func SetWithOptions(ctx context.Context, f Files, loc Location, image, tag strin
 		if err != nil {
 			return false, err
 		}
-		if !doc.set(image, norm, tag) {
+		if !doc.set(image, tag) {
 			return false, nil
 		}
 		out := doc.marshal()
@@ -190,33 +178,14 @@ func SetWithOptions(ctx context.Context, f Files, loc Location, image, tag strin
 	return false, fmt.Errorf("store %s: setting %s: %d attempts lost to concurrent writers: %w", loc, image, attempts, gh.ErrConflict)
 }
 
-// normalise returns the image's canonical name, for matching keys.
-func normalise(image string) (string, error) {
-	s := strings.TrimSpace(image)
-	if s == "" {
-		return "", errors.New("empty image name")
-	}
-	if rest, ok := strings.CutPrefix(s, "index.docker.io/"); ok {
-		s = "docker.io/" + rest
-	}
-	named, err := reference.ParseNormalizedNamed(s)
-	if err != nil {
-		return "", fmt.Errorf("image %q: %w", image, err)
-	}
-	if !reference.IsNameOnly(named) {
-		return "", fmt.Errorf("image %q: give the name without tag or digest", image)
-	}
-	return named.Name(), nil
-}
-
-// sameImage compares a stored key with a normalised name; keys that do
-// not parse only match themselves.
-func sameImage(key, image, norm string) bool {
-	if key == image {
+// sameImage compares a stored key with a name; keys that do not parse only
+// match themselves.
+func sameImage(key string, image imageref.Name) bool {
+	if key == image.String() {
 		return true
 	}
-	k, err := normalise(key)
-	return err == nil && k == norm
+	k, err := imageref.Parse(strings.TrimSpace(key))
+	return err == nil && k.Same(image)
 }
 
 func read(ctx context.Context, f Files, loc Location) (*document, string, error) {
@@ -329,9 +298,9 @@ func objectMembers(b []byte) ([]member, error) {
 
 // set changes or adds the entry for image; it reports whether anything
 // changed.
-func (d *document) set(image, norm, tag string) bool {
+func (d *document) set(image imageref.Name, tag string) bool {
 	for i, e := range d.images {
-		if sameImage(e.key, image, norm) {
+		if sameImage(e.key, image) {
 			if e.raw == nil && e.tag == tag {
 				return false
 			}
@@ -339,7 +308,7 @@ func (d *document) set(image, norm, tag string) bool {
 			return true
 		}
 	}
-	d.images = append(d.images, entry{key: image, tag: tag})
+	d.images = append(d.images, entry{key: image.String(), tag: tag})
 	return true
 }
 

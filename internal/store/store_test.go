@@ -14,6 +14,7 @@ import (
 
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 // fakeFiles is an in-memory Files with GitHub's sha precondition.
@@ -199,7 +200,7 @@ func TestSetWritesStableDocument(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFake(t, testLoc, tt.in)
-			changed, err := Set(context.Background(), f, testLoc, tt.image, tt.tag)
+			changed, err := Set(context.Background(), f, testLoc, imageref.MustParse(tt.image), tt.tag)
 			if err != nil || !changed {
 				t.Fatalf("Set = %v, %v; want true, nil", changed, err)
 			}
@@ -207,7 +208,7 @@ func TestSetWritesStableDocument(t *testing.T) {
 				t.Errorf("store content (-want +got):\n%s", diff)
 			}
 			// A second Set with the same tag writes nothing.
-			changed, err = Set(context.Background(), f, testLoc, tt.image, tt.tag)
+			changed, err = Set(context.Background(), f, testLoc, imageref.MustParse(tt.image), tt.tag)
 			if err != nil || changed {
 				t.Fatalf("second Set = %v, %v; want false, nil", changed, err)
 			}
@@ -222,8 +223,6 @@ func TestSetRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, content, image, tag, want string }{
 		{"invalid JSON never overwritten", `{"images": {"a": "1",}}`, "alpine", "3", "invalid JSON"},
-		{"upper-case image", "", "Ubuntu", "1", `image "Ubuntu"`},
-		{"image with tag", "", "ubuntu:22.04", "1", "without tag"},
 		{"empty tag", "", "ubuntu", "", "tag"},
 		{"images not an object", `{"images": "x"}`, "ubuntu", "1", `"images"`},
 	}
@@ -231,7 +230,7 @@ func TestSetRefusesBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFake(t, testLoc, tt.content)
-			_, err := Set(context.Background(), f, testLoc, tt.image, tt.tag)
+			_, err := Set(context.Background(), f, testLoc, imageref.MustParse(tt.image), tt.tag)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "store acme/ops/store.json") {
 				t.Fatalf("Set error = %v, want one naming the store and containing %q", err, tt.want)
 			}
@@ -239,6 +238,13 @@ func TestSetRefusesBadInput(t *testing.T) {
 				t.Errorf("store was written (%d puts): %q", f.puts, f.content())
 			}
 		})
+	}
+	// Set takes a parsed name: an upper-case name or one with a tag never
+	// reaches it.
+	for image, want := range map[string]string{"Ubuntu": `image "Ubuntu"`, "ubuntu:22.04": "without a tag"} {
+		if _, err := imageref.Parse(image); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("imageref.Parse(%q) error = %v, want one containing %q", image, err, want)
+		}
 	}
 }
 
@@ -254,7 +260,7 @@ func TestSetRetriesLostRace(t *testing.T) {
 		}
 	}
 	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
-	changed, err := SetWithOptions(context.Background(), f, testLoc, "ubuntu", "24.04", Options{Clock: clk})
+	changed, err := SetWithOptions(context.Background(), f, testLoc, imageref.MustParse("ubuntu"), "24.04", Options{Clock: clk})
 	if err != nil || !changed {
 		t.Fatalf("Set = %v, %v; want true, nil", changed, err)
 	}
@@ -281,7 +287,7 @@ func TestSetGivesUpAfterMaxAttempts(t *testing.T) {
 		f.mu.Unlock()
 	}
 	clk := clock.NewFake(time.Unix(0, 0))
-	_, err := SetWithOptions(context.Background(), f, testLoc, "ubuntu", "1", Options{Clock: clk, MaxAttempts: 3})
+	_, err := SetWithOptions(context.Background(), f, testLoc, imageref.MustParse("ubuntu"), "1", Options{Clock: clk, MaxAttempts: 3})
 	if !errors.Is(err, gh.ErrConflict) || !strings.Contains(err.Error(), "3 attempts") {
 		t.Fatalf("Set error = %v, want ErrConflict after 3 attempts", err)
 	}
@@ -300,7 +306,7 @@ func TestConcurrentSetKeepsEveryEntry(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = SetWithOptions(context.Background(), f, testLoc, fmt.Sprintf("ghcr.io/acme/img%d", i), "1.0", Options{Clock: clk})
+			_, errs[i] = SetWithOptions(context.Background(), f, testLoc, imageref.MustParse(fmt.Sprintf("ghcr.io/acme/img%d", i)), "1.0", Options{Clock: clk})
 		}()
 	}
 	wg.Wait()
