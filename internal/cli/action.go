@@ -17,10 +17,20 @@ import (
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/config"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/report"
 	"github.com/dfiu/dfiu/internal/store"
-	pipeline "github.com/dfiu/dfiu/internal/update"
+	"github.com/dfiu/dfiu/internal/update"
 )
+
+// actionOptions are one parent, child or all run.
+type actionOptions struct {
+	// Mode is parent, child or all, with Args its flags; "" runs as the
+	// GitHub Action: inputs come from INPUT_* variables and the mode input.
+	Mode string
+	Args []string
+	actionDeps
+}
 
 // actionDeps are what tests (and the demo) inject into a run.
 type actionDeps struct {
@@ -32,152 +42,83 @@ type actionDeps struct {
 	Logger          *slog.Logger // nil: text to stderr (stdout in Actions)
 }
 
-// runAction runs parent, child or all mode. With mode "" it runs as the
-// GitHub Action: inputs come from INPUT_* variables and the mode input.
-func runAction(ctx context.Context, mode string, args []string, env Env) int {
-	return runActionWith(ctx, mode, args, env, actionDeps{})
-}
-
-func runActionWith(ctx context.Context, mode string, args []string, env Env, deps actionDeps) int {
-	asAction := mode == "" || env.Getenv("GITHUB_ACTIONS") == "true"
-
-	// The token is masked as soon as it is read, before anything else is
-	// printed, and scrubbed from everything dfiu writes.
-	token := ""
-	if mode == "" {
-		token = githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(io.Discard)).GetInput("github-token")
-	} else {
-		token = flagValue(args, "github-token")
-	}
-	if token == "" {
-		token = env.Getenv("GITHUB_TOKEN")
-	}
+// runAction reads the configuration and runs it. The token is masked as
+// soon as it is read, before anything else is printed, and from then on
+// everything is written through the reporter, which scrubs it.
+func runAction(ctx context.Context, opts actionOptions, env Env) int {
+	token := opts.token(env.Getenv)
+	asAction := opts.Mode == "" || env.Getenv("GITHUB_ACTIONS") == "true"
 	if asAction && token != "" {
 		githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout)).AddMask(token)
 	}
-	stdout := &redactor{w: env.Stdout, secret: token}
-	stderr := &redactor{w: env.Stderr, secret: token}
-	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(stdout))
+	out := newReporter(asAction, token, env)
 
 	var cfg *config.Config
 	var err error
-	if mode == "" {
+	if opts.Mode == "" {
 		cfg, err = config.FromAction(env.Getenv)
 	} else {
-		cfg, err = config.FromFlags(mode, args, env.Getenv, stderr)
+		cfg, err = config.FromFlags(opts.Mode, opts.Args, env.Getenv, out.stderr)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
 	}
-	if err == nil {
-		var ts *pipeline.Templates
-		ts, err = pipeline.NewTemplates(cfg.PRTitle, cfg.PRBody, cfg.CommitMessage)
-		if err == nil {
-			return runConfig(ctx, cfg, ts, asAction, gha, stdout, stderr, env, deps)
-		}
-	}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if asAction {
-			gha.Errorf("%s", line)
-		} else {
-			fmt.Fprintf(stderr, "dfiu: %s\n", line)
-		}
-	}
-	return ExitUsage
-}
-
-// runConfig runs a validated configuration and publishes the report.
-func runConfig(ctx context.Context, cfg *config.Config, ts *pipeline.Templates, asAction bool, gha *githubactions.Action,
-	stdout, stderr io.Writer, env Env, deps actionDeps) int {
-	usage := func(input string, err error) int {
-		msg := (&config.InputError{Input: input, Err: err}).Error()
-		if asAction {
-			gha.Errorf("%s", msg)
-		} else {
-			fmt.Fprintf(stderr, "dfiu: %s\n", msg)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			out.error(line)
 		}
 		return ExitUsage
 	}
-	var loc store.Location
-	if cfg.Store != "" {
-		var err error
-		if loc, err = store.ParseLocation(cfg.Store); err != nil {
-			return usage("store", err)
-		}
-	}
+	return runConfig(ctx, cfg, out, opts.actionDeps)
+}
 
-	logOut := stderr
-	if asAction {
-		logOut = stdout // with the group markers, in order
+// token is the github-token input, or GITHUB_TOKEN.
+func (o actionOptions) token(getenv func(string) string) string {
+	var token string
+	if o.Mode == "" {
+		token = githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard)).GetInput("github-token")
+	} else {
+		token = flagValue(o.Args, "github-token")
 	}
-	level := slog.LevelInfo
-	if env.Getenv("RUNNER_DEBUG") == "1" {
-		level = slog.LevelDebug
+	if token == "" {
+		token = getenv("GITHUB_TOKEN")
 	}
+	return token
+}
+
+// runConfig runs a validated configuration and publishes the report.
+func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps actionDeps) int {
 	logger := deps.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
-	}
-
-	retries := deps.MaxRetries
-	if retries == 0 {
-		retries = 5
+		level := slog.LevelInfo
+		if out.getenv("RUNNER_DEBUG") == "1" {
+			level = slog.LevelDebug
+		}
+		logger = slog.New(slog.NewTextHandler(out.logWriter(), &slog.HandlerOptions{Level: level}))
 	}
 	client, err := gh.New(gh.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, GraphQLURL: cfg.GraphQLURL,
 		HTTPClient: deps.HTTPClient, Clock: deps.Clock, Logger: logger,
-		MaxRetries: retries, WritesPerMinute: deps.WritesPerMinute,
+		MaxRetries: orDefault(deps.MaxRetries, 5), WritesPerMinute: deps.WritesPerMinute,
 		Concurrency: cfg.Concurrency, UserAgent: "dfiu",
 	})
 	if err != nil {
-		return usage("github-token", err)
+		out.error((&config.InputError{Input: "github-token", Err: err}).Error())
+		return ExitUsage
 	}
-	var st pipeline.Store
-	if cfg.Store != "" {
-		st = storeAt{files: client, loc: loc}
+	var st update.Store
+	if cfg.Store != nil {
+		st = storeAt{files: client, loc: *cfg.Store}
 	}
-	opts := pipeline.Options{
-		Mode:           pipeline.Mode(cfg.Mode),
-		Target:         pipeline.Target{Image: cfg.Image, Tag: cfg.Tag, Digest: cfg.Digest},
-		Repository:     cfg.Repository,
-		Orgs:           cfg.Orgs,
-		ExcludeRepos:   cfg.ExcludeRepos,
-		IncludeForks:   cfg.IncludeForks,
-		Kinds:          cfg.FileTypes,
-		DryRun:         cfg.DryRun,
-		BranchPrefix:   cfg.BranchPrefix,
-		Templates:      ts,
-		Labels:         cfg.Labels,
-		Reviewers:      cfg.Reviewers,
-		TeamReviewers:  cfg.TeamReviewers,
-		Assignees:      cfg.Assignees,
-		Draft:          cfg.Draft,
-		AutoMerge:      cfg.AutoMerge,
-		IgnoreComment:  cfg.IgnoreComment,
-		AllowDowngrade: cfg.AllowDowngrade,
-		TagFilter:      cfg.TagFilter,
-		MaxPRs:         cfg.MaxPRs,
-		Concurrency:    cfg.Concurrency,
-		BatchSize:      deps.BatchSize,
-		Logger:         logger,
-	}
-	if asAction {
-		opts.Phase = func(name string) func() {
-			gha.Group(name)
-			return gha.EndGroup
-		}
-	}
-	rep, err := pipeline.Run(ctx, client, st, opts)
+	opts := cfg.Options
+	opts.BatchSize, opts.Logger, opts.Phase = deps.BatchSize, logger, out.phase()
+	rep, err := update.Run(ctx, client, st, opts)
 	if err != nil {
-		if asAction {
-			gha.Errorf("%s", err)
-		} else {
-			fmt.Fprintf(stderr, "dfiu: %v\n", err)
-		}
+		out.error(err.Error())
 		return ExitFailure
 	}
-	if err := publish(rep, asAction, gha, stdout, stderr, env); err != nil {
-		fmt.Fprintf(stderr, "dfiu: %v\n", err)
+	if err := out.publish(rep); err != nil {
+		out.error(err.Error())
 		return ExitFailure
 	}
 	if _, _, failed := rep.Counts(); failed > 0 && cfg.FailOnError {
@@ -186,21 +127,88 @@ func runConfig(ctx context.Context, cfg *config.Config, ts *pipeline.Templates, 
 	return ExitOK
 }
 
+// orDefault returns n, or def when n is 0.
+func orDefault(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+// reporter writes what a run tells its user: as workflow commands,
+// outputs and a job summary when it runs as an action, as plain text
+// otherwise. It writes only through redactors of the token.
+type reporter struct {
+	asAction       bool
+	gha            *githubactions.Action // writes to stdout
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func newReporter(asAction bool, token string, env Env) *reporter {
+	stdout := &redactor{w: env.Stdout, secret: token}
+	return &reporter{
+		asAction: asAction,
+		gha:      githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(stdout)),
+		stdout:   stdout,
+		stderr:   &redactor{w: env.Stderr, secret: token},
+		getenv:   env.Getenv,
+	}
+}
+
+// error reports an error: an error annotation, or a line on stderr.
+func (r *reporter) error(msg string) {
+	if r.asAction {
+		r.gha.Errorf("%s", msg)
+	} else {
+		fmt.Fprintf(r.stderr, "dfiu: %s\n", msg)
+	}
+}
+
+// warning reports something a person must look at.
+func (r *reporter) warning(a report.Annotation) {
+	if r.asAction {
+		r.gha.WithFieldsMap(map[string]string{"title": a.Title}).Warningf("%s", a.Message)
+	} else {
+		fmt.Fprintf(r.stderr, "warning: %s\n", a.Message)
+	}
+}
+
+// logWriter is where logs go: stdout in Actions, in order with the group
+// markers; stderr otherwise.
+func (r *reporter) logWriter() io.Writer {
+	if r.asAction {
+		return r.stdout
+	}
+	return r.stderr
+}
+
+// phase returns the pipeline's Phase hook: log groups in Actions.
+func (r *reporter) phase() func(string) func() {
+	if !r.asAction {
+		return nil
+	}
+	return func(name string) func() {
+		r.gha.Group(name)
+		return r.gha.EndGroup
+	}
+}
+
 // publish writes the outputs, the job summary and the annotations when the
 // runner provides them, and a readable summary on stdout otherwise.
-func publish(rep *pipeline.Report, asAction bool, gha *githubactions.Action, stdout, stderr io.Writer, env Env) error {
+func (r *reporter) publish(rep *update.Report) error {
 	outs, err := report.Outputs(rep)
 	if err != nil {
 		return err
 	}
-	if env.Getenv("GITHUB_OUTPUT") != "" {
-		for _, name := range report.OutputNames() {
-			if err := issueFile(func() { gha.SetOutput(name, outs[name]) }); err != nil {
-				return fmt.Errorf("setting output %s: %w", name, err)
+	if r.getenv("GITHUB_OUTPUT") != "" {
+		for _, o := range config.Outputs {
+			if err := issueFile(func() { r.gha.SetOutput(o.Name, outs[o.Name]) }); err != nil {
+				return fmt.Errorf("setting output %s: %w", o.Name, err)
 			}
 		}
 	}
-	summaryFile := env.Getenv("GITHUB_STEP_SUMMARY") != ""
+	summaryFile := r.getenv("GITHUB_STEP_SUMMARY") != ""
 	if summaryFile {
 		md := report.Markdown(rep)
 		if rep.DryRun {
@@ -208,26 +216,22 @@ func publish(rep *pipeline.Report, asAction bool, gha *githubactions.Action, std
 				md += "\n<details><summary>Diffs</summary>\n\n```diff\n" + d + "```\n\n</details>\n"
 			}
 		}
-		if err := issueFile(func() { gha.AddStepSummary(md) }); err != nil {
+		if err := issueFile(func() { r.gha.AddStepSummary(md) }); err != nil {
 			return fmt.Errorf("writing the job summary: %w", err)
 		}
 	}
 	for _, a := range report.Annotations(rep) {
-		if asAction {
-			gha.WithFieldsMap(map[string]string{"title": a.Title}).Warningf("%s", a.Message)
-		} else {
-			fmt.Fprintf(stderr, "warning: %s\n", a.Message)
-		}
+		r.warning(a)
 	}
 	// Diffs go to the terminal, and to the Actions log in a dry run (a real
 	// run's diffs are in its pull requests).
-	if !asAction || rep.DryRun {
+	if !r.asAction || rep.DryRun {
 		if d := report.Diffs(rep); d != "" {
-			fmt.Fprint(stdout, d)
+			fmt.Fprint(r.stdout, d)
 		}
 	}
 	if !summaryFile {
-		fmt.Fprint(stdout, report.Text(rep))
+		fmt.Fprint(r.stdout, report.Text(rep))
 	}
 	return nil
 }
@@ -254,7 +258,7 @@ func (s storeAt) Load(ctx context.Context) (map[string]string, error) {
 	return store.Load(ctx, s.files, s.loc)
 }
 
-func (s storeAt) Set(ctx context.Context, image, tag string) (bool, error) {
+func (s storeAt) Set(ctx context.Context, image imageref.Name, tag string) (bool, error) {
 	return store.Set(ctx, s.files, s.loc, image, tag)
 }
 

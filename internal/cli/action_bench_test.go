@@ -38,8 +38,8 @@ func bigOrg(tb testing.TB, n int) (*ghsim.Server, string) {
 
 // economy is one parent run's request counts.
 type economy struct {
-	reads, writes, searches, graphqlReads int64
-	changed                               int
+	reads, writes, searches int64
+	changed                 int
 }
 
 func parentRun(tb testing.TB, srv *ghsim.Server, url string) economy {
@@ -56,11 +56,10 @@ func parentRun(tb testing.TB, srv *ghsim.Server, url string) economy {
 	var changed int
 	fmt.Sscan(r.outputs["changed-count"], &changed)
 	return economy{
-		reads:        after.Reads - before.Reads,
-		writes:       after.Writes - before.Writes,
-		searches:     after.Endpoints["GET /search/code"] - before.Endpoints["GET /search/code"],
-		graphqlReads: after.Reads - before.Reads - (after.Resources["core"] - before.Resources["core"]) - (after.Resources["code_search"] - before.Resources["code_search"]),
-		changed:      changed,
+		reads:    after.Reads - before.Reads,
+		writes:   after.Writes - before.Writes,
+		searches: after.Endpoints["GET /search/code"] - before.Endpoints["GET /search/code"],
+		changed:  changed,
 	}
 }
 

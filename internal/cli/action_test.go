@@ -91,11 +91,11 @@ func (h *harness) exec(args []string, env map[string]string, files bool, deps ac
 	e := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}
 	var code int
 	if len(args) == 0 {
-		code = runActionWith(context.Background(), "", nil, e, deps)
+		code = runAction(context.Background(), actionOptions{actionDeps: deps}, e)
 	} else if deps == (actionDeps{}) {
 		code = Run(context.Background(), args, e)
 	} else {
-		code = runActionWith(context.Background(), args[0], args[1:], e, deps)
+		code = runAction(context.Background(), actionOptions{Mode: args[0], Args: args[1:], actionDeps: deps}, e)
 	}
 	r := run{code: code, stdout: stdout.String(), stderr: stderr.String(), outputs: map[string]string{}}
 	if files {

@@ -44,11 +44,11 @@ Run "dfiu <command> -h" for a command's flags.
 // Run executes one dfiu invocation and returns its exit code.
 func Run(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
-		return runAction(ctx, "", nil, env)
+		return runAction(ctx, actionOptions{}, env)
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "parent", "child", "all":
-		return runAction(ctx, cmd, rest, env)
+		return runAction(ctx, actionOptions{Mode: cmd, Args: rest}, env)
 	case "rewrite":
 		return runRewrite(ctx, rest, env)
 	case "sim":

@@ -81,7 +81,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	code := ExitOK
 	for _, s := range steps {
 		fmt.Fprintf(out, "\n%s\n\n", s.title)
-		if c := runActionWith(ctx, s.mode, s.args, runEnv, deps); c != ExitOK {
+		if c := runAction(ctx, actionOptions{Mode: s.mode, Args: s.args, actionDeps: deps}, runEnv); c != ExitOK {
 			code = c
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var update = flag.Bool("update", false, "rewrite action.yml from the Inputs and Outputs tables")
+var rewriteYML = flag.Bool("update", false, "rewrite action.yml from the Inputs and Outputs tables")
 
 // actionYML is the part of action.yml the tables describe.
 type actionYML struct {
@@ -44,7 +44,7 @@ type ymlInput struct {
 // defaults, and that it is a docker container action with branding.
 func TestActionYML(t *testing.T) {
 	file := filepath.Join("..", "..", "action.yml")
-	if *update {
+	if *rewriteYML {
 		if err := os.WriteFile(file, []byte(renderActionYML()), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/update"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -45,12 +46,12 @@ func TestFromActionReadsRunnerEnvironment(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"mode", c.Mode, ModeParent},
-		{"image", c.Image, "ghcr.io/acme/base"},
+		{"mode", c.Mode, update.ModeParent},
+		{"image", c.Target.Image.String(), "ghcr.io/acme/base"},
 		{"orgs", c.Orgs, []string{"acme"}},
 		{"exclude-repos", c.ExcludeRepos, []string{"acme/legacy-*", "acme/old"}},
 		{"include-forks", c.IncludeForks, true},
-		{"file-types", c.FileTypes, []dockerfile.Kind{dockerfile.KindCompose}},
+		{"file-types", c.Kinds, []dockerfile.Kind{dockerfile.KindCompose}},
 		{"labels", c.Labels, []string{"deps", "docker"}},
 		{"auto-merge", c.AutoMerge, "SQUASH"},
 		{"max-prs", c.MaxPRs, 5},
@@ -60,14 +61,14 @@ func TestFromActionReadsRunnerEnvironment(t *testing.T) {
 		{"fail-on-error", c.FailOnError, false},
 		{"branch-prefix", c.BranchPrefix, "deps"},
 		{"tag-filter", c.TagFilter.String(), "-slim$"},
-		{"pr-title", c.PRTitle, DefaultPRTitle},
+		{"pr-title", c.Templates.Title.Root.String(), update.DefaultPRTitle},
 	}
 	for _, ck := range checks {
 		if diff := cmp.Diff(ck.want, ck.got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", ck.name, diff)
 		}
 	}
-	if !c.Excluded("ACME/legacy-web") || c.Excluded("acme/web") {
+	if !update.MatchAny(c.ExcludeRepos, "ACME/legacy-web") || update.MatchAny(c.ExcludeRepos, "acme/web") {
 		t.Errorf("Excluded: legacy-web should match acme/legacy-*, web should not")
 	}
 }
@@ -80,9 +81,9 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Mode != ModeParent || c.APIURL != DefaultAPIURL || c.GraphQLURL != DefaultGraphQLURL || !c.FailOnError ||
+	if c.Mode != update.ModeParent || c.APIURL != DefaultAPIURL || c.GraphQLURL != DefaultGraphQLURL || !c.FailOnError ||
 		c.BranchPrefix != "dfiu" || c.IgnoreComment != "no-dfiu" || c.AutoMerge != "" || c.Token != "t" ||
-		len(c.FileTypes) != 2 || c.DryRun || c.Draft {
+		len(c.Kinds) != 2 || c.DryRun || c.Draft {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }
@@ -110,7 +111,7 @@ func TestFromFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Mode != ModeChild || c.Repository != "acme/svc" || !c.DryRun || !c.Draft || c.Token != "x" {
+	if c.Mode != update.ModeChild || c.Repository != "acme/svc" || !c.DryRun || !c.Draft || c.Token != "x" {
 		t.Errorf("flags not applied: %+v", c)
 	}
 	if _, err := FromFlags("parent", []string{"--nope"}, envOf(nil), io.Discard); err == nil {
@@ -190,5 +191,34 @@ func TestTokenNeverInErrors(t *testing.T) {
 	_, err := FromAction(envOf(map[string]string{"INPUT_GITHUB-TOKEN": "ghp_secret123", "INPUT_MODE": "bad"}))
 	if err == nil || strings.Contains(err.Error(), "ghp_secret123") {
 		t.Errorf("err = %v; want an error without the token", err)
+	}
+}
+
+// TestEveryInputErrorTogether checks that one run reports every bad input,
+// the store location's included, not only the first.
+func TestEveryInputErrorTogether(t *testing.T) {
+	t.Parallel()
+	_, err := FromAction(envOf(map[string]string{
+		"INPUT_IMAGE": "Ubuntu", "INPUT_TAG": "-x", "INPUT_GITHUB-TOKEN": "t", "INPUT_ORGS": "acme",
+		"INPUT_STORE": "acme", "INPUT_CONCURRENCY": "0", "INPUT_PR-TITLE": "{{.Nope}}", "INPUT_PR-BODY": "{{.Nope}}",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, name := range []string{"image", "tag", "store", "concurrency", "pr-title", "pr-body"} {
+		if !strings.Contains(err.Error(), `input "`+name+`"`) {
+			t.Errorf("error does not report input %q:\n%v", name, err)
+		}
+	}
+}
+
+func TestStoreLocationParsed(t *testing.T) {
+	t.Parallel()
+	c, err := FromAction(envOf(map[string]string{"INPUT_MODE": "all", "INPUT_STORE": "acme/ops/images.json@main", "GITHUB_TOKEN": "t", "GITHUB_REPOSITORY_OWNER": "acme"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store == nil || c.Store.String() != "acme/ops/images.json@main" {
+		t.Errorf("store = %v, want acme/ops/images.json@main", c.Store)
 	}
 }

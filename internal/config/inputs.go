@@ -1,8 +1,22 @@
 package config
 
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/update"
+)
+
 // Input describes one action input. The same table drives the environment
-// reader, the command-line flags, action.yml and the documentation, so they
-// cannot drift apart (a test compares them).
+// reader, the command-line flags, action.yml, the documentation and the
+// Config the inputs fill, so they cannot drift apart (a test compares
+// them).
 type Input struct {
 	Name        string
 	Description string
@@ -12,6 +26,10 @@ type Input struct {
 	Default       string
 	ActionDefault string
 	Bool          bool // a flag that may be given without a value
+	// Set stores the value (after defaults) in c, or says why it cannot;
+	// the error becomes this input's *InputError. Inputs whose check needs
+	// other inputs (the mode's, say) have none: resolve reads them.
+	Set func(c *Config, v string) error
 }
 
 // Output describes one action output.
@@ -22,36 +40,36 @@ type Output struct {
 
 // Inputs lists every input, in the order action.yml declares them.
 var Inputs = []Input{
-	{Name: "mode", Default: "parent", Description: "What to do: parent (record image:tag in the store and open PRs wherever the image is used), child (bump one repository, given by repository) or all (open PRs wherever a file deviates from the store)."},
+	{Name: "mode", Set: func(c *Config, v string) error { return setMode(c, v) }, Default: "parent", Description: "What to do: parent (record image:tag in the store and open PRs wherever the image is used), child (bump one repository, given by repository) or all (open PRs wherever a file deviates from the store)."},
 	{Name: "image", Description: "The image repository to bump, without tag or digest, e.g. ubuntu or ghcr.io/acme/base. Required in parent and child mode."},
 	{Name: "tag", Description: "The new tag, e.g. 24.04. Required in parent and child mode."},
 	{Name: "digest", Description: "Optional sha256:<64 hex> digest of the new tag. References pinned by digest are re-pinned as name:tag@digest; without it they are skipped with a warning."},
 	{Name: "repository", Description: "child mode only: the repository to bump, as owner/name."},
 	{Name: "store", Description: "The image-to-tag store: owner/repo[/path][@branch], path defaulting to store.json. Optional in parent and child mode (recorded when given), required in all mode."},
-	{Name: "orgs", Description: "Organisations (or users) to search, separated by commas or newlines. Defaults to GITHUB_REPOSITORY_OWNER."},
-	{Name: "exclude-repos", Description: "Repositories to leave alone: globs on owner/name (path.Match syntax, case-insensitive), separated by commas or newlines, e.g. acme/legacy-*."},
-	{Name: "include-forks", Default: "false", Bool: true, Description: "Also open PRs in forks."},
-	{Name: "file-types", Default: "dockerfile,compose", Description: "Which files to rewrite: dockerfile, compose, or both, separated by commas."},
-	{Name: "dry-run", Default: "false", Bool: true, Description: "Make no changes at all: print the plan with diffs and report what would be created or updated."},
-	{Name: "branch-prefix", Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base."},
-	{Name: "pr-title", Default: DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Digest, .Ref, .From, .Repository, .Files, .Branch)."},
-	{Name: "pr-body", Default: DefaultPRBody, Description: "Pull request body, a Go text/template with the same fields as pr-title."},
-	{Name: "commit-message", Default: DefaultCommitMessage, Description: "Commit message, a Go text/template with the same fields as pr-title; the first line is the headline."},
-	{Name: "labels", Description: "Labels to add to new pull requests, separated by commas or newlines. Labels that do not exist in a repository are skipped and reported."},
-	{Name: "reviewers", Description: "Users to request reviews from on new pull requests, separated by commas or newlines."},
-	{Name: "team-reviewers", Description: "Teams to request reviews from, as slugs of the repository's organisation (or org/slug), separated by commas or newlines."},
-	{Name: "assignees", Description: "Users to assign to new pull requests, separated by commas or newlines."},
-	{Name: "draft", Default: "false", Bool: true, Description: "Open pull requests as drafts."},
-	{Name: "auto-merge", Default: "off", Description: "Enable auto-merge on new pull requests: off, merge, squash or rebase. A PR that is already mergeable (clean status) or a repository that does not allow auto-merge is reported, not failed."},
-	{Name: "ignore-comment", Default: "no-dfiu", Description: "A comment line # <ignore-comment> directly above an instruction or image: key opts it out."},
-	{Name: "allow-downgrade", Default: "false", Bool: true, Description: "Let a lower version tag replace a higher one (child mode always allows it)."},
-	{Name: "tag-filter", Description: "A regular expression: only references whose current tag matches it are changed, e.g. -slim$."},
-	{Name: "max-prs", Default: "0", Description: "The most pull requests to create or update in one run; 0 means no limit. The rest are reported skipped with reason \"max-prs reached\"."},
-	{Name: "concurrency", Default: "4", Description: "How many repositories are processed at once (1 to 32)."},
+	{Name: "orgs", Set: list(func(c *Config) *[]string { return &c.Orgs }), Description: "Organisations (or users) to search, separated by commas or newlines. Defaults to GITHUB_REPOSITORY_OWNER."},
+	{Name: "exclude-repos", Set: setExcludeRepos, Description: "Repositories to leave alone: globs on owner/name (path.Match syntax, case-insensitive), separated by commas or newlines, e.g. acme/legacy-*."},
+	{Name: "include-forks", Set: boolean(func(c *Config) *bool { return &c.IncludeForks }), Default: "false", Bool: true, Description: "Also open PRs in forks."},
+	{Name: "file-types", Set: setFileTypes, Default: "dockerfile,compose", Description: "Which files to rewrite: dockerfile, compose, or both, separated by commas."},
+	{Name: "dry-run", Set: boolean(func(c *Config) *bool { return &c.DryRun }), Default: "false", Bool: true, Description: "Make no changes at all: print the plan with diffs and report what would be created or updated."},
+	{Name: "branch-prefix", Set: setBranchPrefix, Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base."},
+	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Digest, .Ref, .From, .Repository, .Files, .Branch)."},
+	{Name: "pr-body", Default: update.DefaultPRBody, Description: "Pull request body, a Go text/template with the same fields as pr-title."},
+	{Name: "commit-message", Default: update.DefaultCommitMessage, Description: "Commit message, a Go text/template with the same fields as pr-title; the first line is the headline."},
+	{Name: "labels", Set: list(func(c *Config) *[]string { return &c.Labels }), Description: "Labels to add to new pull requests, separated by commas or newlines. Labels that do not exist in a repository are skipped and reported."},
+	{Name: "reviewers", Set: list(func(c *Config) *[]string { return &c.Reviewers }), Description: "Users to request reviews from on new pull requests, separated by commas or newlines."},
+	{Name: "team-reviewers", Set: setTeamReviewers, Description: "Teams to request reviews from, as slugs of the repository's organisation (or org/slug), separated by commas or newlines."},
+	{Name: "assignees", Set: list(func(c *Config) *[]string { return &c.Assignees }), Description: "Users to assign to new pull requests, separated by commas or newlines."},
+	{Name: "draft", Set: boolean(func(c *Config) *bool { return &c.Draft }), Default: "false", Bool: true, Description: "Open pull requests as drafts."},
+	{Name: "auto-merge", Set: setAutoMerge, Default: "off", Description: "Enable auto-merge on new pull requests: off, merge, squash or rebase. A PR that is already mergeable (clean status) or a repository that does not allow auto-merge is reported, not failed."},
+	{Name: "ignore-comment", Set: func(c *Config, v string) error { c.IgnoreComment = v; return nil }, Default: "no-dfiu", Description: "A comment line # <ignore-comment> directly above an instruction or image: key opts it out."},
+	{Name: "allow-downgrade", Set: boolean(func(c *Config) *bool { return &c.AllowDowngrade }), Default: "false", Bool: true, Description: "Let a lower version tag replace a higher one (child mode always allows it)."},
+	{Name: "tag-filter", Set: setTagFilter, Description: "A regular expression: only references whose current tag matches it are changed, e.g. -slim$."},
+	{Name: "max-prs", Set: integer(0, 1<<20, func(c *Config) *int { return &c.MaxPRs }), Default: "0", Description: "The most pull requests to create or update in one run; 0 means no limit. The rest are reported skipped with reason \"max-prs reached\"."},
+	{Name: "concurrency", Set: integer(1, MaxConcurrency, func(c *Config) *int { return &c.Concurrency }), Default: "4", Description: "How many repositories are processed at once (1 to 32)."},
 	{Name: "github-token", ActionDefault: "${{ github.token }}", Description: "A token that can push to the target repositories and open pull requests: a personal access token or a GitHub App installation token (GITHUB_TOKEN can only write to the repository running the workflow). On the command line GITHUB_TOKEN is used when the flag is absent."},
 	{Name: "github-api-url", Description: "The REST API base URL. Defaults to GITHUB_API_URL, then https://api.github.com (set https://HOST/api/v3 for GitHub Enterprise Server)."},
 	{Name: "github-graphql-url", Description: "The GraphQL endpoint. Defaults to GITHUB_GRAPHQL_URL, then https://api.github.com/graphql (https://HOST/api/graphql on GitHub Enterprise Server)."},
-	{Name: "fail-on-error", Default: "true", Bool: true, Description: "Exit non-zero when any repository failed (after processing all the others)."},
+	{Name: "fail-on-error", Set: boolean(func(c *Config) *bool { return &c.FailOnError }), Default: "true", Bool: true, Description: "Exit non-zero when any repository failed (after processing all the others)."},
 }
 
 // Outputs lists every output, in the order action.yml declares them.
@@ -62,19 +80,125 @@ var Outputs = []Output{
 	{Name: "failed-count", Description: "How many repositories failed."},
 }
 
-// Default templates.
-const (
-	DefaultPRTitle       = "Bump {{.Image}} to {{.Tag}}"
-	DefaultPRBody        = "This pull request updates `{{.Image}}` to `{{.Ref}}` in:\n\n{{range .Files}}- `{{.}}`\n{{end}}{{with .From}}\nPrevious tags: {{join . \", \"}}.\n{{end}}\nOpened by dfiu. A newer tag updates this pull request instead of opening another one."
-	DefaultCommitMessage = "Bump {{.Image}} to {{.Tag}}"
-)
+// The setters of the table's inputs.
 
-// lookupInput returns the table entry for name.
-func lookupInput(name string) (Input, bool) {
-	for _, in := range Inputs {
-		if in.Name == name {
-			return in, true
+func setMode(c *Config, v string) error {
+	switch m := update.Mode(strings.ToLower(v)); m {
+	case update.ModeParent, update.ModeChild, update.ModeAll:
+		c.Mode = m
+		return nil
+	}
+	return fmt.Errorf("%q is not one of parent, child, all", v)
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "true", "yes", "1", "on":
+			*field(c) = true
+		case "false", "no", "0", "off", "":
+			*field(c) = false
+		default:
+			return fmt.Errorf("%q is not a boolean (true or false)", v)
+		}
+		return nil
+	}
+}
+
+func integer(min, max int, field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min || n > max {
+			return fmt.Errorf("%q is not a whole number from %d to %d", v, min, max)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func list(field func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*field(c) = List(v)
+		return nil
+	}
+}
+
+func setExcludeRepos(c *Config, v string) error {
+	var errs []error
+	for _, g := range List(v) {
+		g = strings.ToLower(g)
+		if _, err := path.Match(g, ""); err != nil {
+			errs = append(errs, fmt.Errorf("glob %q: %w", g, err))
+			continue
+		}
+		c.ExcludeRepos = append(c.ExcludeRepos, g)
+	}
+	return errors.Join(errs...)
+}
+
+func setFileTypes(c *Config, v string) error {
+	var errs []error
+	for _, t := range List(v) {
+		var k dockerfile.Kind
+		switch strings.ToLower(t) {
+		case "dockerfile":
+			k = dockerfile.KindDockerfile
+		case "compose":
+			k = dockerfile.KindCompose
+		default:
+			errs = append(errs, fmt.Errorf("%q is not dockerfile or compose", t))
+			continue
+		}
+		if !slices.Contains(c.Kinds, k) {
+			c.Kinds = append(c.Kinds, k)
 		}
 	}
-	return Input{}, false
+	if len(c.Kinds) == 0 && len(errs) == 0 {
+		errs = append(errs, errors.New("names no file type"))
+	}
+	return errors.Join(errs...)
+}
+
+var branchRE = regexp.MustCompile(`^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$`)
+
+func setBranchPrefix(c *Config, v string) error {
+	c.BranchPrefix = strings.Trim(v, "/")
+	if c.BranchPrefix == "" || !branchRE.MatchString(c.BranchPrefix) || strings.Contains(c.BranchPrefix, "..") {
+		return fmt.Errorf("%q is not a valid branch name prefix", v)
+	}
+	return nil
+}
+
+func setTeamReviewers(c *Config, v string) error {
+	c.TeamReviewers = List(v)
+	var errs []error
+	for _, r := range c.TeamReviewers {
+		if strings.Count(r, "/") > 1 {
+			errs = append(errs, fmt.Errorf("%q is not a team slug or org/slug", r))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func setAutoMerge(c *Config, v string) error {
+	switch a := strings.ToLower(v); a {
+	case "off", "false", "":
+	case "merge", "squash", "rebase":
+		c.AutoMerge = strings.ToUpper(a)
+	default:
+		return fmt.Errorf("%q is not one of off, merge, squash, rebase", v)
+	}
+	return nil
+}
+
+func setTagFilter(c *Config, v string) error {
+	if v == "" {
+		return nil
+	}
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a regular expression: %w", v, err)
+	}
+	c.TagFilter = re
+	return nil
 }

@@ -18,7 +18,7 @@ import (
 // Errors callers branch on with errors.Is.
 var (
 	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")   // contents PUT lost a race (409, or 422 on a stale sha)
+	ErrConflict = errors.New("conflict") // contents PUT lost a race (409, or 422 on a stale sha)
 	// ErrBranchMoved: the branch is not at the head we read (GraphQL
 	// STALE_DATA); nothing was written to it.
 	ErrBranchMoved = errors.New("the branch moved")

@@ -15,10 +15,10 @@ import (
 
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/gh"
-	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
+	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/store"
 )
 

@@ -14,7 +14,8 @@ import (
 )
 
 // Outputs returns the action outputs by name: pull-requests (a JSON array),
-// changed-count, skipped-count and failed-count.
+// changed-count, skipped-count and failed-count, the names config.Outputs
+// declares (a test ties them).
 func Outputs(rep *update.Report) (map[string]string, error) {
 	prs, err := json.Marshal(rep.Results())
 	if err != nil {
@@ -27,11 +28,6 @@ func Outputs(rep *update.Report) (map[string]string, error) {
 		"skipped-count": strconv.Itoa(skipped),
 		"failed-count":  strconv.Itoa(failed),
 	}, nil
-}
-
-// OutputNames returns the names Outputs fills, sorted.
-func OutputNames() []string {
-	return []string{"changed-count", "failed-count", "pull-requests", "skipped-count"}
 }
 
 // Annotation is a warning for the workflow run's annotations.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dfiu/dfiu/internal/config"
 	"github.com/dfiu/dfiu/internal/update"
 )
 
@@ -48,8 +49,12 @@ func TestOutputs(t *testing.T) {
 	for k := range out {
 		keys = append(keys, k)
 	}
-	if diff := cmp.Diff(OutputNames(), sortStrings(keys)); diff != "" {
-		t.Errorf("OutputNames (-want +got):\n%s", diff)
+	var declared []string
+	for _, o := range config.Outputs {
+		declared = append(declared, o.Name)
+	}
+	if diff := cmp.Diff(sortStrings(declared), sortStrings(keys)); diff != "" {
+		t.Errorf("outputs filled vs config.Outputs (-declared +filled):\n%s", diff)
 	}
 }
 

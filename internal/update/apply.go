@@ -31,7 +31,7 @@ func (r *runner) applyAll(ctx context.Context, plans []*plan, hyd *gh.HydrateRes
 		}
 		g.Go(func() error {
 			r.apply(ctx, p, hyd)
-			r.log.Info("applied", "repository", p.result.Repository, "image", p.target.Image,
+			r.log.Info("applied", "repository", p.result.Repository, "image", p.result.Image,
 				"action", p.result.Action, "pr", p.result.URL, "reason", p.result.Reason)
 			return nil
 		})
@@ -39,8 +39,11 @@ func (r *runner) applyAll(ctx context.Context, plans []*plan, hyd *gh.HydrateRes
 	_ = g.Wait() // apply records failures in the results
 }
 
-// apply makes one plan's writes. A branch that moved under us (ErrStale) is
-// read again and the repository re-planned and retried once.
+// apply makes one plan's writes. After a branch that moved under us
+// (gh.ErrBranchMoved) or a write whose answer was lost
+// (gh.ErrOutcomeUnknown), the repository is read again, re-planned and
+// retried once; a lost answer whose write the re-read shows applied is
+// reported as done.
 func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	if err := ctx.Err(); err != nil {
 		p.fail(err)
@@ -55,11 +58,17 @@ func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 		return
 	}
 	out, err := r.c.Propose(ctx, p.in)
-	if errors.Is(err, gh.ErrStale) {
-		r.log.Info("branch moved; reading it again", "repository", p.result.Repository, "branch", p.in.Branch)
+	moved, lost := errors.Is(err, gh.ErrBranchMoved), errors.Is(err, gh.ErrOutcomeUnknown)
+	if moved || lost {
+		why := "branch moved"
+		if lost {
+			why = "the answer to a write was lost"
+		}
+		r.log.Info(why+"; reading the repository again", "repository", p.result.Repository, "branch", p.in.Branch)
+		intended := p.result.Action
 		fresh, herr := r.c.Hydrate(ctx, []gh.RepoRequest{p.req}, nil, nil, r.opts.BatchSize)
 		if herr != nil {
-			p.fail(fmt.Errorf("reading %s again after a stale branch: %w", p.result.Repository, herr))
+			p.fail(fmt.Errorf("reading %s again after %s: %w", p.result.Repository, why, herr))
 			return
 		}
 		v := viewerOf(fresh)
@@ -69,6 +78,16 @@ func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 		r.plan(p, fresh.Repos[repoKey(p.cand.owner, p.cand.name)], v)
 		switch p.write {
 		case writeNone:
+			if lost && p.result.Action == Unchanged && p.result.Number != 0 {
+				// The lost write was applied: the branch and its pull
+				// request are what it proposed.
+				p.result.Action = intended
+				p.result.Reason = joinReasons(p.result.Reason, "the answer to the write was lost; reading again showed it applied")
+				if br := p.repo.Branches[p.in.Branch]; intended == Created && br != nil && br.PR != nil {
+					notes := r.decorate(ctx, p, br.PR.ID, hyd)
+					p.result.Reason = joinReasons(p.result.Reason, strings.Join(notes, "; "))
+				}
+			}
 			return
 		case writeRetitle:
 			r.apply(ctx, p, hyd)

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dfiu/dfiu/internal/config"
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 // fakeRepo is one repository of the fake GitHub.
@@ -25,7 +25,8 @@ type fakeRepo struct {
 	labels      map[string]string
 	autoMerge   bool
 	proposeErr  error // returned by every Propose
-	staleOnce   bool  // the first Propose gives ErrStale
+	staleOnce   bool  // the first Propose gives ErrBranchMoved
+	lostOnce    bool  // the first Propose is applied but gives ErrOutcomeUnknown
 	nextPR      int
 }
 
@@ -182,7 +183,7 @@ func (f *fake) Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResu
 	}
 	if r.staleOnce {
 		r.staleOnce = false
-		return nil, fmt.Errorf("committing: %w", gh.ErrStale)
+		return nil, fmt.Errorf("committing: %w", gh.ErrBranchMoved)
 	}
 	br := r.branches[in.Branch]
 	if (br == nil) != (in.BranchRefID == "") {
@@ -211,6 +212,10 @@ func (f *fake) Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResu
 		created = true
 	}
 	br.pr.Title, br.pr.Body = in.Title, in.Body
+	if r.lostOnce {
+		r.lostOnce = false
+		return nil, fmt.Errorf("proposing: %w: 502 Bad Gateway", gh.ErrOutcomeUnknown)
+	}
 	return &gh.ProposeResult{CommitOID: br.head, PR: *br.pr, Created: created}, nil
 }
 
@@ -271,7 +276,8 @@ func (s *fakeStore) Load(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-func (s *fakeStore) Set(ctx context.Context, image, tag string) (bool, error) {
+func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag string) (bool, error) {
+	image := name.String()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
@@ -292,12 +298,16 @@ var errInvalidJSON = errors.New(`store "acme/store/store.json": invalid JSON`)
 
 func testOptions(t *testing.T, mode Mode, image, tag string) Options {
 	t.Helper()
-	ts, err := NewTemplates(config.DefaultPRTitle, config.DefaultPRBody, config.DefaultCommitMessage)
+	ts, err := NewTemplates(DefaultPRTitle, DefaultPRBody, DefaultCommitMessage)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var name imageref.Name
+	if image != "" {
+		name = imageref.MustParse(image)
+	}
 	return Options{
-		Mode: mode, Target: Target{Image: image, Tag: tag}, Orgs: []string{"acme"},
+		Mode: mode, Target: Target{Image: name, Tag: tag}, Orgs: []string{"acme"},
 		Kinds:        []dockerfile.Kind{dockerfile.KindDockerfile, dockerfile.KindCompose},
 		BranchPrefix: "dfiu", Templates: ts, Concurrency: 4,
 	}

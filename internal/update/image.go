@@ -1,12 +1,10 @@
 package update
 
 import (
-	"fmt"
 	"strings"
 
-	"github.com/distribution/reference"
-
 	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 // searchSeparators are the characters GitHub's legacy code search ignores;
@@ -17,13 +15,9 @@ const searchSeparators = ".,:;/\\`'\"=*!?#$&+^|~<>(){}[]@"
 // must contain, however it spells the name: the tokens of the familiar
 // name's path, plus those of the registry host unless it is Docker Hub
 // (whose files may write ubuntu, library/ubuntu or docker.io/library/ubuntu).
-func SearchTerms(image string) ([]string, error) {
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
-		return nil, fmt.Errorf("parsing image %q: %w", image, err)
-	}
-	p := reference.Path(named)
-	if d := reference.Domain(named); d == "docker.io" {
+func SearchTerms(image imageref.Name) []string {
+	p := image.Path()
+	if d := image.Host(); d == "docker.io" {
 		p = strings.TrimPrefix(p, "library/")
 	} else {
 		p = d + "/" + p
@@ -38,7 +32,7 @@ func SearchTerms(image string) ([]string, error) {
 			terms = append(terms, t)
 		}
 	}
-	return terms, nil
+	return terms
 }
 
 // Qualifiers returns the code-search filename qualifiers that find the files
@@ -61,13 +55,9 @@ func Qualifiers(kinds []dockerfile.Kind) []string {
 // familiar name, lower-cased, with "/" and any character git or a shell
 // could trip over replaced by "-". "ghcr.io/acme/base" gives
 // "ghcr.io-acme-base"; "docker.io/library/ubuntu" gives "ubuntu".
-func Slug(image string) string {
-	name := image
-	if named, err := reference.ParseNormalizedNamed(image); err == nil {
-		name = reference.FamiliarName(named)
-	}
+func Slug(image imageref.Name) string {
 	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
+	for _, r := range strings.ToLower(image.Familiar()) {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
 			b.WriteRune(r)
@@ -80,15 +70,4 @@ func Slug(image string) string {
 		s = strings.ReplaceAll(s, "..", ".")
 	}
 	return strings.TrimSuffix(s, ".lock")
-}
-
-// sameImage reports whether a and b name the same image repository
-// (ubuntu and docker.io/library/ubuntu do).
-func sameImage(a, b string) bool {
-	na, err1 := reference.ParseNormalizedNamed(a)
-	nb, err2 := reference.ParseNormalizedNamed(b)
-	if err1 != nil || err2 != nil {
-		return a == b
-	}
-	return na.Name() == nb.Name()
 }

@@ -50,7 +50,7 @@ func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[stri
 		for _, ti := range tis {
 			p := &plan{ti: ti, target: targets[ti], cand: c}
 			if c.excluded != "" {
-				p.result = Result{Repository: c.fullName(), Image: targets[ti].Image, Action: Skipped, Reason: c.excluded,
+				p.result = Result{Repository: c.fullName(), Image: targets[ti].Image.String(), Action: Skipped, Reason: c.excluded,
 					To: toOf(targets[ti]), Files: []string{}}
 			} else {
 				p.req = r.request(c, targets)
@@ -73,7 +73,7 @@ func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[stri
 		writes++
 	}
 	for _, p := range plans {
-		r.log.Debug("planned", "repository", p.result.Repository, "image", p.target.Image, "action", p.result.Action, "write", p.write)
+		r.log.Debug("planned", "repository", p.result.Repository, "image", p.result.Image, "action", p.result.Action, "write", p.write)
 	}
 	return plans
 }
@@ -85,7 +85,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	t, c := p.target, p.cand
 	p.repo = repo
 	p.write = writeNone
-	p.result = Result{Repository: c.fullName(), Image: t.Image, To: toOf(t), Files: []string{}}
+	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: toOf(t), Files: []string{}}
 	res := &p.result
 	if repo == nil {
 		res.Action, res.Reason = Failed, "the repository was not read"
@@ -104,7 +104,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 		return
 	}
 
-	a := r.analyse(t, c, repo)
+	a := r.analyse(r.engines[p.ti], c, repo)
 	res.From = strings.Join(a.from, ", ")
 	res.Warnings = a.warnings
 	res.Files = a.files
@@ -154,7 +154,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 
 	branch := r.branch(t)
 	data := TemplateData{
-		Image: t.Image, Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: a.from,
+		Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: a.from,
 		Repository: res.Repository, Files: a.files, Branch: branch,
 	}
 	title, body, msg, err := r.render(data)
@@ -272,13 +272,21 @@ type analysis struct {
 	warnings    []string          // what a person must look at
 }
 
-func (r *runner) analyse(t Target, c *candidate, repo *gh.Repo) analysis {
-	a := analysis{changes: map[string][]byte{}, allCurrent: true}
-	opts := dockerfile.Options{
-		Image: t.Image, Tag: t.Tag, Digest: t.Digest,
-		AllowDowngrade: r.opts.AllowDowngrade || r.opts.Mode == ModeChild,
-		TagFilter:      r.opts.TagFilter, IgnoreComment: r.opts.IgnoreComment,
+// compile compiles the rewrite engine for each target. An error (a tag
+// from the store that is not valid, say) is reported for each file.
+func (r *runner) compile(targets []Target) {
+	r.engines = make([]engine, len(targets))
+	for i, t := range targets {
+		r.engines[i].rw, r.engines[i].err = dockerfile.Options{
+			Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest,
+			AllowDowngrade: r.opts.AllowDowngrade || r.opts.Mode == ModeChild,
+			TagFilter:      r.opts.TagFilter, IgnoreComment: r.opts.IgnoreComment,
+		}.Compile()
 	}
+}
+
+func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
+	a := analysis{changes: map[string][]byte{}, allCurrent: true}
 	from := map[string]bool{}
 	full := repo.Owner + "/" + repo.Name
 	for _, path := range slices.Sorted(maps.Keys(c.paths)) {
@@ -290,11 +298,18 @@ func (r *runner) analyse(t Target, c *candidate, repo *gh.Repo) analysis {
 			a.problems = append(a.problems, fmt.Sprintf("%s: not read (binary or too large)", path))
 			continue
 		}
-		res, err := dockerfile.Rewrite(dockerfile.KindOf(path), []byte(f.Text), opts)
+		err := e.err
+		var res dockerfile.Result
+		if err == nil {
+			res, err = e.rw.Rewrite(dockerfile.KindOf(path), []byte(f.Text))
+		}
 		if err != nil {
 			a.problems = append(a.problems, fmt.Sprintf("%s: %v", path, err))
-			if errors.Is(err, dockerfile.ErrMalformed) {
+			switch {
+			case errors.Is(err, dockerfile.ErrMalformed):
 				a.warnings = append(a.warnings, fmt.Sprintf("%s: %s is malformed and was left alone: %v", full, path, err))
+			case errors.Is(err, dockerfile.ErrInternal):
+				a.warnings = append(a.warnings, fmt.Sprintf("%s: %s was left alone after an internal error of dfiu (please report it): %v", full, path, err))
 			}
 			continue
 		}

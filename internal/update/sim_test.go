@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/dfiu/dfiu/internal/clock"
-	"github.com/dfiu/dfiu/internal/config"
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
 	"github.com/dfiu/dfiu/internal/ghsim/state"
+	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/update"
 )
 
@@ -90,13 +90,13 @@ func newSimOrgWith(t *testing.T, bot bool, from string) *simOrg {
 // and the write requests it made.
 func (o *simOrg) run(tag string) (update.Result, int64) {
 	o.t.Helper()
-	ts, err := update.NewTemplates(config.DefaultPRTitle, config.DefaultPRBody, config.DefaultCommitMessage)
+	ts, err := update.NewTemplates(update.DefaultPRTitle, update.DefaultPRBody, update.DefaultCommitMessage)
 	if err != nil {
 		o.t.Fatal(err)
 	}
 	before := o.srv.Stats().Writes
 	rep, err := update.Run(context.Background(), o.c, nil, update.Options{
-		Mode: update.ModeParent, Target: update.Target{Image: "acme/base", Tag: tag}, Orgs: []string{"acme"},
+		Mode: update.ModeParent, Target: update.Target{Image: imageref.MustParse("acme/base"), Tag: tag}, Orgs: []string{"acme"},
 		Kinds: []dockerfile.Kind{dockerfile.KindDockerfile}, BranchPrefix: "dfiu", Templates: ts,
 	})
 	if err != nil {

@@ -1,12 +1,24 @@
 package update
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
-
-	"github.com/dfiu/dfiu/internal/config"
 )
+
+// Default templates.
+const (
+	DefaultPRTitle       = "Bump {{.Image}} to {{.Tag}}"
+	DefaultPRBody        = "This pull request updates `{{.Image}}` to `{{.Ref}}` in:\n\n{{range .Files}}- `{{.}}`\n{{end}}{{with .From}}\nPrevious tags: {{join . \", \"}}.\n{{end}}\nOpened by dfiu. A newer tag updates this pull request instead of opening another one."
+	DefaultCommitMessage = "Bump {{.Image}} to {{.Tag}}"
+)
+
+// TemplateFuncs are the functions pr-title, pr-body and commit-message
+// may call besides text/template's built-ins.
+var TemplateFuncs = template.FuncMap{
+	"join": strings.Join,
+}
 
 // TemplateData is what pr-title, pr-body and commit-message templates see.
 type TemplateData struct {
@@ -37,14 +49,15 @@ func (e *TemplateError) Error() string { return fmt.Sprintf("input %q: %v", e.In
 func (e *TemplateError) Unwrap() error { return e.Err }
 
 // NewTemplates parses the three templates and tries each on sample data, so
-// that an unknown field is an error before any request.
+// that an unknown field is an error before any request. The error joins a
+// *TemplateError for each template that fails.
 func NewTemplates(title, body, commit string) (*Templates, error) {
 	sample := TemplateData{
 		Image: "ghcr.io/acme/base", Tag: "1.3", Ref: "ghcr.io/acme/base:1.3", From: []string{"1.2"},
 		Repository: "acme/svc", Files: []string{"Dockerfile"}, Branch: "dfiu/ghcr.io-acme-base",
 	}
 	parse := func(name, text string) (*template.Template, error) {
-		t, err := template.New(name).Funcs(config.TemplateFuncs).Option("missingkey=error").Parse(text)
+		t, err := template.New(name).Funcs(TemplateFuncs).Option("missingkey=error").Parse(text)
 		if err != nil {
 			return nil, &TemplateError{Input: name, Err: err}
 		}
@@ -54,14 +67,11 @@ func NewTemplates(title, body, commit string) (*Templates, error) {
 		return t, nil
 	}
 	var ts Templates
-	var err error
-	if ts.Title, err = parse("pr-title", title); err != nil {
-		return nil, err
-	}
-	if ts.Body, err = parse("pr-body", body); err != nil {
-		return nil, err
-	}
-	if ts.Commit, err = parse("commit-message", commit); err != nil {
+	var errs [3]error
+	ts.Title, errs[0] = parse("pr-title", title)
+	ts.Body, errs[1] = parse("pr-body", body)
+	ts.Commit, errs[2] = parse("commit-message", commit)
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
 	return &ts, nil

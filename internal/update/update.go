@@ -14,14 +14,15 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/dfiu/dfiu/internal/config"
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 // Searcher finds candidate files.
@@ -52,7 +53,7 @@ type Client interface {
 // Store is the image→tag store at one location.
 type Store interface {
 	Load(ctx context.Context) (map[string]string, error)
-	Set(ctx context.Context, image, tag string) (changed bool, err error)
+	Set(ctx context.Context, image imageref.Name, tag string) (changed bool, err error)
 }
 
 // Mode is parent, child or all.
@@ -67,21 +68,22 @@ const (
 
 // Target is an image and the tag it should be at.
 type Target struct {
-	Image  string
+	Image  imageref.Name
 	Tag    string
 	Digest string
 }
 
 // Ref returns image:tag[@digest].
 func (t Target) Ref() string {
-	s := t.Image + ":" + t.Tag
+	s := t.Image.String() + ":" + t.Tag
 	if t.Digest != "" {
 		s += "@" + t.Digest
 	}
 	return s
 }
 
-// Options configure a run.
+// Options configure a run. Package config builds them from the inputs,
+// validated.
 type Options struct {
 	Mode       Mode
 	Target     Target // parent and child mode
@@ -90,7 +92,7 @@ type Options struct {
 	Orgs         []string
 	ExcludeRepos []string // lower-case path.Match globs on owner/name
 	IncludeForks bool
-	Kinds        []dockerfile.Kind
+	Kinds        []dockerfile.Kind // file-types
 	DryRun       bool
 	BranchPrefix string
 	Templates    *Templates
@@ -137,11 +139,12 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	r := &runner{c: c, opts: opts, log: opts.Logger}
 	rep := &Report{Mode: string(opts.Mode), DryRun: opts.DryRun}
 
-	targets, err := r.store(ctx, st, rep)
+	targets, unsearched, err := r.store(ctx, st, rep)
 	if err != nil {
 		return nil, err
 	}
 	if len(targets) == 0 {
+		rep.Images = unsearched
 		return rep, nil
 	}
 
@@ -167,6 +170,7 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	}
 
 	end = r.phase("Plan")
+	r.compile(targets)
 	plans := r.planAll(targets, images, cands, hyd)
 	end()
 
@@ -180,6 +184,10 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 			return strings.ToLower(img.Results[a].Repository) < strings.ToLower(img.Results[b].Repository)
 		})
 	}
+	if len(unsearched) > 0 {
+		rep.Images = append(rep.Images, unsearched...)
+		sort.SliceStable(rep.Images, func(i, j int) bool { return rep.Images[i].Image < rep.Images[j].Image })
+	}
 	return rep, nil
 }
 
@@ -187,6 +195,14 @@ type runner struct {
 	c    Client
 	opts Options
 	log  *slog.Logger
+	// engines holds the rewrite engine compiled for each target, or the
+	// error that stopped it.
+	engines []engine
+}
+
+type engine struct {
+	rw  *dockerfile.Rewriter
+	err error
 }
 
 func (r *runner) phase(name string) func() {
@@ -198,48 +214,55 @@ func (r *runner) phase(name string) func() {
 }
 
 // store records the target (parent, child) or reads every target (all).
-func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, error) {
+// Store entries whose image is not a valid name are returned as reports
+// of images that were not searched.
+func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []*ImageReport, error) {
 	if r.opts.Mode != ModeAll {
 		t := r.opts.Target
 		if st == nil {
-			return []Target{t}, nil
+			return []Target{t}, nil, nil
 		}
 		defer r.phase("Store")()
 		if r.opts.DryRun {
 			// Read it anyway: an invalid store stops a dry run too.
 			if _, err := st.Load(ctx); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrStore, err)
+				return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
 			}
 			rep.Notes = append(rep.Notes, fmt.Sprintf("would record %s:%s in the store", t.Image, t.Tag))
-			return []Target{t}, nil
+			return []Target{t}, nil, nil
 		}
 		changed, err := st.Set(ctx, t.Image, t.Tag)
 		if err != nil {
-			return nil, fmt.Errorf("%w: recording %s:%s: %w", ErrStore, t.Image, t.Tag, err)
+			return nil, nil, fmt.Errorf("%w: recording %s:%s: %w", ErrStore, t.Image, t.Tag, err)
 		}
 		if changed {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("recorded %s:%s in the store", t.Image, t.Tag))
 		} else {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("the store already had %s:%s", t.Image, t.Tag))
 		}
-		r.log.Info("store", "image", t.Image, "tag", t.Tag, "changed", changed)
-		return []Target{t}, nil
+		r.log.Info("store", "image", t.Image.String(), "tag", t.Tag, "changed", changed)
+		return []Target{t}, nil, nil
 	}
 	defer r.phase("Store")()
 	images, err := st.Load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	var ts []Target
-	for image, tag := range images {
-		ts = append(ts, Target{Image: image, Tag: tag})
+	var unsearched []*ImageReport
+	for _, key := range slices.Sorted(maps.Keys(images)) {
+		name, err := imageref.Parse(key)
+		if err != nil {
+			unsearched = append(unsearched, &ImageReport{Image: key, Tag: images[key], Notes: []string{fmt.Sprintf("not searched: %v", err)}})
+			continue
+		}
+		ts = append(ts, Target{Image: name, Tag: images[key]})
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Image < ts[j].Image })
-	if len(ts) == 0 {
+	if len(images) == 0 {
 		rep.Notes = append(rep.Notes, "the store holds no images")
 	}
-	r.log.Info("store", "images", len(ts))
-	return ts, nil
+	r.log.Info("store", "images", len(images))
+	return ts, unsearched, nil
 }
 
 // candidate is one repository to read and the files to read in it.
@@ -268,7 +291,19 @@ func (r *runner) kindEnabled(path string) bool {
 }
 
 func (r *runner) excluded(fullName string) bool {
-	return config.MatchAny(r.opts.ExcludeRepos, fullName)
+	return MatchAny(r.opts.ExcludeRepos, fullName)
+}
+
+// MatchAny reports whether any of the lower-case globs matches fullName,
+// case-insensitively.
+func MatchAny(globs []string, fullName string) bool {
+	fullName = strings.ToLower(fullName)
+	for _, g := range globs {
+		if ok, _ := path.Match(g, fullName); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // discover runs one code search per target and groups the hits by
@@ -277,22 +312,16 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 	cands := map[string]*candidate{}
 	images := make([]*ImageReport, len(targets))
 	for i, t := range targets {
-		img := &ImageReport{Image: t.Image, Tag: t.Tag, Digest: t.Digest, Complete: true}
+		img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true}
 		images[i] = img
-		terms, err := SearchTerms(t.Image)
-		if err != nil {
-			img.Complete = false
-			img.Notes = append(img.Notes, fmt.Sprintf("not searched: %v", err))
-			continue
-		}
-		res, err := r.c.SearchCode(ctx, gh.CodeQuery{Terms: terms, Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
+		res, err := r.c.SearchCode(ctx, gh.CodeQuery{Terms: SearchTerms(t.Image), Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
 		if err != nil {
 			return nil, nil, fmt.Errorf("searching for %s: %w", t.Image, err)
 		}
 		img.Complete = res.Complete
 		img.Notes = append(img.Notes, res.Notes...)
 		if !res.Complete {
-			r.log.Warn("search coverage is incomplete", "image", t.Image, "notes", strings.Join(res.Notes, "; "))
+			r.log.Warn("search coverage is incomplete", "image", t.Image.String(), "notes", strings.Join(res.Notes, "; "))
 		}
 		hits := 0
 		for _, h := range res.Hits {
@@ -312,14 +341,14 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 			c.paths[h.Path] = true
 			c.images[i] = true
 		}
-		r.log.Info("discovered", "image", t.Image, "files", hits, "search_requests", res.Requests, "complete", res.Complete)
+		r.log.Info("discovered", "image", t.Image.String(), "files", hits, "search_requests", res.Requests, "complete", res.Complete)
 	}
 	return cands, images, nil
 }
 
 // discoverChild lists the one repository's files from its tree.
 func (r *runner) discoverChild(ctx context.Context, t Target) (map[string]*candidate, []*ImageReport, error) {
-	img := &ImageReport{Image: t.Image, Tag: t.Tag, Digest: t.Digest, Complete: true}
+	img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true}
 	owner, name, _ := strings.Cut(r.opts.Repository, "/")
 	c := &candidate{owner: owner, name: name, paths: map[string]bool{}, images: map[int]bool{0: true}}
 	cands := map[string]*candidate{repoKey(owner, name): c}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 func TestSearchTerms(t *testing.T) {
@@ -24,17 +25,13 @@ func TestSearchTerms(t *testing.T) {
 		"ghcr.io/acme/base/base/base": {"ghcr", "io", "acme", "base"},
 	}
 	for image, want := range tests {
-		got, err := SearchTerms(image)
-		if err != nil {
-			t.Errorf("SearchTerms(%q): %v", image, err)
-			continue
-		}
+		got := SearchTerms(imageref.MustParse(image))
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("SearchTerms(%q) (-want +got):\n%s", image, diff)
 		}
 	}
-	if _, err := SearchTerms("Not Valid"); err == nil {
-		t.Error("SearchTerms accepted an invalid name")
+	if _, err := imageref.Parse("Not Valid"); err == nil {
+		t.Error("an invalid name was accepted")
 	}
 }
 
@@ -48,7 +45,7 @@ func TestSlug(t *testing.T) {
 		"bitnami/redis":            "bitnami-redis",
 	}
 	for in, want := range tests {
-		if got := Slug(in); got != want {
+		if got := Slug(imageref.MustParse(in)); got != want {
 			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -266,6 +263,27 @@ func TestStaleBranchIsRetriedOnce(t *testing.T) {
 	}
 	if f.proposes != 2 || f.hydrates != 2 {
 		t.Errorf("proposes %d hydrates %d, want 2 2", f.proposes, f.hydrates)
+	}
+}
+
+// TestLostAnswerIsReadAgain checks that a write whose answer was lost
+// (gh.ErrOutcomeUnknown) but which was applied is reported as created,
+// with its labels added, not as an unchanged pull request.
+func TestLostAnswerIsReadAgain(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, &fakeRepo{owner: "acme", name: "a", lostOnce: true, labels: map[string]string{"deps": "L_deps"},
+		files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}})
+	opts := testOptions(t, ModeParent, "ubuntu", "24.04")
+	opts.Labels = []string{"deps"}
+	rep, err := Run(context.Background(), f, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results()[0]; r.Action != Created || r.Number != 1 || !strings.Contains(r.Reason, "showed it applied") {
+		t.Errorf("result = %+v, want created #1, applied despite the lost answer", r)
+	}
+	if f.proposes != 1 || f.hydrates != 2 || f.decorates != 1 {
+		t.Errorf("proposes %d hydrates %d decorates %d, want 1 2 1", f.proposes, f.hydrates, f.decorates)
 	}
 }
 
