@@ -135,12 +135,18 @@ func build(raw map[string]string, getenv func(string) string) (*Config, error) {
 	}
 	c := &Config{}
 	var errs []error
-	bad := func(name string, err error) {
+	// bad records err as input name's; each error joined in err is recorded
+	// on its own, a template's under its own input.
+	var bad func(name string, err error)
+	bad = func(name string, err error) {
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
 			for _, e := range j.Unwrap() {
-				errs = append(errs, &InputError{Input: name, Err: e})
+				bad(name, e)
 			}
 			return
+		}
+		if te := (*update.TemplateError)(nil); errors.As(err, &te) {
+			name, err = te.Input, te.Err
 		}
 		errs = append(errs, &InputError{Input: name, Err: err})
 	}
@@ -213,14 +219,10 @@ func (c *Config) resolve(get, getenv func(string) string, bad func(string, error
 		}
 	}
 
-	ts, err := update.NewTemplates(get("pr-title"), get("pr-body"), get("commit-message"))
-	for _, e := range unjoin(err) {
-		var te *update.TemplateError
-		if errors.As(e, &te) {
-			bad(te.Input, te.Err)
-		}
+	var err error
+	if c.Templates, err = update.NewTemplates(get("pr-title"), get("pr-body"), get("commit-message")); err != nil {
+		bad("pr-title", err)
 	}
-	c.Templates = ts
 }
 
 // resolveTarget reads image, tag and digest, which parent and child mode
@@ -254,16 +256,6 @@ func (c *Config) resolveTarget(get func(string) string, bad func(string, error))
 		bad("digest", fmt.Errorf("%q is not sha256:<64 lower-case hex digits>", digest))
 	}
 	c.Target.Digest = digest
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	if err != nil {
-		return []error{err}
-	}
-	return nil
 }
 
 var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)

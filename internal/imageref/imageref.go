@@ -65,10 +65,12 @@ func MustParse(s string) Name {
 }
 
 // ParseReference reads a reference as a file writes it, a name optionally
-// followed by :tag and @digest, and returns the name. Its errors are
-// reference's, such as reference.ErrNameContainsUppercase.
+// followed by :tag and @digest, and returns the name, which is given as
+// its familiar form. Its errors are reference's, such as
+// reference.ErrNameContainsUppercase.
 func ParseReference(s string) (Name, error) {
 	n, _, _, err := parse(s)
+	n.given = n.familiar
 	return n, err
 }
 
@@ -91,27 +93,10 @@ func parse(s string) (n Name, tagged, digested bool, err error) {
 	}
 	_, tagged = named.(reference.Tagged)
 	_, digested = named.(reference.Digested)
-	given := s
-	if i := nameEnd(s); i < len(s) {
-		given = s[:i]
-	}
-	return Name{given: given, canonical: named.Name(), familiar: reference.FamiliarName(named)}, tagged, digested, nil
+	return Name{given: s, canonical: named.Name(), familiar: reference.FamiliarName(named)}, tagged, digested, nil
 }
 
-// nameEnd returns where the name in a valid reference s ends: at the tag's
-// ":" (a ":" after the last "/") or the digest's "@".
-func nameEnd(s string) int {
-	end := len(s)
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		end = i
-	}
-	if i := strings.LastIndexByte(s[:end], ':'); i > strings.LastIndexByte(s[:end], '/') {
-		end = i
-	}
-	return end
-}
-
-// String returns the name as it was given, e.g. "ubuntu".
+// String returns the name as it was given to Parse, e.g. "ubuntu".
 func (n Name) String() string { return n.given }
 
 // Canonical returns the fully qualified name, e.g.
@@ -122,24 +107,8 @@ func (n Name) Canonical() string { return n.canonical }
 // "ubuntu" or "ghcr.io/acme/base".
 func (n Name) Familiar() string { return n.familiar }
 
-// IsZero reports whether n is the zero Name.
-func (n Name) IsZero() bool { return n.canonical == "" }
-
 // Same reports whether n and o name the same image repository.
 func (n Name) Same(o Name) bool { return n.canonical == o.canonical }
-
-// Host returns the registry host, e.g. "docker.io" or "registry:5000".
-func (n Name) Host() string {
-	h, _, _ := strings.Cut(n.canonical, "/")
-	return h
-}
-
-// Path returns the repository path within its registry, e.g.
-// "library/ubuntu".
-func (n Name) Path() string {
-	_, p, _ := strings.Cut(n.canonical, "/")
-	return p
-}
 
 // tagRE is the tag grammar of the distribution reference, anchored.
 var tagRE = regexp.MustCompile(`^` + reference.TagRegexp.String() + `$`)

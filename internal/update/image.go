@@ -16,15 +16,9 @@ const searchSeparators = ".,:;/\\`'\"=*!?#$&+^|~<>(){}[]@"
 // name's path, plus those of the registry host unless it is Docker Hub
 // (whose files may write ubuntu, library/ubuntu or docker.io/library/ubuntu).
 func SearchTerms(image imageref.Name) []string {
-	p := image.Path()
-	if d := image.Host(); d == "docker.io" {
-		p = strings.TrimPrefix(p, "library/")
-	} else {
-		p = d + "/" + p
-	}
 	var terms []string
 	seen := map[string]bool{}
-	for _, t := range strings.FieldsFunc(p, func(r rune) bool {
+	for _, t := range strings.FieldsFunc(image.Familiar(), func(r rune) bool {
 		return strings.ContainsRune(searchSeparators, r) || r == ' ' || r == '\t' || r == '\n'
 	}) {
 		if !seen[t] {
