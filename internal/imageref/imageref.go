@@ -2,18 +2,17 @@
 // once, where it enters (an input, a store key, a reference in a file), and
 // passed down as a Name; nothing below parses the string again.
 //
-// The rules, those of github.com/distribution/reference (the grammar Docker
-// and every registry use) with one addition:
+// The rules are those of github.com/distribution/reference, the grammar
+// Docker and every registry use:
 //
 //   - A name is an optional registry host (with an optional :port) and a
 //     path of lower-case components separated by "/": "ubuntu",
 //     "bitnami/redis", "ghcr.io/acme/base", "registry:5000/team/app".
-//   - Without a host the registry is Docker Hub, "docker.io"; a Docker Hub
-//     name of one component is in "library/": "ubuntu", "library/ubuntu"
-//     and "docker.io/library/ubuntu" are one name, whose canonical form is
-//     the last.
-//   - index.docker.io is read as docker.io (reference does not do this, but
-//     the Docker client does, and files in the wild write it).
+//   - Without a host the registry is Docker Hub, "docker.io" (the legacy
+//     host index.docker.io is the same); a Docker Hub name of one component
+//     is in "library/": "ubuntu", "library/ubuntu" and
+//     "docker.io/library/ubuntu" are one name, whose canonical form is the
+//     last.
 //   - Upper-case letters are not allowed in the path; such a name is
 //     rejected with reference.ErrNameContainsUppercase.
 //   - A Name never carries a tag or a digest: Parse rejects them, and
@@ -78,14 +77,10 @@ func parse(s string) (n Name, tagged, digested bool, err error) {
 	if s == "" {
 		return Name{}, false, false, errors.New("empty image name")
 	}
-	norm := s
-	if rest, ok := strings.CutPrefix(s, "index.docker.io/"); ok {
-		norm = "docker.io/" + rest
-	}
-	named, err := reference.ParseNormalizedNamed(norm)
+	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
-		if norm != strings.ToLower(norm) {
-			if _, lerr := reference.ParseNormalizedNamed(strings.ToLower(norm)); lerr == nil {
+		if s != strings.ToLower(s) {
+			if _, lerr := reference.ParseNormalizedNamed(strings.ToLower(s)); lerr == nil {
 				return Name{}, false, false, reference.ErrNameContainsUppercase
 			}
 		}
