@@ -538,3 +538,29 @@ func TestStaleBranchAfterMerge(t *testing.T) {
 		t.Errorf("proposals %d (%+v), want one on the existing branch with a new pull request", f.proposes, f.proposed)
 	}
 }
+
+// TestAllModeReportsInvalidStoreKeys checks that a store entry whose image
+// is not a valid name is reported, in image order, as not searched, and
+// the others are still done.
+func TestAllModeReportsInvalidStoreKeys(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, &fakeRepo{owner: "acme", name: "one", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}})
+	st := &fakeStore{images: map[string]string{"ubuntu": "24.04", "Bad Name": "1", "zz/Bad": "2"}}
+	rep, err := Run(context.Background(), f, st, testOptions(t, ModeAll, "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, img := range rep.Images {
+		names = append(names, img.Image)
+		if img.Image != "ubuntu" && (img.Complete || len(img.Notes) != 1 || !strings.HasPrefix(img.Notes[0], "not searched: ")) {
+			t.Errorf("image %q: complete %v, notes %q; want incomplete and not searched", img.Image, img.Complete, img.Notes)
+		}
+	}
+	if diff := cmp.Diff([]string{"Bad Name", "ubuntu", "zz/Bad"}, names); diff != "" {
+		t.Errorf("images (-want +got):\n%s", diff)
+	}
+	if r := byRepo(rep)["acme/one ubuntu"]; r.Action != Created || f.searches != 1 {
+		t.Errorf("ubuntu result %+v after %d searches, want created after 1", r, f.searches)
+	}
+}
