@@ -2,7 +2,7 @@ package dockerfile
 
 import (
 	"bytes"
-	"strings"
+	"errors"
 	"testing"
 )
 
@@ -42,13 +42,13 @@ func fuzzOptions(kind Kind, data []byte) []Options {
 
 func fuzzRewrite(t *testing.T, kind Kind, data []byte) {
 	_, inErr := Images(kind, data)
-	if inErr != nil && strings.Contains(inErr.Error(), "internal error") {
+	if errors.Is(inErr, ErrInternal) {
 		t.Fatalf("Images panicked: %v", inErr)
 	}
 	for _, opts := range fuzzOptions(kind, data) {
 		res, err := Rewrite(kind, data, opts)
 		if err != nil {
-			if strings.Contains(err.Error(), "internal error") {
+			if errors.Is(err, ErrInternal) {
 				t.Fatalf("Rewrite panicked: %v", err)
 			}
 			if inErr == nil {
