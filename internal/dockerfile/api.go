@@ -76,9 +76,15 @@ type Options struct {
 	Digest string
 	// AllowDowngrade lets a lower version tag replace a higher one.
 	AllowDowngrade bool
-	// TagFilter, when set, limits the change to references whose current tag
-	// matches it.
+	// TagFilter, when set, decides which current tags may move instead of
+	// the version and build-id rules: a reference moves when its tag
+	// matches it. Downgrades are still refused and floating tags still need
+	// FloatingTags: FloatingPin.
 	TagFilter *regexp.Regexp
+	// FloatingTags says what happens to a missing tag, latest and channel
+	// names (lts, stable, ...): "" or FloatingSkip leaves them alone,
+	// FloatingPin replaces a missing tag and latest with Tag.
+	FloatingTags FloatingTags
 	// IgnoreComment is the opt-out marker; "" means DefaultIgnoreComment.
 	IgnoreComment string
 }
@@ -100,7 +106,10 @@ type Ref struct {
 	New         string // the reference after the rewrite; equals Old unless Status is changed
 	OldTag      string // the tag before ("" when the reference had none)
 	Status      Status
-	Reason      string // why it was skipped, e.g. "pinned by digest", "would downgrade 3.13 to 3.11", "opted out by # no-dfiu"
+	Reason      string // why it was skipped, e.g. "pinned by digest", "floating tag", "would downgrade 3.13 to 3.11", "opted out by # no-dfiu"
+	// Rebuilt marks a changed reference that kept its tag and took the
+	// new digest: the same tag rebuilt (image:1.2@sha256:old with Tag 1.2).
+	Rebuilt bool
 	// Attention marks a skip that a person has to resolve (a reference
 	// pinned by digest with no new digest given, or an invalid reference),
 	// as opposed to a deliberate one (opt-out, tag filter, downgrade).

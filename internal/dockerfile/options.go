@@ -38,9 +38,12 @@ func (o Options) Compile() (*Rewriter, error) {
 	if err := o.validateRest(); err != nil {
 		return nil, err
 	}
+	if err := o.validatePolicy(); err != nil {
+		return nil, err
+	}
 	c := name.Canonical()
 	return &Rewriter{t: target{name: c, last: c[strings.LastIndexByte(c, '/')+1:], tag: o.Tag, digest: o.Digest,
-		filter: o.TagFilter, marker: o.marker(), allowDowngrade: o.AllowDowngrade}}, nil
+		marker: o.marker(), policy: newPolicy(o)}}, nil
 }
 
 func (o Options) validateRest() error {

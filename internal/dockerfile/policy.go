@@ -1,7 +1,8 @@
 package dockerfile
 
 import (
-	"strconv"
+	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -46,18 +47,62 @@ func (p refParts) digest(s string) string {
 	return s[p.digStart:]
 }
 
-// version is a tag read as a version: an optional "v", dot-separated
-// numbers, and a suffix such as "-slim" that must match for two versions to
-// be compared.
-type version struct {
-	prefix string
-	nums   []int
-	suffix string
+// FloatingTags says what happens to a reference with a floating tag (no
+// tag, latest, or a channel name such as lts or stable).
+type FloatingTags string
+
+const (
+	// FloatingSkip leaves every floating tag alone (the default; "" means
+	// the same).
+	FloatingSkip FloatingTags = "skip"
+	// FloatingPin replaces a missing tag and latest (only those) with the
+	// new tag; channel names are still left alone.
+	FloatingPin FloatingTags = "pin"
+)
+
+// ParseFloatingTags reads the value of the floating-tags input or flag:
+// "skip" or "pin". The error names the value.
+func ParseFloatingTags(s string) (FloatingTags, error) {
+	switch FloatingTags(s) {
+	case FloatingSkip, FloatingPin:
+		return FloatingTags(s), nil
+	}
+	return "", fmt.Errorf("floating tags %q: must be %q or %q", s, FloatingSkip, FloatingPin)
 }
 
-// parseVersion reads tags such as "20.11.1", "3.11-slim", "v1.2" and
-// "1.26.8-bookworm". It reports false for tags that are not versions
-// ("latest", "bookworm", "alpine3.19").
+// validatePolicy checks the options of the tag policy.
+func (o Options) validatePolicy() error {
+	if o.FloatingTags == "" {
+		return nil
+	}
+	_, err := ParseFloatingTags(string(o.FloatingTags))
+	return err
+}
+
+// channels are the tags that name a moving channel rather than a build;
+// with latest and no tag at all they are the floating tags.
+var channels = map[string]bool{
+	"latest": true, "stable": true, "edge": true, "lts": true, "nightly": true, "beta": true, "alpha": true,
+	"dev": true, "main": true, "master": true, "mainline": true, "current": true, "rolling": true,
+}
+
+// isFloating reports whether tag names no fixed build: no tag, latest or a
+// channel name.
+func isFloating(tag string) bool {
+	return tag == "" || channels[strings.ToLower(tag)]
+}
+
+// version is a tag read as a version: an optional "v", one to four
+// dot-separated numbers, and optionally "-" and a variant ("20",
+// "v1.4.0", "3.11-slim-bookworm", "20.1-alpine3.19").
+type version struct {
+	prefix  string   // "v" or ""
+	nums    []string // the numbers, without leading zeros ("0" for zero)
+	variant string   // what follows the "-", or ""
+}
+
+// parseVersion reads tag as a version, and reports false for any other tag
+// ("latest", "bookworm", "alpine3.19", "8c9d0e1", "1.2.3.4.5", "3.11rc1").
 func parseVersion(tag string) (version, bool) {
 	var v version
 	s := tag
@@ -69,50 +114,144 @@ func parseVersion(tag string) (version, bool) {
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 			i++
 		}
-		if i == 0 || i > 9 {
+		if i == 0 || len(v.nums) == 4 {
 			return version{}, false
 		}
-		n, err := strconv.Atoi(s[:i])
-		if err != nil {
-			return version{}, false
+		n := strings.TrimLeft(s[:i], "0")
+		if n == "" {
+			n = "0"
 		}
 		v.nums = append(v.nums, n)
 		s = s[i:]
-		if len(s) > 1 && s[0] == '.' && s[1] >= '0' && s[1] <= '9' {
+		if len(s) > 0 && s[0] == '.' {
 			s = s[1:]
 			continue
 		}
 		break
 	}
-	v.suffix = s
+	switch {
+	case s == "":
+	case len(s) > 1 && s[0] == '-':
+		v.variant = s[1:]
+	default:
+		return version{}, false
+	}
 	return v, true
 }
 
+// compareNums compares two versions' numbers part by part, a missing part
+// counting as 0, numbers of any length numerically; it returns -1, 0 or +1.
+func compareNums(a, b []string) int {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		x, y := "0", "0"
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if len(x) != len(y) {
+			if len(x) < len(y) {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
 // compareVersions returns -1, 0 or +1, and false when the tags cannot be
-// compared: either is not a version, or their prefix or suffix differ.
+// compared: either is not a version, or their prefix or variant differ.
 func compareVersions(oldTag, newTag string) (int, bool) {
 	a, ok := parseVersion(oldTag)
 	if !ok {
 		return 0, false
 	}
 	b, ok := parseVersion(newTag)
-	if !ok || a.prefix != b.prefix || a.suffix != b.suffix {
+	if !ok || a.prefix != b.prefix || a.variant != b.variant {
 		return 0, false
 	}
-	for i := 0; i < len(a.nums) || i < len(b.nums); i++ {
-		x, y := -1, -1
-		if i < len(a.nums) {
-			x = a.nums[i]
+	return compareNums(a.nums, b.nums), true
+}
+
+// policy is the tag policy of one run: which current tags may move to the
+// new tag.
+type policy struct {
+	tag            string
+	newVer         version
+	newIsVer       bool
+	filter         *regexp.Regexp
+	pin            bool
+	allowDowngrade bool
+}
+
+func newPolicy(o Options) policy {
+	p := policy{tag: o.Tag, filter: o.TagFilter, pin: o.FloatingTags == FloatingPin, allowDowngrade: o.AllowDowngrade}
+	p.newVer, p.newIsVer = parseVersion(o.Tag)
+	return p
+}
+
+// skip returns why a reference whose current tag is old must not move to
+// the new tag, or "" when it may. A tag equal to the new one is always
+// eligible (the reference is current, or re-pinned to a new digest), but
+// for the tag filter.
+func (p policy) skip(old string) string {
+	if p.filter != nil && !p.filter.MatchString(old) {
+		return fmt.Sprintf("tag %q does not match the tag filter %q", old, p.filter.String())
+	}
+	if old == p.tag {
+		return ""
+	}
+	if isFloating(old) {
+		if p.pin && (old == "" || old == "latest") {
+			return ""
 		}
-		if i < len(b.nums) {
-			y = b.nums[i]
-		}
-		switch {
-		case x < y:
-			return -1, true
-		case x > y:
-			return 1, true
+		return "floating tag"
+	}
+	ov, oldIsVer := parseVersion(old)
+	if p.filter == nil {
+		if r := p.kindSkip(old, ov, oldIsVer); r != "" {
+			return r
 		}
 	}
-	return 0, true
+	if !oldIsVer || !p.newIsVer || ov.prefix != p.newVer.prefix {
+		return ""
+	}
+	// With a tag filter the variants may differ: the numbers still say
+	// whether the move is a downgrade.
+	switch c := compareNums(ov.nums, p.newVer.nums); {
+	case c > 0 && !p.allowDowngrade:
+		return fmt.Sprintf("would downgrade %s to %s", old, p.tag)
+	case c == 0 && ov.variant == p.newVer.variant:
+		return fmt.Sprintf("%s is the same version as the new tag %s", old, p.tag)
+	}
+	return ""
+}
+
+// kindSkip applies rules 1, 2 and 4 of the policy: a version moves only to
+// a version of the same variant and prefix, a build id only to a build id.
+func (p policy) kindSkip(old string, ov version, oldIsVer bool) string {
+	switch {
+	case oldIsVer != p.newIsVer:
+		if oldIsVer {
+			return fmt.Sprintf("tag kinds differ: %s is a version, the new tag %s is not", old, p.tag)
+		}
+		return fmt.Sprintf("tag kinds differ: %s is not a version, the new tag %s is", old, p.tag)
+	case !oldIsVer:
+		return ""
+	case ov.variant != p.newVer.variant:
+		if ov.variant == "" {
+			return fmt.Sprintf("no variant, unlike the new tag's %s", p.newVer.variant)
+		}
+		return fmt.Sprintf("variant %s differs from the new tag's", ov.variant)
+	case ov.prefix != p.newVer.prefix:
+		if ov.prefix == "" {
+			return "no v prefix, unlike the new tag"
+		}
+		return "v prefix, unlike the new tag"
+	}
+	return ""
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -108,13 +108,12 @@ var errUnknownKind = errors.New("not a Dockerfile or compose file kind")
 
 // target is the compiled Options.
 type target struct {
-	name           string // normalised repository name
-	last           string // its last path component
-	tag            string
-	digest         string
-	filter         *regexp.Regexp
-	marker         string
-	allowDowngrade bool
+	name   string // normalised repository name
+	last   string // its last path component
+	tag    string
+	digest string
+	marker string
+	policy policy
 }
 
 // edit replaces the file's bytes [start, end) with repl.
@@ -158,43 +157,49 @@ func (t *target) matches(text string) (bool, error) {
 func (t *target) rewrite(sc *scan) Result {
 	type outcome struct {
 		ref Ref
-		e   *edit
+		es  []edit // one edit, or one for the tag and one for the digest
 		ok  bool
 	}
 	outs := make([]outcome, len(sc.cands))
 	for i := range sc.cands {
-		outs[i].ref, outs[i].e, outs[i].ok = t.evaluate(sc, &sc.cands[i])
+		outs[i].ref, outs[i].es, outs[i].ok = t.evaluate(sc, &sc.cands[i])
 	}
+	isArg := func(e edit) bool { return e.region >= 0 && sc.regions[e.region].instr == "ARG" }
 	// A change to a global ARG's value changes every FROM that uses it: it
 	// is made only when each of them (unless opted out) makes the same
 	// change.
 	for i, o := range outs {
-		if o.e == nil || o.e.region < 0 || sc.regions[o.e.region].instr != "ARG" {
-			continue
-		}
-		r := sc.regions[o.e.region]
-		for _, u := range r.users {
-			if u == i || sc.cands[u].optOut || (outs[u].e != nil && *outs[u].e == *o.e) {
+	edits:
+		for _, e := range o.es {
+			if !isArg(e) {
 				continue
 			}
-			c := sc.cands[u]
-			outs[i].ref.Status, outs[i].ref.New = StatusSkipped, outs[i].ref.Old
-			outs[i].ref.Reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, c.text, c.line)
-			outs[i].e = nil
-			break
+			r := sc.regions[e.region]
+			for _, u := range r.users {
+				if u == i || sc.cands[u].optOut || slices.Contains(outs[u].es, e) {
+					continue
+				}
+				c := sc.cands[u]
+				outs[i].ref.Status, outs[i].ref.New, outs[i].ref.Rebuilt = StatusSkipped, outs[i].ref.Old, false
+				outs[i].ref.Reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, c.text, c.line)
+				outs[i].es = nil
+				break edits
+			}
 		}
 	}
 	// An opted-out FROM whose image comes from an ARG that another FROM
 	// changes changes with it: its report says so rather than just "opted
 	// out".
 	for _, o := range outs {
-		if o.e == nil || o.e.region < 0 || sc.regions[o.e.region].instr != "ARG" {
-			continue
-		}
-		r := sc.regions[o.e.region]
-		for _, u := range r.users {
-			if sc.cands[u].optOut && outs[u].ok && outs[u].e == nil {
-				outs[u].ref.Reason = fmt.Sprintf("opted out by # %s, but it takes its image from ARG %s, which changes for a FROM that is not opted out", t.marker, r.name)
+		for _, e := range o.es {
+			if !isArg(e) {
+				continue
+			}
+			r := sc.regions[e.region]
+			for _, u := range r.users {
+				if sc.cands[u].optOut && outs[u].ok && outs[u].es == nil {
+					outs[u].ref.Reason = fmt.Sprintf("opted out by # %s, but it takes its image from ARG %s, which changes for a FROM that is not opted out", t.marker, r.name)
+				}
 			}
 		}
 	}
@@ -202,23 +207,23 @@ func (t *target) rewrite(sc *scan) Result {
 	var edits []edit
 	seen := map[Ref]bool{}
 	for _, o := range outs {
-		ref, e := o.ref, o.e
+		ref, es := o.ref, o.es
 		if !o.ok {
 			continue
 		}
-		if e != nil {
-			dup := false
+	conflicts:
+		for _, e := range es {
 			for _, o := range edits {
-				if o == *e {
-					dup = true
-				} else if o.overlaps(*e) {
-					ref.Status, ref.New, ref.Reason = StatusSkipped, ref.Old, "conflicts with another change to the same bytes"
-					e = nil
-					break
+				if o.overlaps(e) {
+					ref.Status, ref.New, ref.Reason, ref.Rebuilt = StatusSkipped, ref.Old, "conflicts with another change to the same bytes", false
+					es = nil
+					break conflicts
 				}
 			}
-			if e != nil && !dup {
-				edits = append(edits, *e)
+		}
+		for _, e := range es {
+			if !slices.Contains(edits, e) {
+				edits = append(edits, e)
 			}
 		}
 		if !seen[ref] {
@@ -250,7 +255,7 @@ func (t *target) rewrite(sc *scan) Result {
 
 // evaluate decides what happens to one candidate. ok is false when it does
 // not reference the target image.
-func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
+func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, es []edit, ok bool) {
 	text := c.text
 	p := splitRef(text)
 	ref = Ref{Line: c.line, Instruction: c.instr, Old: text, New: text, OldTag: p.tag(text), Status: StatusSkipped}
@@ -285,7 +290,7 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 		ref.Reason = "opted out by # " + t.marker
 		return ref, nil, true
 	}
-	if c.nameFromVarSkips {
+	if c.nameFromVarSkips && !wholeDefault(c.chars) {
 		for _, ch := range c.chars[:p.nameEnd] {
 			if ch.viaVar {
 				ref.Reason = "the image name comes from a variable"
@@ -294,12 +299,14 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 		}
 	}
 	dig := p.digest(text)
-	if dig != "" && t.digest == "" {
-		ref.Reason, ref.Attention = "pinned by digest", true
+	// A reference pinned by digest alone names no tag but is not floating:
+	// rule 6 re-pins it when a digest is given (or flags it when none is).
+	if reason := t.policy.skip(ref.OldTag); reason != "" && (ref.OldTag != "" || dig == "") {
+		ref.Reason = reason
 		return ref, nil, true
 	}
-	if t.filter != nil && !t.filter.MatchString(ref.OldTag) {
-		ref.Reason = fmt.Sprintf("tag %q does not match the tag filter %q", ref.OldTag, t.filter.String())
+	if dig != "" && t.digest == "" {
+		ref.Reason, ref.Attention = "pinned by digest", true
 		return ref, nil, true
 	}
 	newText := text[:p.nameEnd] + ":" + t.tag
@@ -310,22 +317,16 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 		ref.Status = StatusCurrent
 		return ref, nil, true
 	}
-	if !t.allowDowngrade {
-		if cmp, ok := compareVersions(ref.OldTag, t.tag); ok && cmp > 0 {
-			ref.Reason = fmt.Sprintf("would downgrade %s to %s", ref.OldTag, t.tag)
-			return ref, nil, true
-		}
-	}
-	ed, reg, reason := locateEdit(c.chars, text, newText)
+	es, reg, reason := locateEdits(c.chars, text, newText)
 	if reason == "" {
-		r := sc.regions[reg]
-		switch {
-		case r.optOut && r.instr == "ARG":
-			reason = fmt.Sprintf("opted out by # %s above ARG %s", t.marker, r.name)
+		for _, e := range es {
+			if r := sc.regions[e.region]; r.optOut && r.instr == "ARG" {
+				reason = fmt.Sprintf("opted out by # %s above ARG %s", t.marker, r.name)
+			}
 		}
 		if reason == "" {
-			ref.Instruction = r.instr
-			ref.Line = sc.src.lineOf(ed.start)
+			ref.Instruction = sc.regions[reg].instr
+			ref.Line = sc.src.lineOf(es[0].start)
 		}
 	}
 	if reason != "" {
@@ -333,7 +334,42 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, e *edit, ok bool) {
 		return ref, nil, true
 	}
 	ref.Status, ref.New = StatusChanged, newText
-	return ref, &ed, true
+	ref.Rebuilt = dig != "" && ref.OldTag == t.tag
+	return ref, es, true
+}
+
+// wholeDefault reports whether every byte of a reference comes from a
+// variable's default written in the file, as in compose's
+// ${IMAGE:-ubuntu:17.04}, which Docker Compose pulls when IMAGE is unset.
+func wholeDefault(chars []ochar) bool {
+	for _, ch := range chars {
+		if !ch.viaVar || ch.off < 0 {
+			return false
+		}
+	}
+	return len(chars) > 0
+}
+
+// locateEdits maps the change from old to new (both expanded references)
+// to edits of the file's bytes: one edit when the changed bytes come from
+// one place, else, when both hold a digest, one for the tag and one for the
+// digest, each from its own place (an ARG for the tag and the FROM or
+// another ARG for the digest). It returns the region of the first edit.
+func locateEdits(chars []ochar, old, new string) ([]edit, int16, string) {
+	e, reg, reason := locateEdit(chars, old, new)
+	if reason == "" {
+		return []edit{e}, reg, ""
+	}
+	oldAt, newAt := strings.IndexByte(old, '@'), strings.IndexByte(new, '@')
+	if oldAt < 0 || newAt < 0 || len(chars) != len(old) || old[oldAt+1:] == new[newAt+1:] || old[:oldAt] == new[:newAt] {
+		return nil, 0, reason
+	}
+	tagEdit, reg, treason := locateEdit(chars[:oldAt], old[:oldAt], new[:newAt])
+	digEdit, _, dreason := locateEdit(chars[oldAt+1:], old[oldAt+1:], new[newAt+1:])
+	if treason != "" || dreason != "" || tagEdit.overlaps(digEdit) {
+		return nil, 0, reason
+	}
+	return []edit{tagEdit, digEdit}, reg, ""
 }
 
 // argPlace reports the ARG region and line when every byte of the tag and
