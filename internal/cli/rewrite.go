@@ -17,11 +17,15 @@ import (
 )
 
 const rewriteUsage = `usage: dfiu rewrite --image IMAGE --tag TAG [--digest sha256:HEX] [--allow-downgrade]
-                    [--tag-filter REGEX] [--ignore-comment MARKER] [--check | --diff] PATH...
+                    [--tag-filter REGEX] [--floating-tags skip|pin]
+                    [--ignore-comment MARKER] [--check | --diff] PATH...
 
 Rewrites every reference to IMAGE in the Dockerfiles and compose files at
 PATH (a file, or a directory walked for Dockerfile and compose file names) to
-IMAGE:TAG, in place.
+IMAGE:TAG, in place. A reference moves only along its own lineage: a
+version to a higher version of the same variant (node:20 to node:22, never
+node:20-alpine), a build id to a build id; floating tags (no tag, latest,
+lts, stable, ...) are left alone unless --floating-tags pin.
 
 Output (stdout), one line each:
   updated PATH                       a file was rewritten
@@ -73,7 +77,8 @@ func runRewrite(ctx context.Context, args []string, env Env) int {
 		tag        = flags.String("tag", "", "the new `TAG` (required), e.g. 24.04")
 		digest     = flags.String("digest", "", "new digest `sha256:HEX`; references pinned by digest are re-pinned as IMAGE:TAG@DIGEST")
 		allowDown  = flags.Bool("allow-downgrade", false, "let a lower version tag replace a higher one")
-		tagFilter  = flags.String("tag-filter", "", "only rewrite references whose current tag matches this `REGEX`")
+		tagFilter  = flags.String("tag-filter", "", "rewrite the references whose current tag matches this `REGEX`, whatever its variant or kind (instead of the lineage rules)")
+		floating   = flags.String("floating-tags", string(dockerfile.FloatingSkip), "`skip` leaves a missing tag, latest and channel tags (lts, stable, ...) alone; pin replaces a missing tag and latest with TAG")
 		ignoreMark = flags.String("ignore-comment", dockerfile.DefaultIgnoreComment, "opt-out `MARKER`: a comment line '# MARKER' directly above an instruction skips it")
 		check      = flags.Bool("check", false, "write nothing; exit 3 when any file would change")
 		showDiff   = flags.Bool("diff", false, "write nothing; print a unified diff of the changes")
@@ -86,7 +91,8 @@ func runRewrite(ctx context.Context, args []string, env Env) int {
 		return ExitUsage // the flag package has printed the error and usage
 	}
 
-	opts, mode, err := rewriteOptions(*image, *tag, *digest, *tagFilter, *ignoreMark, *allowDown, *check, *showDiff, paths)
+	opts, mode, err := rewriteOptions(rewriteFlags{image: *image, tag: *tag, digest: *digest, tagFilter: *tagFilter, floating: *floating, ignoreMark: *ignoreMark,
+		allowDown: *allowDown, check: *check, showDiff: *showDiff}, paths)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "dfiu rewrite: %v\nRun \"dfiu rewrite -h\" for usage.\n", err)
 		return ExitUsage
@@ -131,10 +137,18 @@ func parseInterleaved(flags *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// rewriteFlags are the values of dfiu rewrite's flags.
+type rewriteFlags struct {
+	image, tag, digest, tagFilter, floating, ignoreMark string
+	allowDown, check, showDiff                          bool
+}
+
 // rewriteOptions validates the flag values, each error naming its flag,
 // and turns them into engine options and a mode.
-func rewriteOptions(image, tag, digest, tagFilter, ignoreMark string, allowDown, check, showDiff bool, paths []string) (dockerfile.Options, rewriteMode, error) {
+func rewriteOptions(f rewriteFlags, paths []string) (dockerfile.Options, rewriteMode, error) {
 	var opts dockerfile.Options
+	image, tag, digest, tagFilter, ignoreMark := f.image, f.tag, f.digest, f.tagFilter, f.ignoreMark
+	check, showDiff := f.check, f.showDiff
 	switch {
 	case image == "":
 		return opts, 0, errors.New("--image is required, e.g. --image ubuntu")
@@ -162,11 +176,16 @@ func rewriteOptions(image, tag, digest, tagFilter, ignoreMark string, allowDown,
 	if err := (dockerfile.Options{Image: okImage, Tag: okTag, IgnoreComment: ignoreMark}).Validate(); err != nil {
 		return opts, 0, fmt.Errorf("--ignore-comment: %w", err)
 	}
+	floating, err := dockerfile.ParseFloatingTags(f.floating)
+	if err != nil {
+		return opts, 0, fmt.Errorf("--floating-tags %q: must be skip or pin", f.floating)
+	}
 	opts = dockerfile.Options{
 		Image:          image,
 		Tag:            tag,
 		Digest:         digest,
-		AllowDowngrade: allowDown,
+		AllowDowngrade: f.allowDown,
+		FloatingTags:   floating,
 		IgnoreComment:  ignoreMark,
 	}
 	if tagFilter != "" {
