@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,16 +83,16 @@ const freshTag = "dfiu-prop-7"
 // checkOnlyRefsChanged fails unless got is exactly in with the tag of each
 // changed reference in refs replaced by freshTag, on the reference's line
 // and nowhere else (see expectedRewrite).
-func checkOnlyRefsChanged(t *testing.T, in, got []byte, refs []Ref) {
+func checkOnlyRefsChanged(t *testing.T, in, got []byte, refs []Ref, newTag string) {
 	t.Helper()
-	if err := onlyRefsChanged(in, got, refs); err != nil {
+	if err := onlyRefsChanged(in, got, refs, newTag); err != nil {
 		t.Error(err)
 	}
 }
 
 // onlyRefsChanged is checkOnlyRefsChanged's check.
-func onlyRefsChanged(in, got []byte, refs []Ref) error {
-	want, err := expectedRewrite(in, refs)
+func onlyRefsChanged(in, got []byte, refs []Ref, newTag string) error {
+	want, err := expectedRewrite(in, refs, newTag)
 	if err != nil {
 		return err
 	}
@@ -103,12 +105,12 @@ func onlyRefsChanged(in, got []byte, refs []Ref) error {
 
 // expectedRewrite rebuilds, independently of the engine, what Rewrite
 // must write for refs: in, with each changed reference's tag (OldTag)
-// replaced by freshTag, or ":"+freshTag added after a reference without
+// replaced by newTag, or ":"+newTag added after a reference without
 // one, once, on the reference's line. For a reference reported at an ARG
 // line it is the tag in the ARG's value; several references reported at
 // the same ARG value change it once. References on one line are found
-// left to right. New must be Old with freshTag for its tag.
-func expectedRewrite(in []byte, refs []Ref) ([]byte, error) {
+// left to right. New must be Old with newTag for its tag.
+func expectedRewrite(in []byte, refs []Ref, newTag string) ([]byte, error) {
 	lines := strings.SplitAfter(string(in), "\n")
 	next := map[int]int{}        // line → where its next reference is looked for
 	argDone := map[string]bool{} // "line tag" of ARG values already changed
@@ -119,12 +121,12 @@ func expectedRewrite(in []byte, refs []Ref) ([]byte, error) {
 		if r.Line < 1 || r.Line > len(lines) {
 			return nil, fmt.Errorf("reference %+v: line %d is outside the file's %d lines", r, r.Line, len(lines))
 		}
-		base, repl := r.Old, ":"+freshTag
+		base, repl := r.Old, ":"+newTag
 		if r.OldTag != "" {
-			base, repl = strings.TrimSuffix(r.Old, ":"+r.OldTag), freshTag
+			base, repl = strings.TrimSuffix(r.Old, ":"+r.OldTag), newTag
 		}
-		if r.New != base+":"+freshTag {
-			return nil, fmt.Errorf("line %d: %s became %s, want %s", r.Line, r.Old, r.New, base+":"+freshTag)
+		if r.New != base+":"+newTag {
+			return nil, fmt.Errorf("line %d: %s became %s, want %s", r.Line, r.Old, r.New, base+":"+newTag)
 		}
 		if r.Instruction == "ARG" {
 			key := fmt.Sprint(r.Line, " ", r.OldTag)
@@ -135,6 +137,9 @@ func expectedRewrite(in []byte, refs []Ref) ([]byte, error) {
 		}
 		line := lines[r.Line-1]
 		start, end, ok := tagSpan(line, next[r.Line], r, base)
+		if !ok && r.Instruction == "ARG" {
+			start, end, repl, ok = argTagPrefix(line, r.OldTag, newTag)
+		}
 		if !ok {
 			return nil, fmt.Errorf("line %d: no place for the tag of %s (%s) in %q", r.Line, r.Old, r.Instruction, line)
 		}
@@ -143,6 +148,10 @@ func expectedRewrite(in []byte, refs []Ref) ([]byte, error) {
 	}
 	return []byte(strings.Join(lines, "")), nil
 }
+
+// defaultStarts matches text that ends where a variable's default starts:
+// ${X:- or ${X-.
+var defaultStarts = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*:?-$`)
 
 // variableEnds matches text that ends with a variable: $X or ${…}.
 var variableEnds = regexp.MustCompile(`(\$[A-Za-z_][A-Za-z0-9_]*|\$\{[^{}]*\})$`)
@@ -157,7 +166,9 @@ var variableEnds = regexp.MustCompile(`(\$[A-Za-z_][A-Za-z0-9_]*|\$\{[^{}]*\})$`
 func tagSpan(line string, from int, r Ref, base string) (start, end int, ok bool) {
 	name := base[strings.LastIndexByte(base, '/')+1:]
 	endsRef := func(i int) bool { return i == len(line) || strings.IndexByte(" \t\r\n\"'@,}$", line[i]) >= 0 }
-	startsName := func(i int) bool { return i == 0 || strings.IndexByte(" \t=\"'/}", line[i-1]) >= 0 }
+	startsName := func(i int) bool {
+		return i == 0 || strings.IndexByte(" \t=\"'/}", line[i-1]) >= 0 || defaultStarts.MatchString(line[:i])
+	}
 	for k := from; k < len(line); k++ {
 		if r.OldTag == "" {
 			if strings.HasPrefix(line[k:], name) && startsName(k) && endsRef(k+len(name)) {
@@ -175,6 +186,28 @@ func tagSpan(line string, from int, r Ref, base string) (start, end int, ok bool
 		}
 	}
 	return 0, 0, false
+}
+
+// argTagPrefix finds an ARG value (after "=") that holds the start of a
+// tag, as ARG GO_VERSION=1.26 does for golang:${GO_VERSION}-alpine; the
+// rest of the tag comes from the FROM and must end newTag too. It returns
+// the value's bytes and what they become.
+func argTagPrefix(line, oldTag, newTag string) (start, end int, repl string, ok bool) {
+	for k := strings.IndexByte(line, '=') + 1; k > 0 && k < len(line); {
+		v := line[k:]
+		if i := strings.IndexAny(v, " \t\r\n\"'"); i >= 0 {
+			v = v[:i]
+		}
+		if rest, found := strings.CutPrefix(oldTag, v); found && v != "" && strings.HasSuffix(newTag, rest) && len(newTag) > len(rest) {
+			return k, k + len(v), strings.TrimSuffix(newTag, rest), true
+		}
+		next := strings.IndexByte(line[k:], '=')
+		if next < 0 {
+			break
+		}
+		k += next + 1
+	}
+	return 0, 0, "", false
 }
 
 // TestExpectedRewrite checks the corpus test's own yardstick: it rebuilds
@@ -209,21 +242,28 @@ func TestExpectedRewrite(t *testing.T) {
 		{"name from a variable", "ARG REPO=mcr.microsoft.com/dotnet/aspnet\nFROM $REPO:10.0-noble\n",
 			[]Ref{changed(2, "FROM", "mcr.microsoft.com/dotnet/aspnet:10.0-noble", "10.0-noble")},
 			"ARG REPO=mcr.microsoft.com/dotnet/aspnet\nFROM $REPO:dfiu-prop-7\n", nil},
+		{"ARG holding the start of the tag", "ARG GO=1.26\nFROM golang:${GO}-prop-7\n",
+			[]Ref{changed(1, "ARG", "golang:1.26-prop-7", "1.26-prop-7")},
+			"ARG GO=dfiu\nFROM golang:${GO}-prop-7\n",
+			[]string{"ARG GO=dfiu-prop-7\nFROM golang:${GO}-prop-7\n"}},
+		{"whole reference in a compose default", "    image: ${IMG:-ubuntu:17.04}\n",
+			[]Ref{changed(1, "image", "ubuntu:17.04", "17.04")},
+			"    image: ${IMG:-ubuntu:dfiu-prop-7}\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if err := onlyRefsChanged([]byte(tt.in), []byte(tt.want), tt.refs); err != nil {
+			if err := onlyRefsChanged([]byte(tt.in), []byte(tt.want), tt.refs, freshTag); err != nil {
 				t.Errorf("the right rewrite %q is refused: %v", tt.want, err)
 			}
 			for _, w := range tt.wrong {
-				if onlyRefsChanged([]byte(tt.in), []byte(w), tt.refs) == nil {
+				if onlyRefsChanged([]byte(tt.in), []byte(w), tt.refs, freshTag) == nil {
 					t.Errorf("the wrong rewrite %q is accepted", w)
 				}
 			}
 		})
 	}
-	if _, err := expectedRewrite([]byte("FROM alpine:3.19\n"), []Ref{changed(1, "FROM", "golang:1.22", "1.22")}); err == nil {
+	if _, err := expectedRewrite([]byte("FROM alpine:3.19\n"), []Ref{changed(1, "FROM", "golang:1.22", "1.22")}, freshTag); err == nil {
 		t.Error("expectedRewrite found a place for golang:1.22's tag in FROM alpine:3.19")
 	}
 }
@@ -235,7 +275,7 @@ func TestExpectedRewrite(t *testing.T) {
 func TestCorpusProperties(t *testing.T) {
 	t.Parallel()
 	files := loadCorpus(t)
-	var nFiles, nRefs, nSkipped, nRejected int
+	var nFiles, nRefs, nSkipped, nRejected, nPolicy int
 	for _, f := range files {
 		imgs, err := Images(f.kind, f.data)
 		if f.negative {
@@ -261,7 +301,9 @@ func TestCorpusProperties(t *testing.T) {
 		nFiles++
 		for _, img := range imgs {
 			t.Run(f.name+"/"+img, func(t *testing.T) {
-				opts := Options{Image: img, Tag: freshTag}
+				// Every tag but a channel name may move: the broadest
+				// rewrite, to check the bytes.
+				opts := Options{Image: img, Tag: freshTag, TagFilter: anyTag, FloatingTags: FloatingPin}
 				res, err := Rewrite(f.kind, f.data, opts)
 				if err != nil {
 					t.Fatalf("Rewrite: %v", err)
@@ -272,7 +314,7 @@ func TestCorpusProperties(t *testing.T) {
 				if _, err := Images(f.kind, res.Content); err != nil {
 					t.Fatalf("output does not parse: %v", err)
 				}
-				checkOnlyRefsChanged(t, f.data, res.Content, res.Refs)
+				checkOnlyRefsChanged(t, f.data, res.Content, res.Refs, freshTag)
 				again, err := Rewrite(f.kind, res.Content, opts)
 				if err != nil {
 					t.Fatalf("second Rewrite: %v", err)
@@ -301,12 +343,165 @@ func TestCorpusProperties(t *testing.T) {
 						t.Errorf("second run: line %d %s changed again", r.Line, r.Old)
 					}
 				}
+				for _, newTag := range policyTags(res.Refs) {
+					nPolicy += checkPolicy(t, f, img, newTag)
+				}
 			})
 		}
 	}
-	t.Logf("checked %d files (%d rejected as malformed), %d references (%d skipped with a reason)", nFiles, nRejected, nRefs, nSkipped)
-	if nFiles == 0 || nRefs == 0 {
-		t.Errorf("checked %d files and %d references; the corpus should give some", nFiles, nRefs)
+	t.Logf("checked %d files (%d rejected as malformed), %d references (%d skipped with a reason), %d changed under the default policy", nFiles, nRejected, nRefs, nSkipped, nPolicy)
+	if nFiles == 0 || nRefs == 0 || nPolicy == 0 {
+		t.Errorf("checked %d files, %d references and %d changed under the default policy; the corpus should give some of each", nFiles, nRefs, nPolicy)
+	}
+}
+
+// anyTag is a tag filter every tag matches.
+var anyTag = regexp.MustCompile(``)
+
+// The tag policy, written again independently of policy.go for the
+// property checks: a version is an optional v, one to four dot-separated
+// numbers and optionally "-" and a variant.
+var (
+	oracleVersion  = regexp.MustCompile(`^(v?)([0-9]+(?:\.[0-9]+){0,3})(?:-(.+))?$`)
+	oracleFloating = []string{"", "latest", "stable", "edge", "lts", "nightly", "beta", "alpha", "dev", "main", "master", "mainline", "current", "rolling"}
+)
+
+func oracleIsFloating(tag string) bool {
+	return slices.Contains(oracleFloating, strings.ToLower(tag))
+}
+
+// oracleCompare compares the numbers of two version tags (matches of
+// oracleVersion) with math/big, a missing part counting as 0.
+func oracleCompare(a, b []string) int {
+	parts := func(m []string) []*big.Int {
+		var out []*big.Int
+		for _, p := range strings.Split(m[2], ".") {
+			n, _ := new(big.Int).SetString(p, 10)
+			out = append(out, n)
+		}
+		return out
+	}
+	x, y := parts(a), parts(b)
+	for i := 0; i < len(x) || i < len(y); i++ {
+		u, v := big.NewInt(0), big.NewInt(0)
+		if i < len(x) {
+			u = x[i]
+		}
+		if i < len(y) {
+			v = y[i]
+		}
+		if c := u.Cmp(v); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// oracleEligible says whether the default policy lets old move to newTag:
+// a lower version of the same prefix and variant, or a build id replacing
+// a build id; never a floating tag.
+func oracleEligible(old, newTag string) bool {
+	if oracleIsFloating(old) || old == newTag {
+		return false
+	}
+	a, b := oracleVersion.FindStringSubmatch(old), oracleVersion.FindStringSubmatch(newTag)
+	switch {
+	case a == nil && b == nil:
+		return true
+	case a == nil || b == nil:
+		return false
+	}
+	return a[1] == b[1] && a[3] == b[3] && oracleCompare(a, b) < 0
+}
+
+// policyTags picks the new tags to try the default policy with: for up to
+// three of the version tags refs use, the next major of its lineage
+// (20.1-alpine gives 21-alpine), and freshTag, a build id.
+func policyTags(refs []Ref) []string {
+	tags := []string{freshTag}
+	for _, r := range refs {
+		m := oracleVersion.FindStringSubmatch(r.OldTag)
+		if m == nil || len(tags) > 3 {
+			continue
+		}
+		major, _ := new(big.Int).SetString(strings.Split(m[2], ".")[0], 10)
+		tag := m[1] + major.Add(major, big.NewInt(1)).String()
+		if m[3] != "" {
+			tag += "-" + m[3]
+		}
+		if !slices.Contains(tags, tag) && len(tag) <= 128 {
+			tags = append(tags, tag)
+		}
+	}
+	return tags
+}
+
+// policyReasons are the skip reasons of the tag policy.
+var policyReasons = []string{"floating tag", "variant ", "no variant", "tag kinds differ", "would downgrade", "same version", "v prefix"}
+
+// checkPolicy rewrites img in f to newTag under the default policy and
+// checks the policy against the oracle: a changed reference's old tag is
+// eligible, a floating tag never changes, an eligible tag is never skipped
+// for a policy reason, only the reported references change and a second
+// run changes nothing. It returns how many references changed.
+func checkPolicy(t *testing.T, f corpusFile, img, newTag string) int {
+	t.Helper()
+	opts := Options{Image: img, Tag: newTag}
+	res, err := Rewrite(f.kind, f.data, opts)
+	if err != nil {
+		t.Fatalf("tag %s: Rewrite: %v", newTag, err)
+	}
+	n := 0
+	for _, r := range res.Refs {
+		eligible := oracleEligible(r.OldTag, newTag)
+		switch {
+		case r.Status == StatusChanged:
+			n++
+			if !eligible {
+				t.Errorf("tag %s: line %d: %s changed, but its tag is not eligible", newTag, r.Line, r.Old)
+			}
+		case r.Status == StatusSkipped && eligible:
+			for _, p := range policyReasons {
+				if strings.Contains(r.Reason, p) {
+					t.Errorf("tag %s: line %d: %s skipped (%s), but its tag is eligible", newTag, r.Line, r.Old, r.Reason)
+				}
+			}
+		}
+		if oracleIsFloating(r.OldTag) && r.Status == StatusChanged {
+			t.Errorf("tag %s: line %d: floating %s changed", newTag, r.Line, r.Old)
+		}
+	}
+	checkOnlyRefsChanged(t, f.data, res.Content, res.Refs, newTag)
+	again, err := Rewrite(f.kind, res.Content, opts)
+	if err != nil {
+		t.Fatalf("tag %s: second Rewrite: %v", newTag, err)
+	}
+	if again.Changed {
+		t.Errorf("tag %s: second run changed the file again", newTag)
+	}
+	return n
+}
+
+// TestOracleEligible pins the oracle to the issue's examples, so that it
+// and the policy cannot drift apart together unnoticed.
+func TestOracleEligible(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		old, new string
+		want     bool
+	}{
+		{"20", "22", true}, {"20-alpine", "22", false}, {"20.1-bookworm-slim", "22", false}, {"lts", "22", false}, {"latest", "22", false}, {"", "22", false},
+		{"20", "22-alpine", false}, {"20-alpine", "22-alpine", true}, {"20.11-alpine", "22-alpine", true},
+		{"3f2a1b9", "8c9d0e1", true}, {"latest", "8c9d0e1", false}, {"1.2", "8c9d0e1", false}, {"stable", "8c9d0e1", false},
+		{"3.11-slim-bookworm", "3.13-slim-bookworm", true}, {"3.11-slim", "3.13-slim-bookworm", false}, {"3.11", "3.13-slim-bookworm", false},
+		{"7357", "18026809126359806124890356219518632048125", true}, {"v1.2", "v1.4.0", true}, {"1.2", "v1.4.0", false}, {"1.2", "1.3.0", true}, {"1.3", "1.3.0", false},
+	} {
+		if got := oracleEligible(c.old, c.new); got != c.want {
+			t.Errorf("oracleEligible(%q, %q) = %v, want %v", c.old, c.new, got, c.want)
+		}
+		if got := newPolicy(Options{Tag: c.new}).skip(c.old) == ""; got != c.want {
+			t.Errorf("policy: %q -> %q eligible = %v, want %v", c.old, c.new, got, c.want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,8 @@ var fuzzDockerfileSeeds = []string{
 	"FROM alpine\nRUN --mount=type=cache,from=ubuntu:1,target=/x \\\n  true\nCOPY --from=ubuntu:1 --chown=1 /a /b\n",
 	"FROM ubuntu:20\\\n.04\nONBUILD COPY --from=ubuntu /a /b\n",
 	"ARG A=x\nARG B=${A}/ubuntu:1\nFROM ${B}\nFROM ubuntu:${A:+y}\n",
+	"FROM ubuntu:20-fuzz\nFROM ubuntu:lts\nFROM ubuntu:latest\nFROM ubuntu:0.1@sha256:1111111111111111111111111111111111111111111111111111111111111111\nFROM ubuntu:3f2a1b9\n",
+	"ARG T=0.0\nARG D=sha256:1111111111111111111111111111111111111111111111111111111111111111\nFROM ubuntu:${T}@${D}\n",
 }
 
 var fuzzComposeSeeds = []string{
@@ -23,6 +26,7 @@ var fuzzComposeSeeds = []string{
 	"web:\n  image: ubuntu:1\ndb:\n  image: >-\n    ubuntu:1\n",
 	"x: &x\n  image: ubuntu:1\nservices:\n  a:\n    <<: *x\n  b: {image: \"ubuntu:$$1\"}\n",
 	"\ufeffservices:\r\n  a:\r\n    # no-dfiu\r\n    image: ${IMG:-ubuntu}:1",
+	"services:\n  a:\n    image: ${IMG:-ubuntu:17.04}\n  b:\n    image: ubuntu\n",
 }
 
 // fuzzOptions picks options that touch the file: bump its first image.
@@ -37,6 +41,8 @@ func fuzzOptions(kind Kind, data []byte) []Options {
 	return []Options{
 		{Image: img, Tag: "99.0-fuzz"},
 		{Image: img, Tag: "0.1", Digest: "sha256:2222222222222222222222222222222222222222222222222222222222222222"},
+		{Image: img, Tag: "1", FloatingTags: FloatingPin},
+		{Image: img, Tag: "fuzz-build"},
 	}
 }
 
@@ -76,6 +82,9 @@ func fuzzRewrite(t *testing.T, kind Kind, data []byte) {
 			if r.Status == StatusSkipped && r.Reason == "" {
 				t.Fatalf("skipped without a reason: %+v", r)
 			}
+			if r.Status == StatusChanged {
+				checkPolicyChange(t, opts, r)
+			}
 		}
 	}
 }
@@ -100,4 +109,24 @@ func FuzzRewriteCompose(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRewrite(t, KindCompose, data)
 	})
+}
+
+// checkPolicyChange fails unless the tag policy lets r, a changed
+// reference, move to opts.Tag (see oracleEligible): the same tag re-pinned
+// to a new digest, a reference pinned by digest alone, a missing tag or
+// latest with FloatingPin, or an eligible tag.
+func checkPolicyChange(t *testing.T, opts Options, r Ref) {
+	t.Helper()
+	pinnedOnly := r.OldTag == "" && strings.Contains(r.Old, "@")
+	switch {
+	case r.OldTag == opts.Tag && opts.Digest != "":
+	case pinnedOnly && opts.Digest != "":
+	case opts.FloatingTags == FloatingPin && (r.OldTag == "" || r.OldTag == "latest"):
+	case oracleEligible(r.OldTag, opts.Tag):
+	default:
+		t.Fatalf("%s changed to %s, but the tag policy does not let %q move to %q", r.Old, r.New, r.OldTag, opts.Tag)
+	}
+	if r.Rebuilt != (r.OldTag == opts.Tag) {
+		t.Fatalf("%s changed to %s with Rebuilt %v", r.Old, r.New, r.Rebuilt)
+	}
 }
