@@ -12,8 +12,20 @@
 // a global ARG ($BASE, ${BASE}, myorg/base:${V}, ${V:-default}) has the ARG's
 // default (or the default in the FROM) rewritten, never the variable; a
 // global ARG is changed only when every FROM using it takes the same change
-// (opted-out ones aside). Compose files are read with yaml.v3: the image:
-// value of each service, in the services: form and the old top-level form.
+// (opted-out ones aside); a tag and a digest that come from two places (an
+// ARG for the tag, the FROM or another ARG for the digest) are each
+// rewritten where they are written. Compose files are read with yaml.v3:
+// the image: value of each service, in the services: form and the old
+// top-level form (a whole reference in a variable's default,
+// ${IMAGE:-ubuntu:17.04}, is rewritten there), and the Dockerfile in each
+// build.dockerfile_inline, rewritten inside the YAML scalar when that can be
+// done byte for byte (a literal block or one line without escapes).
+//
+// Which references move is the tag policy (policy.go): a version moves only
+// to a higher version of the same variant and v prefix, a build id only to
+// a build id, floating tags (no tag, latest, channel names) not at all
+// unless Options.FloatingTags is FloatingPin; Options.TagFilter replaces
+// the first two rules.
 //
 // Names match after normalisation by package imageref, never by suffix or
 // substring. Only the bytes of a reference's tag and digest (or of the ARG

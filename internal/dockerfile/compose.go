@@ -9,7 +9,8 @@ import (
 )
 
 // scanCompose parses a compose file with yaml.v3 and finds the image: value
-// of every service, in the services: form and the old top-level (v1) form.
+// of every service, in the services: form and the old top-level (v1) form,
+// and the references of each build.dockerfile_inline.
 func scanCompose(data []byte, marker string) (*scan, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -36,6 +37,12 @@ func scanCompose(data []byte, marker string) (*scan, error) {
 		svc := deref(services.Content[i+1])
 		if svc.Kind != yaml.MappingNode {
 			continue
+		}
+		if build := deref(mapValue(svc, "build")); build != nil && build.Kind == yaml.MappingNode {
+			if inline := deref(mapValue(build, "dockerfile_inline")); inline != nil && inline.Kind == yaml.ScalarNode && !seen[inline] {
+				seen[inline] = true
+				sc.composeInline(keyOf(build, "dockerfile_inline"), inline, marker)
+			}
 		}
 		img := mapValue(svc, "image")
 		if img == nil {
@@ -193,4 +200,130 @@ func skipProperties(data []byte, off int) int {
 		}
 	}
 	return off
+}
+
+// composeInline records the references of a build.dockerfile_inline, a
+// Dockerfile held in a YAML scalar. They are rewritten in place when every
+// byte of the value maps to one byte of the file (a literal block scalar,
+// or a one-line plain or quoted scalar without escapes); otherwise they are
+// reported and skipped. A Dockerfile that does not parse adds nothing: the
+// build fails on it anyway.
+func (sc *scan) composeInline(key, n *yaml.Node, marker string) {
+	inner, err := scanDockerfile([]byte(n.Value), marker)
+	if err != nil || len(inner.cands) == 0 {
+		return
+	}
+	offs, firstLine := sc.src.scalarOffsets(n)
+	optOut := key != nil && sc.src.optedOut(key.Line, marker)
+	base := int16(len(sc.regions))
+	first := len(sc.cands)
+	for _, r := range inner.regions {
+		users := make([]int, len(r.users))
+		for k, u := range r.users {
+			users[k] = first + u
+		}
+		r.users = users
+		r.optOut = r.optOut || optOut
+		sc.regions = append(sc.regions, r)
+	}
+	for _, c := range inner.cands {
+		chars := make([]ochar, len(c.chars))
+		for k, ch := range c.chars {
+			if ch.region >= 0 {
+				ch.region += base
+			}
+			switch {
+			case ch.off < 0:
+			case offs == nil || offs[ch.off] < 0:
+				ch.off = -1
+			default:
+				ch.off = offs[ch.off]
+			}
+			chars[k] = ch
+		}
+		c.chars = chars
+		c.line += firstLine - 1
+		c.optOut = c.optOut || optOut
+		if offs == nil && c.reason == "" {
+			c.reason = "dockerfile_inline is neither a literal block (|) nor one line without escapes: it cannot be rewritten byte for byte"
+		}
+		sc.cands = append(sc.cands, c)
+	}
+}
+
+// scalarOffsets maps each byte of a scalar's value to its offset in the
+// file (-1 for the line breaks between the lines of a block), and returns
+// the 1-based file line of the value's first line. The map is nil when a
+// byte of the value is not one byte of the file: folded scalars, escapes,
+// quoted or plain scalars over several lines, an indentation indicator.
+func (s *source) scalarOffsets(n *yaml.Node) ([]int32, int) {
+	off := s.offsetOf(n.Line, n.Column)
+	if off < 0 {
+		return nil, n.Line
+	}
+	off = skipProperties(s.data, off)
+	v := n.Value
+	switch {
+	case n.Style&yaml.LiteralStyle != 0:
+		return s.literalOffsets(n, off)
+	case n.Style&yaml.FoldedStyle != 0:
+		return nil, n.Line + 1
+	case strings.ContainsAny(v, "\r\n"):
+		return nil, n.Line
+	case n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0:
+		off++
+	}
+	if off+len(v) > len(s.data) || string(s.data[off:off+len(v)]) != v {
+		return nil, n.Line
+	}
+	offs := make([]int32, len(v))
+	for i := range offs {
+		offs[i] = int32(off + i)
+	}
+	return offs, n.Line
+}
+
+// literalOffsets maps a literal block scalar whose header ("|", "|-",
+// "|+") starts at off: each line of the value is a line of the file after
+// the block's indentation.
+func (s *source) literalOffsets(n *yaml.Node, off int) ([]int32, int) {
+	header, _ := s.line(n.Line - 1)
+	_, lineStart := s.line(n.Line - 1)
+	h := string(header[off-lineStart:])
+	if i := strings.IndexByte(h, '#'); i >= 0 {
+		h = h[:i]
+	}
+	h = strings.TrimRight(h, " \t")
+	if h != "|" && h != "|-" && h != "|+" {
+		return nil, n.Line // an indentation indicator
+	}
+	lines := strings.Split(n.Value, "\n")
+	indent := -1
+	for i := range lines {
+		b, _ := s.line(n.Line + i)
+		if t := bytes.TrimLeft(b, " "); len(t) > 0 {
+			indent = len(b) - len(t)
+			break
+		}
+	}
+	if indent < 0 {
+		return nil, n.Line + 1
+	}
+	offs := make([]int32, 0, len(n.Value))
+	for i, l := range lines {
+		if i > 0 {
+			offs = append(offs, -1) // the line break
+		}
+		if l == "" {
+			continue
+		}
+		b, start := s.line(n.Line + i)
+		if len(b) != indent+len(l) || strings.TrimLeft(string(b[:indent]), " ") != "" || string(b[indent:]) != l {
+			return nil, n.Line + 1
+		}
+		for k := range len(l) {
+			offs = append(offs, int32(start+indent+k))
+		}
+	}
+	return offs, n.Line + 1
 }

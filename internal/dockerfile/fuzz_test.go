@@ -27,6 +27,7 @@ var fuzzComposeSeeds = []string{
 	"x: &x\n  image: ubuntu:1\nservices:\n  a:\n    <<: *x\n  b: {image: \"ubuntu:$$1\"}\n",
 	"\ufeffservices:\r\n  a:\r\n    # no-dfiu\r\n    image: ${IMG:-ubuntu}:1",
 	"services:\n  a:\n    image: ${IMG:-ubuntu:17.04}\n  b:\n    image: ubuntu\n",
+	"services:\n  a:\n    build:\n      dockerfile_inline: |\n        ARG T=1\n        FROM ubuntu:$T\n\n        COPY --from=ubuntu /a /b\n  b:\n    build: {dockerfile_inline: 'FROM ubuntu:1'}\n",
 }
 
 // fuzzOptions picks options that touch the file: bump its first image.

@@ -238,6 +238,8 @@ func TestRewriteBytes(t *testing.T) {
 	})
 }
 
+const inlineReason = "dockerfile_inline is neither a literal block (|) nor one line without escapes: it cannot be rewritten byte for byte"
+
 func TestRewritePolicy(t *testing.T) {
 	t.Parallel()
 	runRewriteCases(t, []rewriteCase{
@@ -334,6 +336,21 @@ func TestRewriteCompose(t *testing.T) {
 			in: "services:\n  a:\n    image: ubuntu:20.04\n  b:\n    image: \"ubuntu:20.04\" # pinned\n  c:\n    image: 'docker.io/library/ubuntu'\n  d:\n    image: myorg/ubuntu:1\n", opts: Options{FloatingTags: FloatingPin},
 			want: "services:\n  a:\n    image: ubuntu:24.04\n  b:\n    image: \"ubuntu:24.04\" # pinned\n  c:\n    image: 'docker.io/library/ubuntu:24.04'\n  d:\n    image: myorg/ubuntu:1\n",
 			refs: []string{"image:3 changed ubuntu:20.04 -> ubuntu:24.04", "image:5 changed ubuntu:20.04 -> ubuntu:24.04", "image:7 changed docker.io/library/ubuntu -> docker.io/library/ubuntu:24.04"}},
+		{name: "dockerfile_inline literal block", kind: KindCompose,
+			in:   "services:\n  a:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM ubuntu:20.04\n\n        RUN echo ubuntu:20.04\n        COPY --from=ubuntu:20.04 /a /b\n    image: app\n",
+			want: "services:\n  a:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM ubuntu:24.04\n\n        RUN echo ubuntu:20.04\n        COPY --from=ubuntu:24.04 /a /b\n    image: app\n",
+			refs: []string{"FROM:6 changed ubuntu:20.04 -> ubuntu:24.04", "COPY --from:9 changed ubuntu:20.04 -> ubuntu:24.04"}},
+		{name: "dockerfile_inline with an ARG, CRLF", kind: KindCompose,
+			in:   "services:\r\n  a:\r\n    build:\r\n      dockerfile_inline: |-\r\n        ARG T=20.04\r\n        FROM ubuntu:$T AS x\r\n        FROM x\r\n",
+			want: "services:\r\n  a:\r\n    build:\r\n      dockerfile_inline: |-\r\n        ARG T=24.04\r\n        FROM ubuntu:$T AS x\r\n        FROM x\r\n",
+			refs: []string{"ARG:5 changed ubuntu:20.04 -> ubuntu:24.04"}},
+		{name: "dockerfile_inline one line, quoted, folded, opted out", kind: KindCompose,
+			in: "services:\n  a:\n    build:\n      dockerfile_inline: \"FROM ubuntu:20.04\\nRUN true\"\n  b:\n    build: {dockerfile_inline: 'FROM ubuntu:20.04'}\n  c:\n    build:\n      dockerfile_inline: >\n        FROM ubuntu:20.04\n" +
+				"  d:\n    build:\n      # no-dfiu\n      dockerfile_inline: FROM ubuntu:20.04\n  e:\n    build:\n      dockerfile_inline: |2\n          FROM ubuntu:20.04\n",
+			want: "services:\n  a:\n    build:\n      dockerfile_inline: \"FROM ubuntu:20.04\\nRUN true\"\n  b:\n    build: {dockerfile_inline: 'FROM ubuntu:24.04'}\n  c:\n    build:\n      dockerfile_inline: >\n        FROM ubuntu:20.04\n" +
+				"  d:\n    build:\n      # no-dfiu\n      dockerfile_inline: FROM ubuntu:20.04\n  e:\n    build:\n      dockerfile_inline: |2\n          FROM ubuntu:20.04\n",
+			refs: []string{"FROM:4 skipped ubuntu:20.04 (" + inlineReason + ")", "FROM:6 changed ubuntu:20.04 -> ubuntu:24.04", "FROM:10 skipped ubuntu:20.04 (" + inlineReason + ")",
+				"FROM:14 skipped ubuntu:20.04 (opted out by # no-dfiu)", "FROM:17 skipped ubuntu:20.04 (" + inlineReason + ")"}},
 		{name: "v1 top level", kind: KindCompose, in: "web:\n  image: ubuntu:20.04\n  environment:\n    BASE: ubuntu:20.04\n", want: "web:\n  image: ubuntu:24.04\n  environment:\n    BASE: ubuntu:20.04\n",
 			refs: []string{"image:2 changed ubuntu:20.04 -> ubuntu:24.04"}},
 		{name: "other keys untouched", kind: KindCompose, in: "services:\n  a:\n    build: .\n    labels:\n      image: ubuntu:20.04\n    command: [\"echo\", \"ubuntu:20.04\"]\nx-image: ubuntu:20.04\n"},
