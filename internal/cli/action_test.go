@@ -215,7 +215,7 @@ func TestParentAsAction(t *testing.T) {
 	if len(prs) != len(demo.Cases) {
 		t.Errorf("%d results, want %d: %v", len(prs), len(demo.Cases), prs)
 	}
-	if r.outputs["changed-count"] != "9" || r.outputs["failed-count"] != "0" || r.outputs["skipped-count"] != "9" {
+	if r.outputs["changed-count"] != "9" || r.outputs["failed-count"] != "0" || r.outputs["skipped-count"] != "11" {
 		t.Errorf("counts: changed %s skipped %s failed %s", r.outputs["changed-count"], r.outputs["skipped-count"], r.outputs["failed-count"])
 	}
 	for _, want := range []string{"| acme/api | `Dockerfile` | 1.2 → 1.3 | [#1](" + h.url + "/acme/api/pull/1) | created |", "**Adoption:**", "**Totals:**"} {

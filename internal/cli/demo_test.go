@@ -30,7 +30,9 @@ func TestDemo(t *testing.T) {
 		"no push permission",
 		"pinned by digest",
 		"not forcing over it",
-		"adoption: 1 of 15",
+		"adoption: 1 of 17",
+		"Dockerfile:1: variant alpine differs from the new tag's",
+		"compose.yaml:3: floating tag",
 		"$ dfiu all",
 	} {
 		if !strings.Contains(out, want) {
