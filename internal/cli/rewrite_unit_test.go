@@ -112,6 +112,8 @@ func TestRewriteUsageErrors(t *testing.T) {
 		{name: "bad digest", args: []string{"--image", "ubuntu", "--tag", "24.04", "--digest", "md5:abc"}, wantMsg: `--digest: digest "md5:abc"`},
 		{name: "bad regex", args: []string{"--image", "ubuntu", "--tag", "24.04", "--tag-filter", "[a-"}, wantMsg: `--tag-filter "[a-": invalid regular expression`},
 		{name: "bad marker", args: []string{"--image", "ubuntu", "--tag", "24.04", "--ignore-comment", "##"}, wantMsg: "--ignore-comment: "},
+		{name: "bad floating tags", args: []string{"--image", "ubuntu", "--tag", "24.04", "--floating-tags", "yes"}, wantMsg: `--floating-tags "yes": must be skip or pin`},
+		{name: "empty floating tags", args: []string{"--image", "ubuntu", "--tag", "24.04", "--floating-tags", ""}, wantMsg: `--floating-tags "": must be skip or pin`},
 		{name: "check and diff", args: []string{"--image", "ubuntu", "--tag", "24.04", "--check", "--diff"}, wantMsg: "--check and --diff cannot be used together"},
 		{name: "unknown flag", args: []string{"--image", "ubuntu", "--tag", "24.04", "--force"}, wantMsg: "flag provided but not defined: -force"},
 		{name: "no path", args: []string{"--image", "ubuntu", "--tag", "24.04"}, wantMsg: "no PATH given", noPath: true},

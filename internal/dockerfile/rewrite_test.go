@@ -434,6 +434,7 @@ func TestValidate(t *testing.T) {
 		{"bad digest", func(o *Options) { o.Digest = "sha256:abc" }, `digest "sha256:abc": invalid checksum digest length`},
 		{"bad marker", func(o *Options) { o.IgnoreComment = "# #" }, `ignore comment "# #": must contain more than '#' and spaces`},
 		{"multiline marker", func(o *Options) { o.IgnoreComment = "a\nb" }, `ignore comment "a\nb": must be a single line`},
+		{"bad floating tags", func(o *Options) { o.FloatingTags = "Pin" }, `floating tags "Pin": must be "skip" or "pin"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
