@@ -167,23 +167,29 @@ func (t *target) rewrite(sc *scan) Result {
 	isArg := func(e edit) bool { return e.region >= 0 && sc.regions[e.region].instr == "ARG" }
 	// A change to a global ARG's value changes every FROM that uses it: it
 	// is made only when each of them (unless opted out) makes the same
-	// change.
-	for i, o := range outs {
-	edits:
-		for _, e := range o.es {
-			if !isArg(e) {
-				continue
-			}
-			r := sc.regions[e.region]
-			for _, u := range r.users {
-				if u == i || sc.cands[u].optOut || slices.Contains(outs[u].es, e) {
+	// change. A reference dropped here may share another ARG with one
+	// checked before (its tag in one ARG, its digest in another): repeat
+	// until nothing more is dropped.
+	for dropped := true; dropped; {
+		dropped = false
+		for i, o := range outs {
+		edits:
+			for _, e := range o.es {
+				if !isArg(e) {
 					continue
 				}
-				c := sc.cands[u]
-				outs[i].ref.Status, outs[i].ref.New, outs[i].ref.Rebuilt = StatusSkipped, outs[i].ref.Old, false
-				outs[i].ref.Reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, c.text, c.line)
-				outs[i].es = nil
-				break edits
+				r := sc.regions[e.region]
+				for _, u := range r.users {
+					if u == i || sc.cands[u].optOut || slices.Contains(outs[u].es, e) {
+						continue
+					}
+					c := sc.cands[u]
+					outs[i].ref.Status, outs[i].ref.New, outs[i].ref.Rebuilt = StatusSkipped, outs[i].ref.Old, false
+					outs[i].ref.Reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, c.text, c.line)
+					outs[i].es = nil
+					dropped = true
+					break edits
+				}
 			}
 		}
 	}

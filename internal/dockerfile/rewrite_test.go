@@ -183,6 +183,8 @@ func TestRewriteArgs(t *testing.T) {
 			refs: []string{"ARG:1 skipped ubuntu:20.04@" + dig1 + " (ARG DIGEST also sets alpine@" + dig1 + " on line 4)"}},
 		{name: "tag ARG used by another image", in: "ARG TAG=20.04\nARG DIGEST=" + dig1 + "\nFROM ubuntu:${TAG}@${DIGEST}\nFROM myorg/other:${TAG}\n", opts: Options{Digest: dig2},
 			refs: []string{"ARG:1 skipped ubuntu:20.04@" + dig1 + " (ARG TAG also sets myorg/other:20.04 on line 4)"}},
+		{name: "tag ARG shared by a FROM whose digest ARG cannot change", in: "ARG TAG=20.04\nARG D=" + dig1 + "\nFROM ubuntu:${TAG} AS a\nFROM ubuntu:${TAG}@${D}\nFROM alpine@${D}\n", opts: Options{Digest: dig2},
+			refs: []string{"ARG:1 skipped ubuntu:20.04 (ARG TAG also sets ubuntu:20.04@" + dig1 + " on line 4)", "ARG:1 skipped ubuntu:20.04@" + dig1 + " (ARG D also sets alpine@" + dig1 + " on line 5)"}},
 		{name: "same tag rebuilt", in: "ARG TAG=24.04\nARG DIGEST=" + dig1 + "\nFROM ubuntu:${TAG}@${DIGEST}\n", opts: Options{Digest: dig2},
 			want: "ARG TAG=24.04\nARG DIGEST=" + dig2 + "\nFROM ubuntu:${TAG}@${DIGEST}\n",
 			refs: []string{"ARG:2 changed ubuntu:24.04@" + dig1 + " -> ubuntu:24.04@" + dig2 + " (rebuilt)"}},
