@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -14,23 +12,16 @@ import (
 )
 
 // runResolve runs `dfiu rewrite args...` in-process with DOCKER_CONFIG set
-// to dockerConfig.
+// to dockerConfig and no other environment variable.
 func runResolve(t *testing.T, dockerConfig string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = runRewrite(context.Background(), args, Env{
-		Stdin:  strings.NewReader(""),
-		Stdout: &out,
-		Stderr: &errb,
-		Getenv: func(k string) string {
-			if k == "DOCKER_CONFIG" {
-				return dockerConfig
-			}
-			t.Errorf("rewrite --resolve read the environment variable %q", k)
-			return ""
-		},
-	})
-	return code, out.String(), errb.String()
+	return runCmdEnv(t, func(k string) string {
+		if k == "DOCKER_CONFIG" {
+			return dockerConfig
+		}
+		t.Errorf("rewrite --resolve read the environment variable %q", k)
+		return ""
+	}, args)
 }
 
 const oldPin = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
