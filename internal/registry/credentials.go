@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
@@ -75,6 +76,7 @@ func sameRegistry(s string, reg name.Registry) bool {
 // so that its "auths", "credsStore" and "credHelpers" mean what they mean to
 // docker.
 type dockerConfig struct {
+	mu   sync.Mutex // ConfigFile is not documented as safe for concurrent use
 	file *configfile.ConfigFile
 }
 
@@ -96,6 +98,8 @@ func loadDockerConfig(dir string) (*dockerConfig, error) {
 // wins over one for its registry, and Docker Hub is looked up under its
 // historical key "https://index.docker.io/v1/".
 func (d *dockerConfig) credential(repo name.Repository) (credential, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	label := fmt.Sprintf("docker config %q", d.file.Filename)
 	for _, key := range []string{repo.String(), repo.RegistryStr()} {
 		if key == name.DefaultRegistry {
