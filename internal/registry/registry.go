@@ -36,6 +36,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // DefaultTimeout bounds one lookup (one credential tried) when
@@ -123,7 +124,7 @@ func (c *Client) Verify(ctx context.Context, image, tag string) error {
 }
 
 // Resolve returns the digest of image:tag ("sha256:…") with a HEAD request
-// for its manifest: for a multi-platform image, the digest of the index
+// for its manifest (a GET when the answer lacks the digest): for a multi-platform image, the digest of the index
 // (manifest list), not of one platform's manifest, so that a reference
 // pinned to it still pulls the right platform everywhere. Errors are as for
 // Verify.
@@ -166,10 +167,23 @@ func (c *Client) head(ctx context.Context, image, tag string, ref name.Tag) (*v1
 		}
 		lctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
-		desc, err := remote.Head(ref,
+		opts := []remote.Option{
 			remote.WithContext(lctx),
 			remote.WithAuth(cred.auth),
-			remote.WithUserAgent(userAgent))
+			remote.WithUserAgent(userAgent),
+		}
+		desc, err := remote.Head(ref, opts...)
+		var te *transport.Error
+		if err != nil && classify(err) == nil && !errors.As(err, &te) && lctx.Err() == nil {
+			// The registry answered the HEAD without the digest or media
+			// type (the distribution spec only says it SHOULD send
+			// Docker-Content-Digest): GET the manifest and hash it, as
+			// `crane digest` does.
+			var full *remote.Descriptor
+			if full, err = remote.Get(ref, opts...); err == nil {
+				desc = &full.Descriptor
+			}
+		}
 		if err == nil {
 			return desc, false
 		}

@@ -5,14 +5,23 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/dfiu/dfiu/internal/registry"
@@ -356,5 +365,62 @@ func TestNewRejectsBadDockerConfig(t *testing.T) {
 	}
 	if _, err := registry.New(registry.Options{DockerConfigDir: t.TempDir(), Login: registry.Login{Registry: "bad host/x"}}); err == nil {
 		t.Error("New accepted an invalid login registry")
+	}
+}
+
+// TestHeadWithoutDigest checks the fallback for registries whose HEAD
+// answers lack Docker-Content-Digest: the manifest is fetched and hashed.
+func TestHeadWithoutDigest(t *testing.T) {
+	t.Parallel()
+	inner := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	var gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/manifests/") {
+			if r.Method == http.MethodGet {
+				gets.Add(1)
+			}
+			if r.Method == http.MethodHead {
+				rec := httptest.NewRecorder()
+				inner.ServeHTTP(rec, r)
+				for k, v := range rec.Header() {
+					if k != "Docker-Content-Digest" {
+						w.Header()[k] = v
+					}
+				}
+				w.WriteHeader(rec.Code)
+				return
+			}
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewTag(host + "/acme/base:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	want, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gets.Store(0)
+
+	c := newClient(t, registry.Options{}, "")
+	got, err := c.Resolve(context.Background(), host+"/acme/base", "1.0")
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if got != want.String() {
+		t.Errorf("Resolve = %s, want %s", got, want)
+	}
+	if gets.Load() != 1 {
+		t.Errorf("%d GETs of the manifest, want 1 after the HEAD without a digest", gets.Load())
 	}
 }
