@@ -188,7 +188,10 @@ func (c *Client) head(ctx context.Context, image, tag string, ref name.Tag) (*v1
 			return desc, false
 		}
 		kind := classify(err)
-		if errors.Is(lctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+			kind = nil // the caller gave up; the registry is not to blame
+		case errors.Is(lctx.Err(), context.DeadlineExceeded):
 			kind, err = ErrTimeout, fmt.Errorf("no answer within %s: %w", c.timeout, err)
 		}
 		e.add(cred, true, kind, err)
