@@ -320,7 +320,12 @@ func TestCanceled(t *testing.T) {
 	reg := startRegistry(t, registrytest.Options{Delay: time.Hour})
 	c := newClient(t, registry.Options{}, "")
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	go func() { // cancel once the registry holds a request
+		for len(reg.Requests()) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
 	err := c.Verify(ctx, reg.Host+"/acme/base", "1.0")
 	if !errors.Is(err, context.Canceled) || errors.Is(err, registry.ErrTimeout) || errors.Is(err, registry.ErrUnreachable) {
 		t.Errorf("Verify with a canceled context = %v, want context.Canceled, neither a timeout nor an unreachable registry", err)
