@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -24,5 +25,18 @@ func TestErrorRedactsSecrets(t *testing.T) {
 	}
 	if !errors.Is(e, ErrUnauthorized) {
 		t.Errorf("errors.Is(%v, ErrUnauthorized) = false", e)
+	}
+}
+
+func TestOptionsHideSecrets(t *testing.T) {
+	t.Parallel()
+	o := Options{Login: Login{Registry: "ghcr.io", Username: "bob", Password: "pa55word"}, GitHubToken: "ghs_t0ken"}
+	for _, s := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), fmt.Sprint(o.Login), fmt.Sprintf("%#v", o.Login), fmt.Sprintf("%v", &o)} {
+		if strings.Contains(s, "pa55word") || strings.Contains(s, "ghs_t0ken") {
+			t.Errorf("%s shows a secret", s)
+		}
+		if !strings.Contains(s, "bob") {
+			t.Errorf("%s does not show the user name", s)
+		}
 	}
 }

@@ -82,6 +82,31 @@ type Login struct {
 	Password string
 }
 
+// String describes the login without its password.
+func (l Login) String() string {
+	return fmt.Sprintf("Login{Registry:%q Username:%q Password:%s}", l.Registry, l.Username, hidden(l.Password))
+}
+
+// String describes the options without the password or the token.
+func (o Options) String() string {
+	return fmt.Sprintf("Options{DockerConfigDir:%q Login:%v GitHubToken:%s GitHubActor:%q GitHubTokenRegistries:%q Timeout:%v}",
+		o.DockerConfigDir, o.Login, hidden(o.GitHubToken), o.GitHubActor, o.GitHubTokenRegistries, o.Timeout)
+}
+
+// GoString is String, so that %#v hides the secrets too.
+func (o Options) GoString() string { return o.String() }
+
+// GoString is String, so that %#v hides the password too.
+func (l Login) GoString() string { return l.String() }
+
+// hidden stands for a secret in descriptions: whether it is set, never what.
+func hidden(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return "***"
+}
+
 // Client looks up tags. It is safe for concurrent use.
 type Client struct {
 	opts    Options
