@@ -16,7 +16,7 @@ import (
 	"github.com/dfiu/dfiu/internal/dockerfile"
 )
 
-const rewriteUsage = `usage: dfiu rewrite --image IMAGE --tag TAG [--digest sha256:HEX] [--allow-downgrade]
+const rewriteUsage = `usage: dfiu rewrite --image IMAGE --tag TAG [--digest sha256:HEX | --resolve] [--allow-downgrade]
                     [--tag-filter REGEX] [--floating-tags skip|pin]
                     [--ignore-comment MARKER] [--check | --diff] PATH...
 
@@ -82,6 +82,7 @@ func runRewrite(ctx context.Context, args []string, env Env) int {
 		ignoreMark = flags.String("ignore-comment", dockerfile.DefaultIgnoreComment, "opt-out `MARKER`: a comment line '# MARKER' directly above an instruction skips it")
 		check      = flags.Bool("check", false, "write nothing; exit 3 when any file would change")
 		showDiff   = flags.Bool("diff", false, "write nothing; print a unified diff of the changes")
+		resolve    = flags.Bool("resolve", false, "without --digest, look up IMAGE:TAG's digest in its registry (anonymously, then with the Docker config's credentials) and re-pin as with --digest")
 	)
 	paths, err := parseInterleaved(flags, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -101,6 +102,13 @@ func runRewrite(ctx context.Context, args []string, env Env) int {
 		if _, err := os.Stat(p); err != nil {
 			fmt.Fprintf(env.Stderr, "dfiu rewrite: PATH %q: %v\n", p, statReason(err))
 			return ExitUsage
+		}
+	}
+
+	if *resolve && opts.Digest == "" {
+		if opts, err = resolveDigest(ctx, opts, env); err != nil {
+			fmt.Fprintf(env.Stderr, "dfiu rewrite: --resolve: %v\n", err)
+			return ExitFailure
 		}
 	}
 

@@ -121,15 +121,22 @@ func runGolden(t *testing.T, dir string) {
 // runCmd runs `dfiu rewrite args...` in-process.
 func runCmd(t *testing.T, args []string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCmdEnv(t, func(k string) string {
+		t.Errorf("rewrite read the environment variable %q; it must not", k)
+		return ""
+	}, args)
+}
+
+// runCmdEnv runs `dfiu rewrite args...` in-process with getenv as its
+// environment.
+func runCmdEnv(t *testing.T, getenv func(string) string, args []string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	code = runRewrite(context.Background(), args, Env{
 		Stdin:  strings.NewReader(""),
 		Stdout: &out,
 		Stderr: &errb,
-		Getenv: func(k string) string {
-			t.Errorf("rewrite read the environment variable %q; it must not", k)
-			return ""
-		},
+		Getenv: getenv,
 	})
 	return code, out.String(), errb.String()
 }
