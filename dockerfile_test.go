@@ -64,7 +64,8 @@ func TestCheckDockerfileCatches(t *testing.T) {
 		{name: "not golang", from: "golang:" + goodTag, to: "alpine:3.20.3", want: "build stage"},
 		{name: "cgo", from: "CGO_ENABLED=0", to: "CGO_ENABLED=1", want: "CGO_ENABLED=0"},
 		{name: "no trimpath", from: "-trimpath ", to: "", want: "-trimpath"},
-		{name: "no strip", from: `-ldflags="-s -w" `, to: "", want: `-ldflags="-s -w"`},
+		{name: "no strip", from: `-ldflags="-s -w `, to: `-ldflags="`, want: `-ldflags="-s -w`},
+		{name: "simulator built in", from: "-tags nosim ", to: "", want: "-tags nosim"},
 		{name: "distroless", from: "FROM scratch", to: "FROM gcr.io/distroless/static-debian12:nonroot", want: "final stage"},
 		{name: "no CA bundle", from: "COPY --from=build " + caBundle + " " + caBundle + "\n", to: "", want: "CA bundle"},
 		{name: "shell entrypoint", from: `ENTRYPOINT ["/dfiu"]`, to: "ENTRYPOINT /dfiu", want: "ENTRYPOINT"},
@@ -167,7 +168,7 @@ func checkDockerfile(content []byte, goVersion string) []string {
 			if strings.Contains(line, "CGO_ENABLED=0") {
 				cgoOff = true
 			}
-			for _, want := range []string{"-trimpath", `-ldflags="-s -w"`, "-o /dfiu"} {
+			for _, want := range []string{"-trimpath", "-tags nosim", `-ldflags="-s -w`, "-o /dfiu"} {
 				if !strings.Contains(line, want) {
 					report("go build %q lacks %s", line, want)
 				}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/dfiu/dfiu/internal/version"
 )
 
 // Exit codes shared by every subcommand.
@@ -35,6 +37,7 @@ Commands:
   rewrite   rewrite image references in local files
   sim       serve the GitHub simulator on loopback
   demo      run parent and all mode against a seeded, in-process simulator
+  version   print the version, commit and Go version (also --version)
 
 With no command, dfiu runs as a GitHub Action: it reads INPUT_* variables and
 the "mode" input picks parent, child or all.
@@ -44,6 +47,9 @@ Run "dfiu <command> -h" for a command's flags.
 // Run executes one dfiu invocation and returns its exit code.
 func Run(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
+		// The action's log starts with the version, so that a report
+		// names the build it came from.
+		fmt.Fprintln(env.Stdout, version.Get())
 		return runAction(ctx, actionOptions{}, env)
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -55,6 +61,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return runSim(ctx, rest, env)
 	case "demo":
 		return runDemo(ctx, rest, env)
+	case "version", "--version":
+		if len(rest) > 0 {
+			fmt.Fprintf(env.Stderr, "dfiu version: unexpected argument %q\n", rest[0])
+			return ExitUsage
+		}
+		fmt.Fprintln(env.Stdout, version.Get())
+		return ExitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK

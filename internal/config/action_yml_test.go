@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/dfiu/dfiu/internal/version"
 )
 
 var rewriteYML = flag.Bool("update", false, "rewrite action.yml from the Inputs and Outputs tables")
@@ -57,8 +59,8 @@ func TestActionYML(t *testing.T) {
 	if err := yaml.Unmarshal(data, &a); err != nil {
 		t.Fatalf("parsing action.yml: %v", err)
 	}
-	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" {
-		t.Errorf("runs = %+v, want using: docker, image: Dockerfile", a.Runs)
+	if a.Runs.Using != "docker" || a.Runs.Image != version.ActionImage() {
+		t.Errorf("runs = %+v, want using: docker, image: %s (the published image of the release)", a.Runs, version.ActionImage())
 	}
 	if a.Branding.Icon == "" || a.Branding.Color == "" || a.Name == "" || a.Description == "" {
 		t.Errorf("action.yml lacks name, description or branding: %+v", a)
@@ -143,9 +145,10 @@ func TestDocsTable(t *testing.T) {
 
 func renderActionYML() string {
 	var b strings.Builder
-	b.WriteString(`# Generated from internal/config/inputs.go by
+	b.WriteString(`# Generated from internal/config/inputs.go and, for runs.image,
+# internal/version/version.go by
 #   go test ./internal/config -run TestActionYML -update
-# Edit the table there, not this file.
+# Edit those, not this file.
 name: dfiu - Docker base image updates
 description: Keep Docker base images current across a GitHub organisation with idempotent pull requests.
 author: dfiu
@@ -165,7 +168,7 @@ inputs:
 	for _, o := range Outputs {
 		fmt.Fprintf(&b, "  %s:\n    description: %s\n", o.Name, yamlString(o.Description))
 	}
-	b.WriteString("runs:\n  using: docker\n  image: Dockerfile\n")
+	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n", yamlString(version.ActionImage()))
 	return b.String()
 }
 
