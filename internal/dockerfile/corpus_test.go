@@ -15,32 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-)
 
-// corpusDir returns ../shared/corpus relative to the repository root (the
-// directory holding go.mod), or "" when it is absent.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(c); err != nil {
-		return ""
-	}
-	return c
-}
+	"github.com/dfiu/dfiu/internal/testshared"
+)
 
 type corpusFile struct {
 	name     string
@@ -51,10 +28,7 @@ type corpusFile struct {
 
 func loadCorpus(tb testing.TB) []corpusFile {
 	tb.Helper()
-	dir := corpusDir(tb)
-	if dir == "" {
-		tb.Skip("corpus ../shared/corpus (beside the repository root) is absent; skipping")
-	}
+	dir := testshared.Require(tb, "corpus")
 	var files []corpusFile
 	for sub, kind := range map[string]Kind{"dockerfiles": KindDockerfile, "compose": KindCompose} {
 		entries, err := os.ReadDir(filepath.Join(dir, sub))
@@ -520,7 +494,7 @@ func TestCannotFailAgreesWithBuildKit(t *testing.T) {
 		inputs = append(inputs, append([]byte("FROM a\n"), line...))
 	}
 	inputs = append(inputs, oddInstructions)
-	if corpusDir(t) != "" {
+	if _, ok := testshared.Optional(t, "corpus"); ok {
 		for _, f := range loadCorpus(t) {
 			if f.kind == KindDockerfile {
 				inputs = append(inputs, f.data)
@@ -588,7 +562,7 @@ func TestQuickParseAgreesWithBuildKit(t *testing.T) {
 		}
 		inputs = append(inputs, odd)
 	}
-	if corpusDir(t) != "" {
+	if _, ok := testshared.Optional(t, "corpus"); ok {
 		for _, f := range loadCorpus(t) {
 			if f.kind == KindDockerfile {
 				inputs = append(inputs, f.data)

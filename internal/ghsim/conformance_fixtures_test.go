@@ -3,7 +3,6 @@ package ghsim_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
+	"github.com/dfiu/dfiu/internal/testshared"
 )
 
 // The recorded sessions (octokit/fixtures, recorded on api.github.com in
@@ -76,11 +76,8 @@ func fixtureScenarios() []fixtureScenario {
 
 func TestReplayRecordedSessions(t *testing.T) {
 	names, err := ghsimtest.Scenarios()
-	if errors.Is(err, ghsimtest.ErrNoDescription) {
-		t.Skipf("skipping the recorded sessions: %v", err)
-	}
 	if err != nil {
-		t.Fatal(err)
+		testshared.Absent(t, err)
 	}
 	listed := map[string]bool{}
 	for _, sc := range fixtureScenarios() {
@@ -102,15 +99,12 @@ func TestReplayRecordedSessions(t *testing.T) {
 }
 
 // loadFixture reads a recorded scenario, skipping t when the recordings are
-// absent (a clone without ../shared).
+// absent (a clone without ../shared) unless the run requires them.
 func loadFixture(t *testing.T, name string) []ghsimtest.Recorded {
 	t.Helper()
 	recs, err := ghsimtest.LoadFixture(name)
-	if errors.Is(err, ghsimtest.ErrNoDescription) {
-		t.Skipf("skipping: %v", err)
-	}
 	if err != nil {
-		t.Fatal(err)
+		testshared.Absent(t, err)
 	}
 	return recs
 }

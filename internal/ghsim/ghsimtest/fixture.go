@@ -2,19 +2,19 @@ package ghsimtest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/dfiu/dfiu/internal/testshared"
 )
 
 // FixturesDir is the directory of recorded api.github.com sessions
-// (octokit/fixtures) relative to the directory holding the clone.
-const FixturesDir = "shared/github-api/fixtures"
+// (octokit/fixtures) inside ../shared.
+const FixturesDir = "github-api/fixtures"
 
 // Recorded is one request and response of a recorded session, in nock's
 // format as octokit/fixtures stores it in raw-fixture.json.
@@ -91,18 +91,7 @@ func isEmptyJSONString(b json.RawMessage) bool {
 // FixturesPath returns the directory of recorded sessions beside the clone,
 // or an error wrapping ErrNoDescription when it is absent.
 func FixturesPath() (string, error) {
-	spec, err := locate()
-	if err != nil {
-		return "", err
-	}
-	dir := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(spec))), FixturesDir)
-	if _, err := os.Stat(dir); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%w: no fixtures at %q", ErrNoDescription, dir)
-		}
-		return "", fmt.Errorf("finding fixtures: %w", err)
-	}
-	return dir, nil
+	return testshared.Path(FixturesDir)
 }
 
 // Scenarios returns the names of the recorded scenarios, sorted.

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,11 +19,12 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	ghgraphql "github.com/dfiu/dfiu/internal/ghsim/graphql"
+
+	"github.com/dfiu/dfiu/internal/testshared"
 )
 
-// SchemaFile is the path of GitHub's GraphQL schema relative to the
-// directory that holds the repository clone.
-const SchemaFile = "shared/github-api/schema.graphql"
+// SchemaFile is the path of GitHub's GraphQL schema inside ../shared.
+const SchemaFile = "github-api/schema.graphql"
 
 // GraphQLSchema is GitHub's GraphQL schema, used to check that the answers
 // to GraphQL documents have the shape the schema gives them: every selected
@@ -82,16 +82,12 @@ func LoadGraphQL() (*GraphQLSchema, error) {
 }
 
 func loadGraphQL() (*GraphQLSchema, error) {
-	spec, err := locate()
+	path, err := testshared.Path(SchemaFile)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(spec))), SchemaFile)
 	src, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: no GraphQL schema at %q", ErrNoDescription, path)
-		}
 		return nil, fmt.Errorf("reading GraphQL schema: %w", err)
 	}
 	schema, err := ghgraphql.ParseSchema(string(src))

@@ -2,22 +2,20 @@ package ghsimtest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dfiu/dfiu/internal/testshared"
 )
 
 func requireGraphQL(t *testing.T) *GraphQLSchema {
 	t.Helper()
 	g, err := LoadGraphQL()
-	if errors.Is(err, ErrNoDescription) {
-		t.Skipf("skipping: %v", err)
-	}
 	if err != nil {
-		t.Fatal(err)
+		testshared.Absent(t, err)
 	}
 	return g
 }
@@ -98,7 +96,7 @@ func TestGraphQLValidateResponse(t *testing.T) {
 func BenchmarkGraphQLValidate(b *testing.B) {
 	g, err := LoadGraphQL()
 	if err != nil {
-		b.Skip(err)
+		testshared.Absent(b, err)
 	}
 	var q, d strings.Builder
 	q.WriteString("query {")
@@ -135,11 +133,7 @@ func BenchmarkGraphQLValidate(b *testing.B) {
 // GitHub's schema is the published file the validator reads, byte for byte,
 // so the simulator cannot drift from what it is checked against.
 func TestEmbeddedSchemaIsShared(t *testing.T) {
-	spec, err := locate()
-	if err != nil {
-		t.Skipf("no ../shared: %v", err)
-	}
-	shared, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(spec))), SchemaFile))
+	shared, err := os.ReadFile(testshared.Require(t, SchemaFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,11 +52,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -66,11 +64,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/dfiu/dfiu/internal/testshared"
 )
 
-// DescriptionFile is the path of the REST description relative to the
-// directory that holds the repository clone.
-const DescriptionFile = "shared/github-api/api.github.com.json"
+// DescriptionFile is the path of the REST description inside ../shared.
+const DescriptionFile = "github-api/api.github.com.json"
 
 // canonicalBase is the server the description declares; requests are
 // re-addressed to it before routing so that one router serves every test
@@ -83,7 +82,7 @@ const enterprisePrefix = "/api/v3"
 
 // ErrNoDescription is returned when a file of ../shared/github-api (the REST
 // description, the GraphQL schema, the recorded sessions) is absent.
-var ErrNoDescription = errors.New("GitHub API description not found")
+var ErrNoDescription = testshared.ErrAbsent
 
 // Spec is GitHub's REST description, loaded and routed. It is safe for
 // concurrent use.
@@ -123,7 +122,7 @@ func Load() (*Spec, error) {
 }
 
 func load() (*Spec, error) {
-	path, err := locate()
+	path, err := testshared.Path(DescriptionFile)
 	if err != nil {
 		return nil, err
 	}
@@ -309,31 +308,6 @@ func amend(doc *openapi3.T) error {
 	return nil
 }
 
-// locate finds DescriptionFile beside the repository root.
-func locate() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding REST description: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			path := filepath.Join(filepath.Dir(dir), DescriptionFile)
-			if _, err := os.Stat(path); err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return "", fmt.Errorf("%w at %q (CI keeps shared/ beside the clone)", ErrNoDescription, path)
-				}
-				return "", fmt.Errorf("finding REST description: %w", err)
-			}
-			return path, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%w: no go.mod above the working directory", ErrNoDescription)
-		}
-		dir = parent
-	}
-}
-
 // Require returns the loaded description. It skips the test when the
 // description file is absent and fails it when the file cannot be loaded.
 func Require(t testing.TB) *Spec {
@@ -344,13 +318,9 @@ func Require(t testing.TB) *Spec {
 
 func require(t testing.TB, spec *Spec, err error) *Spec {
 	t.Helper()
-	if errors.Is(err, ErrNoDescription) {
-		t.Skipf("skipping OpenAPI conformance: %v", err)
-		return nil // unreached with a real testing.TB
-	}
 	if err != nil {
-		t.Fatalf("ghsimtest: %v", err)
-		return nil
+		testshared.Absent(t, err)
+		return nil // unreached with a real testing.TB
 	}
 	return spec
 }
