@@ -25,9 +25,19 @@ type call struct {
 
 type prefixKey struct{}
 
+// A handler serves one REST call. It returns the status and the body to
+// encode as JSON (nil for none, []byte when already encoded), or an error
+// that fail maps to GitHub's status and body. A handler that writes its own
+// answer (a raw file) returns status 0.
+type handler func(c *call) (int, any, error)
+
+// inRepo is a handler of a /repos/{owner}/{repo}/... route: the repository is
+// looked up first, and a missing or hidden one is GitHub's 404.
+type inRepo func(c *call, r state.Repo) (int, any, error)
+
 // handle registers fn for pattern (a net/http ServeMux pattern; without
-// its "..." it is also the endpoint key in stats).
-func (s *Server) handle(pattern string, fn func(c *call)) {
+// its "..." it is also the endpoint key in stats) and writes its answer.
+func (s *Server) handle(pattern string, fn handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		actor, _ := state.ActorFrom(r.Context())
 		prefix, _ := r.Context().Value(prefixKey{}).(string)
@@ -36,8 +46,50 @@ func (s *Server) handle(pattern string, fn func(c *call)) {
 		if web == "" {
 			web = host
 		}
-		fn(&call{s: s, w: w, r: r, actor: actor, l: links{api: host + prefix, web: web}})
+		status, body, err := fn(&call{s: s, w: w, r: r, actor: actor, l: links{api: host + prefix, web: web}})
+		switch body := body.(type) {
+		case nil:
+			if err != nil {
+				fail(w, err)
+			} else if status != 0 {
+				w.WriteHeader(status)
+			}
+		case []byte:
+			writeRaw(w, status, body)
+		default:
+			writeJSON(w, status, body)
+		}
 	})
+}
+
+// withRepo adapts fn to a handler that first looks up the {owner}/{repo}
+// repository.
+func withRepo(fn inRepo) handler {
+	return func(c *call) (int, any, error) {
+		r, err := c.s.world.RepoByName(c.actor, c.r.PathValue("owner"), c.r.PathValue("repo"))
+		if err != nil {
+			return 0, nil, err
+		}
+		return fn(c, r)
+	}
+}
+
+// apiError is an answer with GitHub's basic error body.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errorf(status int, msg string) error { return &apiError{status, msg} }
+
+// notFound is GitHub's 404.
+var notFound = errorf(http.StatusNotFound, "Not Found")
+
+// invalid is GitHub's 422 for a bad request field.
+func invalid(resource, field, code string) error {
+	return &state.Error{Kind: state.Invalid, Message: "Validation Failed", Resource: resource, Field: field, Code: code}
 }
 
 func withPrefix(ctx context.Context, prefix string) context.Context {
@@ -45,36 +97,24 @@ func withPrefix(ctx context.Context, prefix string) context.Context {
 }
 
 // decode reads the JSON body into v; a malformed body is answered with 400.
-func (c *call) decode(v any) bool {
+func (c *call) decode(v any) error {
 	b, err := io.ReadAll(io.LimitReader(c.r.Body, 100<<20))
 	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
 		err = json.Unmarshal(b, v)
 	}
 	if err != nil {
-		writeError(c.w, http.StatusBadRequest, "Problems parsing JSON")
-		return false
+		return errorf(http.StatusBadRequest, "Problems parsing JSON")
 	}
-	return true
+	return nil
 }
 
-// repo returns the repository named by the {owner} and {repo} path values.
-func (c *call) repo() (state.Repo, bool) {
-	r, err := c.s.world.RepoByName(c.actor, c.r.PathValue("owner"), c.r.PathValue("repo"))
-	if err != nil {
-		fail(c.w, err)
-		return state.Repo{}, false
-	}
-	return r, true
-}
-
-// number returns the {n} path value.
-func (c *call) number(name string) (int, bool) {
+// number returns the {name} path value, a positive integer.
+func (c *call) number(name string) (int, error) {
 	n, err := strconv.Atoi(c.r.PathValue(name))
 	if err != nil || n <= 0 {
-		writeError(c.w, http.StatusNotFound, "Not Found")
-		return 0, false
+		return 0, notFound
 	}
-	return n, true
+	return n, nil
 }
 
 // page slices a listing of total items per the per_page (default 30, max
@@ -100,6 +140,16 @@ func (c *call) page(total int) (lo, hi int) {
 	lo = min((pg-1)*per, total)
 	hi = min(lo+per, total)
 	return lo, hi
+}
+
+// pageOf answers one page of items (see page), each encoded by enc.
+func pageOf[T any](c *call, items []T, enc func(T) obj) (int, any, error) {
+	lo, hi := c.page(len(items))
+	out := make([]obj, 0, hi-lo)
+	for _, it := range items[lo:hi] {
+		out = append(out, enc(it))
+	}
+	return http.StatusOK, out, nil
 }
 
 // setLink sets the Link header for page of last, in GitHub's order
@@ -131,46 +181,46 @@ func (c *call) setLink(pg, last int) {
 func (s *Server) routes() {
 	s.handle("GET /user", s.getUser)
 	s.handle("GET /users/{username}", s.getUserByLogin)
-	s.handle("GET /repos/{owner}/{repo}", s.getRepo)
-	s.handle("PATCH /repos/{owner}/{repo}", s.updateRepo)
-	s.handle("DELETE /repos/{owner}/{repo}", s.deleteRepo)
+	s.handle("GET /repos/{owner}/{repo}", withRepo(s.getRepo))
+	s.handle("PATCH /repos/{owner}/{repo}", withRepo(s.updateRepo))
+	s.handle("DELETE /repos/{owner}/{repo}", withRepo(s.deleteRepo))
 	s.handle("GET /orgs/{org}/repos", s.listOwnerRepos)
 	s.handle("GET /users/{username}/repos", s.listOwnerRepos)
 	s.handle("GET /user/repos", s.listMyRepos)
 	s.handle("POST /orgs/{org}/repos", s.createRepo)
 	s.handle("POST /user/repos", s.createRepo)
-	s.handle("POST /repos/{owner}/{repo}/forks", s.createFork)
+	s.handle("POST /repos/{owner}/{repo}/forks", withRepo(s.createFork))
 
-	s.handle("GET /repos/{owner}/{repo}/contents/{path...}", s.getContents)
-	s.handle("PUT /repos/{owner}/{repo}/contents/{path...}", s.putContents)
+	s.handle("GET /repos/{owner}/{repo}/contents/{path...}", withRepo(s.getContents))
+	s.handle("PUT /repos/{owner}/{repo}/contents/{path...}", withRepo(s.putContents))
 
-	s.handle("GET /repos/{owner}/{repo}/git/ref/{ref...}", s.getRef)
-	s.handle("GET /repos/{owner}/{repo}/git/matching-refs/{ref...}", s.matchingRefs)
-	s.handle("GET /repos/{owner}/{repo}/git/refs/{ref...}", s.matchingRefs)
-	s.handle("POST /repos/{owner}/{repo}/git/refs", s.createRef)
-	s.handle("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", s.updateRef)
-	s.handle("DELETE /repos/{owner}/{repo}/git/refs/{ref...}", s.deleteRef)
-	s.handle("GET /repos/{owner}/{repo}/git/trees/{tree_sha...}", s.getTree)
-	s.handle("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", s.getBlob)
-	s.handle("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", s.getGitCommit)
-	s.handle("GET /repos/{owner}/{repo}/commits/{ref...}", s.getCommit)
+	s.handle("GET /repos/{owner}/{repo}/git/ref/{ref...}", withRepo(s.getRef))
+	s.handle("GET /repos/{owner}/{repo}/git/matching-refs/{ref...}", withRepo(s.matchingRefs))
+	s.handle("GET /repos/{owner}/{repo}/git/refs/{ref...}", withRepo(s.matchingRefs))
+	s.handle("POST /repos/{owner}/{repo}/git/refs", withRepo(s.createRef))
+	s.handle("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", withRepo(s.updateRef))
+	s.handle("DELETE /repos/{owner}/{repo}/git/refs/{ref...}", withRepo(s.deleteRef))
+	s.handle("GET /repos/{owner}/{repo}/git/trees/{tree_sha...}", withRepo(s.getTree))
+	s.handle("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", withRepo(s.getBlob))
+	s.handle("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", withRepo(s.getGitCommit))
+	s.handle("GET /repos/{owner}/{repo}/commits/{ref...}", withRepo(s.getCommit))
 
-	s.handle("GET /repos/{owner}/{repo}/pulls", s.listPulls)
-	s.handle("POST /repos/{owner}/{repo}/pulls", s.createPull)
-	s.handle("GET /repos/{owner}/{repo}/pulls/{pull_number}", s.getPull)
-	s.handle("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", s.updatePull)
-	s.handle("POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", s.requestReviewers)
-	s.handle("DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", s.removeReviewers)
+	s.handle("GET /repos/{owner}/{repo}/pulls", withRepo(s.listPulls))
+	s.handle("POST /repos/{owner}/{repo}/pulls", withRepo(s.createPull))
+	s.handle("GET /repos/{owner}/{repo}/pulls/{pull_number}", withRepo(s.getPull))
+	s.handle("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", withRepo(s.updatePull))
+	s.handle("POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", withRepo(s.requestReviewers))
+	s.handle("DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", withRepo(s.removeReviewers))
 
-	s.handle("GET /repos/{owner}/{repo}/labels", s.listLabels)
-	s.handle("POST /repos/{owner}/{repo}/labels", s.createLabel)
-	s.handle("GET /repos/{owner}/{repo}/labels/{name}", s.getLabel)
-	s.handle("POST /repos/{owner}/{repo}/issues/{issue_number}/labels", s.addLabels)
-	s.handle("POST /repos/{owner}/{repo}/issues", s.createIssue)
+	s.handle("GET /repos/{owner}/{repo}/labels", withRepo(s.listLabels))
+	s.handle("POST /repos/{owner}/{repo}/labels", withRepo(s.createLabel))
+	s.handle("GET /repos/{owner}/{repo}/labels/{name}", withRepo(s.getLabel))
+	s.handle("POST /repos/{owner}/{repo}/issues/{issue_number}/labels", withRepo(s.addLabels))
+	s.handle("POST /repos/{owner}/{repo}/issues", withRepo(s.createIssue))
 	s.handle("GET /repos/{owner}/{repo}/issues", s.listIssues)
 	s.handle("GET /repositories/{repository_id}/issues", s.listIssues)
-	s.handle("GET /repos/{owner}/{repo}/issues/{issue_number}", s.getIssue)
-	s.handle("POST /repos/{owner}/{repo}/issues/{issue_number}/assignees", s.addAssignees)
+	s.handle("GET /repos/{owner}/{repo}/issues/{issue_number}", withRepo(s.getIssue))
+	s.handle("POST /repos/{owner}/{repo}/issues/{issue_number}/assignees", withRepo(s.addAssignees))
 
 	s.handle("GET /search/code", s.searchCode)
 }
@@ -187,15 +237,13 @@ func (c *call) accountJSON(a state.Account) obj {
 	return o
 }
 
-func (s *Server) getUser(c *call) {
+func (s *Server) getUser(c *call) (int, any, error) {
 	a, err := s.world.Viewer(c.actor)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	if a.Type == "Bot" { // an installation token is no user's
-		writeError(c.w, http.StatusForbidden, "Resource not accessible by integration")
-		return
+		return 0, nil, errorf(http.StatusForbidden, "Resource not accessible by integration")
 	}
 	o := c.accountJSON(a)
 	o["user_view_type"] = "private"
@@ -203,26 +251,21 @@ func (s *Server) getUser(c *call) {
 		o[k] = 0
 	}
 	o["two_factor_authentication"] = true
-	writeJSON(c.w, http.StatusOK, o)
+	return http.StatusOK, o, nil
 }
 
-func (s *Server) getUserByLogin(c *call) {
+func (s *Server) getUserByLogin(c *call) (int, any, error) {
 	a, err := s.world.Account(c.r.PathValue("username"))
 	if err != nil {
-		writeError(c.w, http.StatusNotFound, "Not Found")
-		return
+		return 0, nil, notFound
 	}
 	o := c.accountJSON(a)
 	o["user_view_type"] = "public"
-	writeJSON(c.w, http.StatusOK, o)
+	return http.StatusOK, o, nil
 }
 
-func (s *Server) getRepo(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
-	writeRaw(c.w, http.StatusOK, s.repoBytes(c.l, r, s.world.ViewerPermission(c.actor, r.ID)))
+func (s *Server) getRepo(c *call, r state.Repo) (int, any, error) {
+	return http.StatusOK, s.repoBytes(c.l, r, s.world.ViewerPermission(c.actor, r.ID)), nil
 }
 
 type repoKey struct {
@@ -264,11 +307,7 @@ func (s *Server) repoBytes(l links, r state.Repo, perm state.Permission) []byte 
 	return b
 }
 
-func (s *Server) updateRepo(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) updateRepo(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		Name           *string `json:"name"`
 		Description    *string `json:"description"`
@@ -278,8 +317,8 @@ func (s *Server) updateRepo(c *call) {
 		Visibility     *string `json:"visibility"`
 		AllowAutoMerge *bool   `json:"allow_auto_merge"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	if body.Visibility != nil {
 		p := *body.Visibility == "private"
@@ -288,25 +327,19 @@ func (s *Server) updateRepo(c *call) {
 	r, err := s.world.UpdateRepo(c.actor, r.ID, state.RepoPatch{Name: body.Name, Description: body.Description,
 		DefaultBranch: body.DefaultBranch, Archived: body.Archived, Private: body.Private, AutoMergeAllowed: body.AllowAutoMerge})
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusOK, c.l.repoJSON(r, s.world.ViewerPermission(c.actor, r.ID)))
+	return http.StatusOK, c.l.repoJSON(r, s.world.ViewerPermission(c.actor, r.ID)), nil
 }
 
-func (s *Server) deleteRepo(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) deleteRepo(c *call, r state.Repo) (int, any, error) {
 	if err := s.world.DeleteRepo(c.actor, r.ID); err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	c.w.WriteHeader(http.StatusNoContent)
+	return http.StatusNoContent, nil, nil
 }
 
-func (s *Server) writeRepos(c *call, repos []state.Repo) {
+func (s *Server) writeRepos(c *call, repos []state.Repo) (int, any, error) {
 	if t := c.r.URL.Query().Get("type"); t == "forks" || t == "sources" {
 		var keep []state.Repo
 		for _, r := range repos {
@@ -316,38 +349,32 @@ func (s *Server) writeRepos(c *call, repos []state.Repo) {
 		}
 		repos = keep
 	}
-	lo, hi := c.page(len(repos))
-	out := make([]obj, 0, hi-lo)
-	for _, r := range repos[lo:hi] {
-		out = append(out, c.l.repoJSON(r, s.world.ViewerPermission(c.actor, r.ID)))
-	}
-	writeJSON(c.w, http.StatusOK, out)
+	return pageOf(c, repos, func(r state.Repo) obj { return c.l.repoJSON(r, s.world.ViewerPermission(c.actor, r.ID)) })
 }
 
-func (s *Server) listOwnerRepos(c *call) {
+func (s *Server) listOwnerRepos(c *call) (int, any, error) {
 	owner := c.r.PathValue("org")
 	if owner == "" {
 		owner = c.r.PathValue("username")
 	}
 	repos, err := s.world.ListRepos(c.actor, owner)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	s.writeRepos(c, repos)
+	return s.writeRepos(c, repos)
 }
 
-func (s *Server) listMyRepos(c *call) {
+func (s *Server) listMyRepos(c *call) (int, any, error) {
 	var mine []state.Repo
 	for _, r := range s.world.AccessibleRepos(c.actor) {
 		if s.world.ViewerPermission(c.actor, r.ID) >= state.PermWrite || strings.EqualFold(r.Owner.Login, c.actor.Login) {
 			mine = append(mine, r)
 		}
 	}
-	s.writeRepos(c, mine)
+	return s.writeRepos(c, mine)
 }
 
-func (s *Server) createRepo(c *call) {
+func (s *Server) createRepo(c *call) (int, any, error) {
 	var body struct {
 		Name             string  `json:"name"`
 		Description      string  `json:"description"`
@@ -363,19 +390,17 @@ func (s *Server) createRepo(c *call) {
 		DeleteBranchMrg  bool    `json:"delete_branch_on_merge"`
 		AllowSquashMerge *bool   `json:"allow_squash_merge"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	if body.Name == "" {
-		validationFailed(c.w, "Repository", "name", "missing_field")
-		return
+		return 0, nil, invalid("Repository", "name", "missing_field")
 	}
 	owner := c.r.PathValue("org")
 	if owner == "" {
 		owner = c.actor.Login
 	} else if _, err := s.world.Account(owner); err != nil {
-		writeError(c.w, http.StatusNotFound, "Not Found")
-		return
+		return 0, nil, notFound
 	}
 	branch := ""
 	if body.DefaultBranch != nil {
@@ -385,35 +410,29 @@ func (s *Server) createRepo(c *call) {
 		Private: body.Private || body.Visibility == "private", AutoInit: body.AutoInit || body.GitignoreTmpl != "" || body.LicenseTemplate != "",
 		AutoMergeAllowed: body.AllowAutoMerge, DefaultBranch: branch})
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	c.w.Header().Set("Location", c.l.repoURL(r.FullName()))
-	writeJSON(c.w, http.StatusCreated, c.l.repoJSON(r, state.PermAdmin))
+	return http.StatusCreated, c.l.repoJSON(r, state.PermAdmin), nil
 }
 
-func (s *Server) createFork(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) createFork(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		Organization      string `json:"organization"`
 		Name              string `json:"name"`
 		DefaultBranchOnly bool   `json:"default_branch_only"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	f, err := s.world.Fork(c.actor, r.ID, body.Organization, body.Name, body.DefaultBranchOnly)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	o := c.l.repoJSON(f, state.PermAdmin)
 	o["parent"] = c.l.repoJSON(r, s.world.ViewerPermission(c.actor, r.ID))
 	o["source"] = o["parent"]
-	writeJSON(c.w, http.StatusAccepted, o)
+	return http.StatusAccepted, o, nil
 }
 
 // refParam returns a ref query parameter, defaulting to the default branch.
@@ -424,11 +443,7 @@ func refParam(c *call, r state.Repo) string {
 	return r.DefaultBranch
 }
 
-func (s *Server) getContents(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) getContents(c *call, r state.Repo) (int, any, error) {
 	path := strings.Trim(c.r.PathValue("path"), "/")
 	ref := refParam(c, r)
 	if path != "" {
@@ -443,19 +458,17 @@ func (s *Server) getContents(c *call) {
 				c.w.Header().Set("X-GitHub-Media-Type", "github.v3; param=raw")
 				c.w.WriteHeader(http.StatusOK)
 				c.w.Write(f.Content)
-				return
+				return 0, nil, nil
 			}
 			o := c.l.contentJSON(r.FullName(), ref, f.Path, "file", f.SHA, len(f.Content))
 			o["content"] = base64Lines(f.Content)
 			o["encoding"] = "base64"
-			writeJSON(c.w, http.StatusOK, o)
-			return
+			return http.StatusOK, o, nil
 		}
 	}
 	entries, _, err := s.world.Dir(c.actor, r.ID, c.r.URL.Query().Get("ref"), path)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	out := []obj{}
 	for _, e := range entries {
@@ -465,36 +478,29 @@ func (s *Server) getContents(c *call) {
 		}
 		out = append(out, c.l.contentJSON(r.FullName(), ref, e.Path, typ, e.OID, e.Size))
 	}
-	writeJSON(c.w, http.StatusOK, out)
+	return http.StatusOK, out, nil
 }
 
-func (s *Server) putContents(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) putContents(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		Message string  `json:"message"`
 		Content *string `json:"content"`
 		SHA     string  `json:"sha"`
 		Branch  string  `json:"branch"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	path := strings.Trim(c.r.PathValue("path"), "/")
 	if body.Message == "" {
-		validationFailed(c.w, "Commit", "message", "missing_field")
-		return
+		return 0, nil, invalid("Commit", "message", "missing_field")
 	}
 	if body.Content == nil {
-		validationFailed(c.w, "Commit", "content", "missing_field")
-		return
+		return 0, nil, invalid("Commit", "content", "missing_field")
 	}
 	content, err := decodeBase64(*body.Content)
 	if err != nil {
-		writeError(c.w, http.StatusUnprocessableEntity, "content is not valid Base64")
-		return
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "content is not valid Base64")
 	}
 	branch := body.Branch
 	if branch == "" {
@@ -507,37 +513,31 @@ func (s *Server) putContents(c *call) {
 		old, err := s.world.FileAt(c.actor, r.ID, head, path)
 		switch {
 		case err == nil && body.SHA == "":
-			writeError(c.w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
-			return
+			return 0, nil, errorf(http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
 		case err == nil && body.SHA != old.SHA:
-			writeError(c.w, http.StatusConflict, fmt.Sprintf("%s does not match %s", path, body.SHA))
-			return
+			return 0, nil, errorf(http.StatusConflict, fmt.Sprintf("%s does not match %s", path, body.SHA))
 		case err == nil:
 			status = http.StatusOK
 		case body.SHA != "":
-			writeError(c.w, http.StatusConflict, fmt.Sprintf("%s does not match %s", path, body.SHA))
-			return
+			return 0, nil, errorf(http.StatusConflict, fmt.Sprintf("%s does not match %s", path, body.SHA))
 		}
 	} else if !r.Empty {
-		writeError(c.w, http.StatusNotFound, "Branch "+branch+" not found")
-		return
+		return 0, nil, errorf(http.StatusNotFound, "Branch "+branch+" not found")
 	}
 	headline, rest, _ := strings.Cut(body.Message, "\n")
 	commit, err := s.world.CommitOnBranch(c.actor, r.ID, state.CommitInput{Branch: branch, ExpectedHeadOID: head,
 		Additions: map[string][]byte{path: content}, Headline: headline, Body: strings.TrimLeft(rest, "\n"), AllowCreate: r.Empty})
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	f, err := s.world.FileAt(c.actor, r.ID, commit.OID, path)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	content2 := c.l.contentJSON(r.FullName(), branch, f.Path, "file", f.SHA, len(f.Content))
 	gc := c.l.gitCommitJSON(r, commit)
 	gc["verification"] = verificationJSON(commit)
-	writeJSON(c.w, status, obj{"content": content2, "commit": gc})
+	return status, obj{"content": content2, "commit": gc}, nil
 }
 
 // decodeBase64 accepts standard base64 with or without line breaks.
@@ -551,130 +551,89 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(s)
 }
 
-func (s *Server) getRef(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) getRef(c *call, r state.Repo) (int, any, error) {
 	name := c.r.PathValue("ref")
 	if !strings.HasPrefix(name, "heads/") && !strings.HasPrefix(name, "tags/") && !strings.HasPrefix(name, "refs/") {
-		writeError(c.w, http.StatusNotFound, "Not Found")
-		return
+		return 0, nil, notFound
 	}
 	ref, err := s.world.Ref(c.actor, r.ID, "refs/"+strings.TrimPrefix(name, "refs/"))
 	if err != nil {
 		if r.Empty {
-			writeError(c.w, http.StatusConflict, "Git Repository is empty.")
-			return
+			return 0, nil, errorf(http.StatusConflict, "Git Repository is empty.")
 		}
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusOK, c.l.refJSON(r.FullName(), ref))
+	return http.StatusOK, c.l.refJSON(r.FullName(), ref), nil
 }
 
-func (s *Server) matchingRefs(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) matchingRefs(c *call, r state.Repo) (int, any, error) {
 	if r.Empty {
-		writeError(c.w, http.StatusConflict, "Git Repository is empty.")
-		return
+		return 0, nil, errorf(http.StatusConflict, "Git Repository is empty.")
 	}
 	prefix := "refs/" + strings.TrimPrefix(c.r.PathValue("ref"), "refs/")
 	refs, err := s.world.Refs(c.actor, r.ID, prefix)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	lo, hi := c.page(len(refs))
-	out := []obj{}
-	for _, ref := range refs[lo:hi] {
-		out = append(out, c.l.refJSON(r.FullName(), ref))
-	}
-	writeJSON(c.w, http.StatusOK, out)
+	return pageOf(c, refs, func(ref state.Ref) obj { return c.l.refJSON(r.FullName(), ref) })
 }
 
-func (s *Server) createRef(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) createRef(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		Ref string `json:"ref"`
 		SHA string `json:"sha"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	if body.Ref == "" || body.SHA == "" {
-		writeError(c.w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"ref\" and \"sha\" are required.")
-		return
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "Invalid request.\n\n\"ref\" and \"sha\" are required.")
 	}
 	if !strings.HasPrefix(body.Ref, "refs/") || strings.Count(body.Ref, "/") < 2 {
-		writeError(c.w, http.StatusUnprocessableEntity, "Reference name must start with 'refs/' and have at least two slashes.")
-		return
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "Reference name must start with 'refs/' and have at least two slashes.")
 	}
 	ref, err := s.world.CreateRef(c.actor, r.ID, body.Ref, body.SHA)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	c.w.Header().Set("Location", c.l.repoURL(r.FullName())+"/git/"+ref.Name)
-	writeJSON(c.w, http.StatusCreated, c.l.refJSON(r.FullName(), ref))
+	return http.StatusCreated, c.l.refJSON(r.FullName(), ref), nil
 }
 
-func (s *Server) updateRef(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) updateRef(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		SHA   string `json:"sha"`
 		Force bool   `json:"force"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	if body.SHA == "" {
-		writeError(c.w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
-		return
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "Invalid request.\n\n\"sha\" wasn't supplied.")
 	}
 	ref, err := s.world.UpdateRef(c.actor, r.ID, "refs/"+strings.TrimPrefix(c.r.PathValue("ref"), "refs/"), body.SHA, body.Force)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusOK, c.l.refJSON(r.FullName(), ref))
+	return http.StatusOK, c.l.refJSON(r.FullName(), ref), nil
 }
 
-func (s *Server) deleteRef(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) deleteRef(c *call, r state.Repo) (int, any, error) {
 	if err := s.world.DeleteRef(c.actor, r.ID, "refs/"+strings.TrimPrefix(c.r.PathValue("ref"), "refs/")); err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	c.w.WriteHeader(http.StatusNoContent)
+	return http.StatusNoContent, nil, nil
 }
 
 // maxTreeEntries is where a recursive tree listing is truncated (GitHub:
 // 100,000 entries).
 const maxTreeEntries = 100000
 
-func (s *Server) getTree(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) getTree(c *call, r state.Repo) (int, any, error) {
 	rec := c.r.URL.Query().Get("recursive")
 	oid, entries, err := s.world.Tree(c.actor, r.ID, c.r.PathValue("tree_sha"), rec != "" && rec != "0" && rec != "false")
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	truncated := len(entries) > maxTreeEntries
 	if truncated {
@@ -691,51 +650,35 @@ func (s *Server) getTree(c *call) {
 		}
 		out = append(out, o)
 	}
-	writeJSON(c.w, http.StatusOK, obj{"sha": oid, "url": c.l.repoURL(r.FullName()) + "/git/trees/" + oid, "tree": out, "truncated": truncated})
+	return http.StatusOK, obj{"sha": oid, "url": c.l.repoURL(r.FullName()) + "/git/trees/" + oid, "tree": out, "truncated": truncated}, nil
 }
 
-func (s *Server) getBlob(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) getBlob(c *call, r state.Repo) (int, any, error) {
 	sha := c.r.PathValue("file_sha")
 	data, err := s.world.Blob(c.actor, r.ID, sha)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusOK, obj{"sha": strings.ToLower(sha), "node_id": "B_kgDO" + sha[:min(len(sha), 12)], "size": len(data),
-		"url": c.l.repoURL(r.FullName()) + "/git/blobs/" + sha, "content": base64Lines(data), "encoding": "base64"})
+	return http.StatusOK, obj{"sha": strings.ToLower(sha), "node_id": "B_kgDO" + sha[:min(len(sha), 12)], "size": len(data),
+		"url": c.l.repoURL(r.FullName()) + "/git/blobs/" + sha, "content": base64Lines(data), "encoding": "base64"}, nil
 }
 
-func (s *Server) getGitCommit(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) getGitCommit(c *call, r state.Repo) (int, any, error) {
 	sha := strings.ToLower(c.r.PathValue("commit_sha"))
 	if !state.IsOID(sha) {
-		writeError(c.w, http.StatusNotFound, "Not Found")
-		return
+		return 0, nil, notFound
 	}
 	commit, err := s.world.Commit(c.actor, r.ID, sha)
 	if err != nil {
-		writeError(c.w, http.StatusNotFound, "Not Found")
-		return
+		return 0, nil, notFound
 	}
-	writeJSON(c.w, http.StatusOK, c.l.gitCommitJSON(r, commit))
+	return http.StatusOK, c.l.gitCommitJSON(r, commit), nil
 }
 
-func (s *Server) getCommit(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) getCommit(c *call, r state.Repo) (int, any, error) {
 	commit, err := s.world.Commit(c.actor, r.ID, c.r.PathValue("ref"))
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	var author *state.Account
 	if a, err := s.world.Account(commit.Author.Login); err == nil && commit.Author.Login != "" {
@@ -744,21 +687,16 @@ func (s *Server) getCommit(c *call) {
 	o := c.l.commitJSON(r, commit, author)
 	o["files"] = []obj{}
 	o["stats"] = obj{"additions": 0, "deletions": 0, "total": 0}
-	writeJSON(c.w, http.StatusOK, o)
+	return http.StatusOK, o, nil
 }
 
-func (s *Server) listPulls(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) listPulls(c *call, r state.Repo) (int, any, error) {
 	q := c.r.URL.Query()
 	f := state.PRFilter{BaseRef: q.Get("base")}
 	if h := q.Get("head"); h != "" {
 		owner, branch, found := strings.Cut(h, ":")
 		if !found {
-			writeError(c.w, http.StatusUnprocessableEntity, "Validation Failed")
-			return
+			return 0, nil, errorf(http.StatusUnprocessableEntity, "Validation Failed")
 		}
 		f.HeadOwner, f.HeadRef = owner, branch
 	}
@@ -769,32 +707,21 @@ func (s *Server) listPulls(c *call) {
 		f.States = []string{"closed"}
 	case "all":
 	default:
-		validationFailed(c.w, "PullRequest", "state", "invalid")
-		return
+		return 0, nil, invalid("PullRequest", "state", "invalid")
 	}
 	prs, err := s.world.FindPullRequests(c.actor, r.ID, f)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	if q.Get("direction") == "asc" {
 		for i, j := 0, len(prs)-1; i < j; i, j = i+1, j-1 {
 			prs[i], prs[j] = prs[j], prs[i]
 		}
 	}
-	lo, hi := c.page(len(prs))
-	out := []obj{}
-	for _, p := range prs[lo:hi] {
-		out = append(out, s.prJSON(c.l, c.actor, p, false))
-	}
-	writeJSON(c.w, http.StatusOK, out)
+	return pageOf(c, prs, func(p state.PullRequest) obj { return s.prJSON(c.l, c.actor, p, false) })
 }
 
-func (s *Server) createPull(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) createPull(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		Title    string `json:"title"`
 		Head     string `json:"head"`
@@ -803,16 +730,14 @@ func (s *Server) createPull(c *call) {
 		Body     string `json:"body"`
 		Draft    bool   `json:"draft"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	if body.Head == "" {
-		validationFailed(c.w, "PullRequest", "head", "missing_field")
-		return
+		return 0, nil, invalid("PullRequest", "head", "missing_field")
 	}
 	if body.Base == "" {
-		validationFailed(c.w, "PullRequest", "base", "missing_field")
-		return
+		return 0, nil, invalid("PullRequest", "base", "missing_field")
 	}
 	in := state.NewPullRequest{Base: body.Base, Head: body.Head, Title: body.Title, Body: body.Body, Draft: body.Draft}
 	if body.HeadRepo != "" {
@@ -822,45 +747,34 @@ func (s *Server) createPull(c *call) {
 		}
 		hr, err := s.world.RepoByName(c.actor, owner, name)
 		if err != nil {
-			validationFailed(c.w, "PullRequest", "head_repo", "invalid")
-			return
+			return 0, nil, invalid("PullRequest", "head_repo", "invalid")
 		}
 		in.HeadRepoID = hr.ID
 	}
 	p, err := s.world.CreatePullRequest(c.actor, r.ID, in)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	c.w.Header().Set("Location", c.l.repoURL(r.FullName())+fmt.Sprintf("/pulls/%d", p.Number))
-	writeJSON(c.w, http.StatusCreated, s.prJSON(c.l, c.actor, p, true))
+	return http.StatusCreated, s.prJSON(c.l, c.actor, p, true), nil
 }
 
-func (s *Server) getPull(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
-	n, ok := c.number("pull_number")
-	if !ok {
-		return
+func (s *Server) getPull(c *call, r state.Repo) (int, any, error) {
+	n, err := c.number("pull_number")
+	if err != nil {
+		return 0, nil, err
 	}
 	p, err := s.world.PullRequest(c.actor, r.ID, n)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusOK, s.prJSON(c.l, c.actor, p, true))
+	return http.StatusOK, s.prJSON(c.l, c.actor, p, true), nil
 }
 
-func (s *Server) updatePull(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
-	n, ok := c.number("pull_number")
-	if !ok {
-		return
+func (s *Server) updatePull(c *call, r state.Repo) (int, any, error) {
+	n, err := c.number("pull_number")
+	if err != nil {
+		return 0, nil, err
 	}
 	var body struct {
 		Title *string `json:"title"`
@@ -868,88 +782,66 @@ func (s *Server) updatePull(c *call) {
 		State *string `json:"state"`
 		Base  *string `json:"base"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	p, err := s.world.UpdatePullRequest(c.actor, r.ID, n, state.PRPatch{Title: body.Title, Body: body.Body, State: body.State, Base: body.Base})
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusOK, s.prJSON(c.l, c.actor, p, true))
+	return http.StatusOK, s.prJSON(c.l, c.actor, p, true), nil
 }
 
-func (s *Server) requestReviewers(c *call) {
-	s.reviewers(c, true)
+func (s *Server) requestReviewers(c *call, r state.Repo) (int, any, error) {
+	return s.reviewers(c, r, true)
 }
 
-func (s *Server) removeReviewers(c *call) {
-	s.reviewers(c, false)
+func (s *Server) removeReviewers(c *call, r state.Repo) (int, any, error) {
+	return s.reviewers(c, r, false)
 }
 
-func (s *Server) reviewers(c *call, add bool) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
-	n, ok := c.number("pull_number")
-	if !ok {
-		return
+func (s *Server) reviewers(c *call, r state.Repo, add bool) (int, any, error) {
+	n, err := c.number("pull_number")
+	if err != nil {
+		return 0, nil, err
 	}
 	var body struct {
 		Reviewers     []string `json:"reviewers"`
 		TeamReviewers []string `json:"team_reviewers"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	var p state.PullRequest
-	var err error
 	if add {
 		p, err = s.world.RequestReviewers(c.actor, r.ID, n, body.Reviewers, body.TeamReviewers, true)
 	} else {
 		p, err = s.world.RemoveRequestedReviewers(c.actor, r.ID, n, body.Reviewers, body.TeamReviewers)
 	}
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	status := http.StatusOK
 	if add {
 		status = http.StatusCreated
 	}
-	writeJSON(c.w, status, s.prJSON(c.l, c.actor, p, false))
+	return status, s.prJSON(c.l, c.actor, p, false), nil
 }
 
-func (s *Server) listLabels(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) listLabels(c *call, r state.Repo) (int, any, error) {
 	labels, err := s.world.Labels(c.actor, r.ID)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	lo, hi := c.page(len(labels))
-	out := []obj{}
-	for _, lb := range labels[lo:hi] {
-		out = append(out, c.l.labelJSON(r.FullName(), lb))
-	}
-	writeJSON(c.w, http.StatusOK, out)
+	return pageOf(c, labels, func(lb state.Label) obj { return c.l.labelJSON(r.FullName(), lb) })
 }
 
-func (s *Server) getLabel(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) getLabel(c *call, r state.Repo) (int, any, error) {
 	lb, err := s.world.Label(c.actor, r.ID, c.r.PathValue("name"))
 	if err != nil {
-		writeError(c.w, http.StatusNotFound, "Not Found")
-		return
+		return 0, nil, notFound
 	}
-	writeJSON(c.w, http.StatusOK, c.l.labelJSON(r.FullName(), lb))
+	return http.StatusOK, c.l.labelJSON(r.FullName(), lb), nil
 }
 
 func validColor(s string) bool {
@@ -964,45 +856,35 @@ func validColor(s string) bool {
 	return true
 }
 
-func (s *Server) createLabel(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) createLabel(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		Name        string `json:"name"`
 		Color       string `json:"color"`
 		Description string `json:"description"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	if body.Color != "" && !validColor(strings.TrimPrefix(body.Color, "#")) {
-		validationFailed(c.w, "Label", "color", "invalid")
-		return
+		return 0, nil, invalid("Label", "color", "invalid")
 	}
 	lb, err := s.world.CreateLabel(c.actor, r.ID, body.Name, body.Color, body.Description)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	c.w.Header().Set("Location", c.l.repoURL(r.FullName())+"/labels/"+url.PathEscape(lb.Name))
-	writeJSON(c.w, http.StatusCreated, c.l.labelJSON(r.FullName(), lb))
+	return http.StatusCreated, c.l.labelJSON(r.FullName(), lb), nil
 }
 
-func (s *Server) addLabels(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
-	n, ok := c.number("issue_number")
-	if !ok {
-		return
+func (s *Server) addLabels(c *call, r state.Repo) (int, any, error) {
+	n, err := c.number("issue_number")
+	if err != nil {
+		return 0, nil, err
 	}
 	// The body is {"labels":[…]} of names or {name} objects, or a bare array.
 	var raw json.RawMessage
-	if !c.decode(&raw) {
-		return
+	if err := c.decode(&raw); err != nil {
+		return 0, nil, err
 	}
 	var names []string
 	var wrapped struct {
@@ -1012,8 +894,7 @@ func (s *Server) addLabels(c *call) {
 	if err := json.Unmarshal(raw, &wrapped); err == nil && wrapped.Labels != nil {
 		items = wrapped.Labels
 	} else if err := json.Unmarshal(raw, &items); err != nil {
-		validationFailed(c.w, "Label", "labels", "invalid")
-		return
+		return 0, nil, invalid("Label", "labels", "invalid")
 	}
 	for _, it := range items {
 		var name string
@@ -1025,43 +906,36 @@ func (s *Server) addLabels(c *call) {
 		} else if json.Unmarshal(it, &o) == nil && o.Name != "" {
 			names = append(names, o.Name)
 		} else {
-			validationFailed(c.w, "Label", "labels", "invalid")
-			return
+			return 0, nil, invalid("Label", "labels", "invalid")
 		}
 	}
 	labels, err := s.world.AddLabels(c.actor, r.ID, n, names, true)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	out := []obj{}
 	for _, lb := range labels {
 		out = append(out, c.l.labelJSON(r.FullName(), lb))
 	}
-	writeJSON(c.w, http.StatusOK, out)
+	return http.StatusOK, out, nil
 }
 
-func (s *Server) addAssignees(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
-	n, ok := c.number("issue_number")
-	if !ok {
-		return
+func (s *Server) addAssignees(c *call, r state.Repo) (int, any, error) {
+	n, err := c.number("issue_number")
+	if err != nil {
+		return 0, nil, err
 	}
 	var body struct {
 		Assignees []string `json:"assignees"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	p, err := s.world.AddAssignees(c.actor, r.ID, n, body.Assignees)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusCreated, s.issueJSON(c, r, p))
+	return http.StatusCreated, s.issueJSON(c, r, p), nil
 }
 
 // issueJSON is an issue, or a pull request seen through the issues API.
@@ -1111,17 +985,13 @@ func (s *Server) issueJSON(c *call, r state.Repo, p state.PullRequest) obj {
 	return o
 }
 
-func (s *Server) createIssue(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
+func (s *Server) createIssue(c *call, r state.Repo) (int, any, error) {
 	var body struct {
 		Title any    `json:"title"`
 		Body  string `json:"body"`
 	}
-	if !c.decode(&body) {
-		return
+	if err := c.decode(&body); err != nil {
+		return 0, nil, err
 	}
 	title := fmt.Sprint(body.Title)
 	if body.Title == nil {
@@ -1129,14 +999,13 @@ func (s *Server) createIssue(c *call) {
 	}
 	p, err := s.world.CreateIssue(c.actor, r.ID, title, body.Body)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	c.w.Header().Set("Location", c.l.repoURL(r.FullName())+fmt.Sprintf("/issues/%d", p.Number))
-	writeJSON(c.w, http.StatusCreated, s.issueJSON(c, r, p))
+	return http.StatusCreated, s.issueJSON(c, r, p), nil
 }
 
-func (s *Server) listIssues(c *call) {
+func (s *Server) listIssues(c *call) (int, any, error) {
 	var r state.Repo
 	if id := c.r.PathValue("repository_id"); id != "" {
 		n, err := strconv.ParseInt(id, 10, 64)
@@ -1144,13 +1013,12 @@ func (s *Server) listIssues(c *call) {
 			r, err = s.world.RepoByID(c.actor, n)
 		}
 		if err != nil {
-			writeError(c.w, http.StatusNotFound, "Not Found")
-			return
+			return 0, nil, notFound
 		}
 	} else {
-		var ok bool
-		if r, ok = c.repo(); !ok {
-			return
+		var err error
+		if r, err = c.s.world.RepoByName(c.actor, c.r.PathValue("owner"), c.r.PathValue("repo")); err != nil {
+			return 0, nil, err
 		}
 	}
 	st := c.r.URL.Query().Get("state")
@@ -1158,37 +1026,27 @@ func (s *Server) listIssues(c *call) {
 		st = "open"
 	}
 	if st != "open" && st != "closed" && st != "all" {
-		validationFailed(c.w, "Issue", "state", "invalid")
-		return
+		return 0, nil, invalid("Issue", "state", "invalid")
 	}
 	items, err := s.world.Issues(c.actor, r.ID, st)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	lo, hi := c.page(len(items))
-	out := []obj{}
-	for _, p := range items[lo:hi] {
+	return pageOf(c, items, func(p state.PullRequest) obj {
 		o := s.issueJSON(c, r, p)
 		delete(o, "closed_by") // only a single issue carries it
-		out = append(out, o)
-	}
-	writeJSON(c.w, http.StatusOK, out)
+		return o
+	})
 }
 
-func (s *Server) getIssue(c *call) {
-	r, ok := c.repo()
-	if !ok {
-		return
-	}
-	n, ok := c.number("issue_number")
-	if !ok {
-		return
+func (s *Server) getIssue(c *call, r state.Repo) (int, any, error) {
+	n, err := c.number("issue_number")
+	if err != nil {
+		return 0, nil, err
 	}
 	p, err := s.world.Issue(c.actor, r.ID, n)
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
-	writeJSON(c.w, http.StatusOK, s.issueJSON(c, r, p))
+	return http.StatusOK, s.issueJSON(c, r, p), nil
 }

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-
-	"github.com/dfiu/dfiu/internal/ghsim/state"
 )
 
 // maxSearchResults is how far GitHub lets one page through search results.
@@ -13,11 +11,10 @@ const maxSearchResults = 1000
 
 // searchCode serves GET /search/code with legacy code-search semantics (see
 // state.SearchCode).
-func (s *Server) searchCode(c *call) {
+func (s *Server) searchCode(c *call) (int, any, error) {
 	q := c.r.URL.Query()
 	if q.Get("q") == "" {
-		fail(c.w, &state.Error{Kind: state.Invalid, Message: "Validation Failed", Resource: "Search", Field: "q", Code: "missing"})
-		return
+		return 0, nil, invalid("Search", "q", "missing")
 	}
 	per, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || per <= 0 {
@@ -29,13 +26,11 @@ func (s *Server) searchCode(c *call) {
 		pg = 1
 	}
 	if pg*per > maxSearchResults {
-		writeError(c.w, http.StatusUnprocessableEntity, "Only the first 1000 search results are available")
-		return
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "Only the first 1000 search results are available")
 	}
 	hits, err := s.world.SearchCode(c.actor, q.Get("q"))
 	if err != nil {
-		fail(c.w, err)
-		return
+		return 0, nil, err
 	}
 	last := (min(len(hits), maxSearchResults) + per - 1) / per
 	c.setLink(pg, max(last, 1))
@@ -54,5 +49,5 @@ func (s *Server) searchCode(c *call) {
 			"score":      1.0,
 		})
 	}
-	writeJSON(c.w, http.StatusOK, obj{"total_count": len(hits), "incomplete_results": s.incompleteResults(), "items": items})
+	return http.StatusOK, obj{"total_count": len(hits), "incomplete_results": s.incompleteResults(), "items": items}, nil
 }

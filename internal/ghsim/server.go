@@ -286,8 +286,14 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"message": msg, "documentation_url": docsURL})
 }
 
-// fail maps a state error (or any error) to GitHub's status and body.
+// fail maps an apiError, a state error (or any error) to GitHub's status and
+// body.
 func fail(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		writeError(w, ae.status, ae.msg)
+		return
+	}
 	var se *state.Error
 	if !errors.As(err, &se) {
 		writeError(w, http.StatusInternalServerError, err.Error())
@@ -317,9 +323,4 @@ func fail(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
 			"message": msg, "errors": []any{e}, "documentation_url": docsURL})
 	}
-}
-
-// validationFailed answers 422 for a bad request field.
-func validationFailed(w http.ResponseWriter, resource, field, code string) {
-	fail(w, &state.Error{Kind: state.Invalid, Message: "Validation Failed", Resource: resource, Field: field, Code: code})
 }
