@@ -2,85 +2,9 @@ package state
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 )
-
-// Label is a repository label.
-type Label struct {
-	ID          int64
-	NodeID      string
-	Name        string
-	Color       string
-	Description string
-	Default     bool
-}
-
-type label struct {
-	Label
-	repoID int64
-}
-
-// Labels returns the repository's labels sorted by name.
-func (w *World) Labels(actor *Token, repoID int64) ([]Label, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, err := w.readable(actor, repoID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Label, 0, len(r.labels))
-	for _, k := range slices.Sorted(maps.Keys(r.labels)) {
-		out = append(out, r.labels[k].Label)
-	}
-	return out, nil
-}
-
-// Label returns the repository's label called name (any case).
-func (w *World) Label(actor *Token, repoID int64, name string) (Label, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, err := w.readable(actor, repoID)
-	if err != nil {
-		return Label{}, err
-	}
-	l := r.labels[strings.ToLower(name)]
-	if l == nil {
-		return Label{}, errorf(NotFound, "Could not resolve to a Label with the name '%s'.", name)
-	}
-	return l.Label, nil
-}
-
-// CreateLabel creates a label; an existing name is Invalid (already_exists).
-// An empty color gets GitHub's default "ededed".
-func (w *World) CreateLabel(actor *Token, repoID int64, name, color, description string) (Label, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, err := w.writable(actor, repoID)
-	if err != nil {
-		return Label{}, err
-	}
-	if strings.TrimSpace(name) == "" {
-		return Label{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "Label", Field: "name", Code: "missing_field"}
-	}
-	if r.labels[strings.ToLower(name)] != nil {
-		return Label{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "Label", Field: "name", Code: "already_exists"}
-	}
-	return w.addLabel(r, name, color, description).Label, nil
-}
-
-func (w *World) addLabel(r *repo, name, color, description string) *label {
-	if color == "" {
-		color = "ededed"
-	}
-	id := w.newID()
-	l := &label{Label: Label{ID: id, NodeID: idNode("LA", id), Name: name, Color: strings.TrimPrefix(color, "#"), Description: description}, repoID: r.ID}
-	r.labels[strings.ToLower(name)] = l
-	w.labelByID[id] = l
-	return l
-}
 
 // Branch is one side of a pull request.
 type Branch struct {
@@ -284,79 +208,6 @@ func (w *World) pullFor(r *repo, number int) (*pull, error) {
 		}
 	}
 	return nil, notFound()
-}
-
-// issueFor returns issue or pull request number in the repository.
-func (w *World) issueFor(r *repo, number int) (*pull, error) {
-	for _, p := range r.pulls {
-		if p.Number == number {
-			return p, nil
-		}
-	}
-	return nil, notFound()
-}
-
-// CreateIssue opens an issue; issues share their numbers with pull
-// requests. Issues exist so that recorded sessions replay; the Action only
-// opens pull requests.
-func (w *World) CreateIssue(actor *Token, repoID int64, title, body string) (PullRequest, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, err := w.readable(actor, repoID)
-	if err != nil {
-		return PullRequest{}, err
-	}
-	if r.Archived {
-		return PullRequest{}, errorf(Forbidden, "Repository was archived so is read-only.")
-	}
-	if strings.TrimSpace(title) == "" {
-		return PullRequest{}, &Error{Kind: Invalid, Message: "Validation Failed", Resource: "Issue", Field: "title", Code: "missing_field"}
-	}
-	now := w.clk.Now()
-	id := w.newID()
-	r.nextNum++
-	p := &pull{PullRequest: PullRequest{ID: id, NodeID: idNode("I", id), RepoID: r.ID, Number: r.nextNum,
-		Title: title, Body: body, State: "open", IsIssue: true, Base: Branch{RepoID: r.ID},
-		CreatedAt: now, UpdatedAt: now}, userID: r.ownerID}
-	if actor != nil {
-		p.userID = actor.UserID
-	}
-	r.pulls = append(r.pulls, p)
-	w.prByID[id] = p
-	return w.prSnap(p), nil
-}
-
-// Issue returns issue (or pull request) number of the repository.
-func (w *World) Issue(actor *Token, repoID int64, number int) (PullRequest, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, err := w.readable(actor, repoID)
-	if err != nil {
-		return PullRequest{}, err
-	}
-	p, err := w.issueFor(r, number)
-	if err != nil {
-		return PullRequest{}, err
-	}
-	return w.prSnap(p), nil
-}
-
-// Issues returns the repository's issues and pull requests in state
-// ("open", "closed" or "all"), newest first, as the REST issues list does.
-func (w *World) Issues(actor *Token, repoID int64, state string) ([]PullRequest, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, err := w.readable(actor, repoID)
-	if err != nil {
-		return nil, err
-	}
-	var out []PullRequest
-	for i := len(r.pulls) - 1; i >= 0; i-- {
-		if p := r.pulls[i]; state == "all" || strings.EqualFold(p.State, state) {
-			out = append(out, w.prSnap(p))
-		}
-	}
-	return out, nil
 }
 
 // PullRequest returns pull request number of the repository.
@@ -596,63 +447,6 @@ func (w *World) writableItem(actor *Token, repoID int64, number int, issues bool
 	return r, p, nil
 }
 
-// AddLabels adds labels by name to pull request (or issue) number. With
-// create, missing labels are created as REST does; without, a missing label
-// is NotFound.
-func (w *World) AddLabels(actor *Token, repoID int64, number int, names []string, create bool) ([]Label, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, p, err := w.writableItem(actor, repoID, number, true)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := w.labelIDs(r, names, create)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if !contains(p.labels, id) {
-			p.labels = append(p.labels, id)
-		}
-	}
-	p.UpdatedAt = w.clk.Now()
-	return w.prSnap(p).Labels, nil
-}
-
-// SetLabels replaces the pull request's labels (by name; all must exist).
-func (w *World) SetLabels(actor *Token, repoID int64, number int, names []string) ([]Label, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, p, err := w.writableItem(actor, repoID, number, true)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := w.labelIDs(r, names, false)
-	if err != nil {
-		return nil, err
-	}
-	p.labels = ids
-	p.UpdatedAt = w.clk.Now()
-	return w.prSnap(p).Labels, nil
-}
-
-func (w *World) labelIDs(r *repo, names []string, create bool) ([]int64, error) {
-	var ids []int64
-	for _, n := range names {
-		l := r.labels[strings.ToLower(n)]
-		if l == nil {
-			if !create {
-				return nil, errorf(NotFound, "Could not resolve to a Label with the name '%s'.", n)
-			}
-			l = w.addLabel(r, n, "", "")
-		}
-		if !contains(ids, l.ID) {
-			ids = append(ids, l.ID)
-		}
-	}
-	return ids, nil
-}
-
 // RequestReviewers requests reviews from users (logins) and teams (slugs of
 // the base repository owner's teams). With union the request set grows;
 // without it is replaced, as GraphQL requestReviews does by default.
@@ -718,36 +512,6 @@ func (w *World) RemoveRequestedReviewers(actor *Token, repoID int64, number int,
 			p.teams = remove(p.teams, t.ID)
 		}
 	}
-	return w.prSnap(p), nil
-}
-
-// AddAssignees adds assignees by login; unknown logins are ignored, as REST
-// does.
-func (w *World) AddAssignees(actor *Token, repoID int64, number int, logins []string) (PullRequest, error) {
-	return w.assign(actor, repoID, number, logins, true)
-}
-
-// SetAssignees replaces the assignees.
-func (w *World) SetAssignees(actor *Token, repoID int64, number int, logins []string) (PullRequest, error) {
-	return w.assign(actor, repoID, number, logins, false)
-}
-
-func (w *World) assign(actor *Token, repoID int64, number int, logins []string, add bool) (PullRequest, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	_, p, err := w.writableItem(actor, repoID, number, true)
-	if err != nil {
-		return PullRequest{}, err
-	}
-	if !add {
-		p.assignees = nil
-	}
-	for _, login := range logins {
-		if a := w.accounts[strings.ToLower(login)]; a != nil && a.IsUser() && !contains(p.assignees, a.ID) {
-			p.assignees = append(p.assignees, a.ID)
-		}
-	}
-	p.UpdatedAt = w.clk.Now()
 	return w.prSnap(p), nil
 }
 
