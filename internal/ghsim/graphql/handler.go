@@ -212,49 +212,21 @@ const (
 // first or last within 1–100, before anything is executed.
 func (ec *execCtx) checkPagination() []apiError {
 	var errs []apiError
-	var walk func(def *ast.Definition, sel ast.SelectionSet, path []any, seen map[string]bool)
-	walk = func(def *ast.Definition, sel ast.SelectionSet, path []any, seen map[string]bool) {
-		for _, s := range sel {
-			switch s := s.(type) {
-			case *ast.Field:
-				fdef := def.Fields.ForName(s.Name)
-				if fdef == nil {
-					continue
-				}
-				p := append(path, responseKey(s))
-				child := ec.schema.Types[fdef.Type.Name()]
-				if child == nil {
-					continue
-				}
-				if isConnection(child) {
-					if e := ec.checkBoundaries(s, fdef, p); e != nil {
-						errs = append(errs, *e)
-					}
-				}
-				walk(child, s.SelectionSet, p, seen)
-			case *ast.InlineFragment:
-				d := def
-				if s.TypeCondition != "" {
-					d = ec.schema.Types[s.TypeCondition]
-				}
-				walk(d, s.SelectionSet, path, seen)
-			case *ast.FragmentSpread:
-				if seen[s.Name] {
-					continue
-				}
-				frag := ec.doc.Fragments.ForName(s.Name)
-				if frag == nil {
-					continue
-				}
-				next := map[string]bool{s.Name: true}
-				for k := range seen {
-					next[k] = true
-				}
-				walk(ec.schema.Types[frag.TypeCondition], frag.SelectionSet, path, next)
+	w := walker[[]any]{schema: ec.schema, doc: ec.doc,
+		field: func(parent *ast.Definition, f *ast.Field, path []any) (*ast.Definition, []any, bool) {
+			fdef, child, ok := fieldType(ec.schema, parent, f)
+			if !ok {
+				return nil, nil, false
 			}
-		}
-	}
-	walk(rootType(ec.schema, ec.op.Operation), ec.op.SelectionSet, nil, map[string]bool{})
+			p := append(path, responseKey(f))
+			if isConnection(child) {
+				if e := ec.checkBoundaries(f, fdef, p); e != nil {
+					errs = append(errs, *e)
+				}
+			}
+			return child, p, true
+		}}
+	w.walk(rootType(ec.schema, ec.op.Operation), ec.op.SelectionSet, nil)
 	return errs
 }
 

@@ -74,57 +74,28 @@ func (h *Handler) rateLimit(ec *execCtx) map[string]any {
 func (ec *execCtx) measure() {
 	requests := 0
 	nodes := 0
-	var walk func(def *ast.Definition, sel ast.SelectionSet, mult int, seen map[string]bool)
-	walk = func(def *ast.Definition, sel ast.SelectionSet, mult int, seen map[string]bool) {
-		if def == nil {
-			return
-		}
-		for _, s := range sel {
-			switch s := s.(type) {
-			case *ast.Field:
-				fdef := def.Fields.ForName(s.Name)
-				if fdef == nil {
-					continue
-				}
-				child := ec.schema.Types[fdef.Type.Name()]
-				if child == nil {
-					continue
-				}
-				m := mult
-				if isConnection(child) {
-					args, err := ec.coerceArgs(fdef.Arguments, s.Arguments)
-					if err == nil {
-						n, ok := args["first"].(int)
-						if !ok {
-							n, _ = args["last"].(int)
-						}
-						requests += mult
-						m = mult * max(n, 1)
-						nodes += m
-					}
-				}
-				walk(child, s.SelectionSet, m, seen)
-			case *ast.InlineFragment:
-				d := def
-				if s.TypeCondition != "" {
-					d = ec.schema.Types[s.TypeCondition]
-				}
-				walk(d, s.SelectionSet, mult, seen)
-			case *ast.FragmentSpread:
-				if seen[s.Name] {
-					continue
-				}
-				if frag := ec.doc.Fragments.ForName(s.Name); frag != nil {
-					next := map[string]bool{s.Name: true}
-					for k := range seen {
-						next[k] = true
-					}
-					walk(ec.schema.Types[frag.TypeCondition], frag.SelectionSet, mult, next)
-				}
+	w := walker[int]{schema: ec.schema, doc: ec.doc,
+		field: func(parent *ast.Definition, f *ast.Field, mult int) (*ast.Definition, int, bool) {
+			fdef, child, ok := fieldType(ec.schema, parent, f)
+			if !ok {
+				return nil, 0, false
 			}
-		}
-	}
-	walk(rootType(ec.schema, ec.op.Operation), ec.op.SelectionSet, 1, map[string]bool{})
+			if !isConnection(child) {
+				return child, mult, true
+			}
+			args, err := ec.coerceArgs(fdef.Arguments, f.Arguments)
+			if err != nil {
+				return child, mult, true
+			}
+			n, ok := args["first"].(int)
+			if !ok {
+				n, _ = args["last"].(int)
+			}
+			requests += mult
+			nodes += mult * max(n, 1)
+			return child, mult * max(n, 1), true
+		}}
+	w.walk(rootType(ec.schema, ec.op.Operation), ec.op.SelectionSet, 1)
 	ec.nodeCount = nodes
 	ec.cost = max(1, (requests+50)/100)
 }

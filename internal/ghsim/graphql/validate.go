@@ -159,34 +159,36 @@ func (rc *rubyCheck) add(path []any, pos *ast.Position, ext map[string]any, form
 	})
 }
 
+// selections checks sel, the selections of parent, with the response path
+// graphql-ruby reports (fragment spreads are checked where they are
+// defined, see validate).
 func (rc *rubyCheck) selections(parent *ast.Definition, sel ast.SelectionSet, path []any) {
-	for _, s := range sel {
-		switch s := s.(type) {
-		case *ast.Field:
-			rc.field(parent, s, append(path, responseKey(s)))
-		case *ast.InlineFragment:
-			def := parent
-			p := "..."
-			if s.TypeCondition != "" {
-				def = rc.schema.Types[s.TypeCondition]
-				p = "... on " + s.TypeCondition
+	w := walker[[]any]{schema: rc.schema,
+		field: func(parent *ast.Definition, f *ast.Field, path []any) (*ast.Definition, []any, bool) {
+			path = append(path, responseKey(f))
+			def, ok := rc.field(parent, f, path)
+			return def, path, ok
+		},
+		inline: func(f *ast.InlineFragment, path []any) []any {
+			if f.TypeCondition != "" {
+				return append(path, "... on "+f.TypeCondition)
 			}
-			if def != nil {
-				rc.selections(def, s.SelectionSet, append(path, p))
-			}
-		}
-	}
+			return append(path, "...")
+		}}
+	w.walk(parent, sel, path)
 }
 
-func (rc *rubyCheck) field(parent *ast.Definition, f *ast.Field, path []any) {
+// field checks f, a field of parent, and returns the type whose selections
+// it has, if they are to be checked.
+func (rc *rubyCheck) field(parent *ast.Definition, f *ast.Field, path []any) (*ast.Definition, bool) {
 	if strings.HasPrefix(f.Name, "__") {
-		return
+		return nil, false
 	}
 	fdef := parent.Fields.ForName(f.Name)
 	if fdef == nil {
 		rc.add(path, f.Position, map[string]any{"code": "undefinedField", "typeName": parent.Name, "fieldName": f.Name},
 			"Field '%s' doesn't exist on type '%s'", f.Name, parent.Name)
-		return
+		return nil, false
 	}
 	for _, a := range f.Arguments {
 		adef := fdef.Arguments.ForName(a.Name)
@@ -209,7 +211,7 @@ func (rc *rubyCheck) field(parent *ast.Definition, f *ast.Field, path []any) {
 	}
 	def := rc.schema.Types[fdef.Type.Name()]
 	if def == nil {
-		return
+		return nil, false
 	}
 	leaf := def.Kind == ast.Scalar || def.Kind == ast.Enum
 	switch {
@@ -226,8 +228,9 @@ func (rc *rubyCheck) field(parent *ast.Definition, f *ast.Field, path []any) {
 		rc.add(path, f.Position, map[string]any{"code": "selectionMismatch", "nodeName": fmt.Sprintf("field '%s'", f.Name), "typeName": def.Name},
 			"Field must have selections (field '%s' returns %s but has no selections. Did you mean '%s { ... }'?)", f.Name, def.Name, f.Name)
 	case !leaf:
-		rc.selections(def, f.SelectionSet, path)
+		return def, true
 	}
+	return nil, false
 }
 
 func kindPlural(def *ast.Definition) string {
