@@ -24,7 +24,7 @@ type call struct {
 type prefixKey struct{}
 
 // A handler serves one REST call. It returns the status and the body to
-// encode as JSON (nil for none, []byte when already encoded), or an error
+// encode as JSON (nil for none, *rawJSON when already encoded), or an error
 // that fail maps to GitHub's status and body. A handler that writes its own
 // answer (a raw file) returns status 0.
 type handler func(c *call) (int, any, error)
@@ -52,8 +52,8 @@ func (s *Server) handle(pattern string, fn handler) {
 			} else if status != 0 {
 				w.WriteHeader(status)
 			}
-		case []byte:
-			writeRaw(w, status, body)
+		case *rawJSON:
+			writeRaw(w, status, *body)
 		default:
 			writeJSON(w, status, body)
 		}
@@ -71,6 +71,9 @@ func withRepo(fn inRepo) handler {
 		return fn(c, r)
 	}
 }
+
+// rawJSON is an encoded JSON body.
+type rawJSON []byte
 
 // apiError is an answer with GitHub's basic error body.
 type apiError struct {

@@ -22,8 +22,9 @@ type repoKey struct {
 }
 
 // repoBytes returns the encoded full-repository object, cached by the
-// whole snapshot: GET /repos/{owner}/{repo} is the hottest endpoint.
-func (s *Server) repoBytes(l links, r state.Repo, perm state.Permission) []byte {
+// whole snapshot: GET /repos/{owner}/{repo} is the hottest endpoint (a
+// pointer, so that returning it as a handler's body does not allocate).
+func (s *Server) repoBytes(l links, r state.Repo, perm state.Permission) *rawJSON {
 	k := repoKey{r, l, perm}
 	s.cacheMu.Lock()
 	b, ok := s.repoCache[k]
@@ -41,10 +42,11 @@ func (s *Server) repoBytes(l links, r state.Repo, perm state.Permission) []byte 
 			o["parent"], o["source"] = parent, parent
 		}
 	}
-	b, err := json.Marshal(o)
+	enc, err := json.Marshal(o)
 	if err != nil {
 		panic(err) // only strings, numbers and booleans
 	}
+	b = (*rawJSON)(&enc)
 	s.cacheMu.Lock()
 	if len(s.repoCache) > 20000 {
 		clear(s.repoCache)

@@ -63,7 +63,7 @@ type Server struct {
 
 	incomplete atomic.Bool
 	cacheMu    sync.Mutex
-	repoCache  map[repoKey][]byte
+	repoCache  map[repoKey]*rawJSON
 	baseOnce   sync.Once
 	httpSrv    *http.Server
 	url        string
@@ -86,7 +86,7 @@ func New(opts Options) *Server {
 		clk:        opts.Clock,
 		mux:        http.NewServeMux(),
 		adminToken: opts.AdminToken,
-		repoCache:  map[repoKey][]byte{},
+		repoCache:  map[repoKey]*rawJSON{},
 	}
 	s.world.AddToken(opts.AdminToken, opts.AdminLogin, state.PermAdmin, nil)
 	s.routes()
