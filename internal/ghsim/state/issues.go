@@ -48,17 +48,7 @@ func (w *World) CreateIssue(actor *Token, repoID int64, title, body string) (Pul
 
 // Issue returns issue (or pull request) number of the repository.
 func (w *World) Issue(actor *Token, repoID int64, number int) (PullRequest, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, err := w.readable(actor, repoID)
-	if err != nil {
-		return PullRequest{}, err
-	}
-	p, err := w.issueFor(r, number)
-	if err != nil {
-		return PullRequest{}, err
-	}
-	return w.prSnap(p), nil
+	return w.readItem(actor, repoID, number, w.issueFor)
 }
 
 // Issues returns the repository's issues and pull requests in state

@@ -212,13 +212,19 @@ func (w *World) pullFor(r *repo, number int) (*pull, error) {
 
 // PullRequest returns pull request number of the repository.
 func (w *World) PullRequest(actor *Token, repoID int64, number int) (PullRequest, error) {
+	return w.readItem(actor, repoID, number, w.pullFor)
+}
+
+// readItem returns the item number of a repository the actor can read, as
+// find (pullFor or issueFor) finds it.
+func (w *World) readItem(actor *Token, repoID int64, number int, find func(*repo, int) (*pull, error)) (PullRequest, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r, err := w.readable(actor, repoID)
 	if err != nil {
 		return PullRequest{}, err
 	}
-	p, err := w.pullFor(r, number)
+	p, err := find(r, number)
 	if err != nil {
 		return PullRequest{}, err
 	}
