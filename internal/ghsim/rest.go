@@ -118,29 +118,34 @@ func (c *call) number(name string) (int, error) {
 	return n, nil
 }
 
-// page slices a listing of total items per the per_page (default 30, max
-// 100) and page (default 1) query parameters and sets GitHub's Link header.
-func (c *call) page(total int) (lo, hi int) {
+// pageParams reads the per_page (default 30, max 100) and page (default 1)
+// query parameters.
+func (c *call) pageParams() (per, pg int) {
 	q := c.r.URL.Query()
 	per, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || per <= 0 {
 		per = 30
 	}
-	if per > 100 {
-		per = 100
-	}
-	pg, err := strconv.Atoi(q.Get("page"))
+	pg, err = strconv.Atoi(q.Get("page"))
 	if err != nil || pg <= 0 {
 		pg = 1
 	}
-	last := (total + per - 1) / per
-	if last < 1 {
-		last = 1
-	}
-	c.setLink(pg, last)
+	return min(per, 100), pg
+}
+
+// page slices a listing of total items per pageParams and sets GitHub's
+// Link header.
+func (c *call) page(total int) (lo, hi int) {
+	per, pg := c.pageParams()
+	return c.pageBounds(per, pg, total, total)
+}
+
+// pageBounds sets the Link header for page pg of per items, of which
+// reachable can be paged through, and returns the page's bounds in total.
+func (c *call) pageBounds(per, pg, reachable, total int) (lo, hi int) {
+	c.setLink(pg, max((reachable+per-1)/per, 1))
 	lo = min((pg-1)*per, total)
-	hi = min(lo+per, total)
-	return lo, hi
+	return lo, min(lo+per, total)
 }
 
 // pageOf answers one page of items (see page), each encoded by enc.

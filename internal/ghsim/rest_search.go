@@ -3,7 +3,6 @@ package ghsim
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 )
 
 // maxSearchResults is how far GitHub lets one page through search results.
@@ -16,15 +15,7 @@ func (s *Server) searchCode(c *call) (int, any, error) {
 	if q.Get("q") == "" {
 		return 0, nil, invalid("Search", "q", "missing")
 	}
-	per, err := strconv.Atoi(q.Get("per_page"))
-	if err != nil || per <= 0 {
-		per = 30
-	}
-	per = min(per, 100)
-	pg, err := strconv.Atoi(q.Get("page"))
-	if err != nil || pg <= 0 {
-		pg = 1
-	}
+	per, pg := c.pageParams()
 	if pg*per > maxSearchResults {
 		return 0, nil, errorf(http.StatusUnprocessableEntity, "Only the first 1000 search results are available")
 	}
@@ -32,10 +23,7 @@ func (s *Server) searchCode(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	last := (min(len(hits), maxSearchResults) + per - 1) / per
-	c.setLink(pg, max(last, 1))
-	lo := min((pg-1)*per, len(hits))
-	hi := min(lo+per, len(hits))
+	lo, hi := c.pageBounds(per, pg, min(len(hits), maxSearchResults), len(hits))
 	items := make([]obj, 0, hi-lo)
 	for _, h := range hits[lo:hi] {
 		full := h.Repo.FullName()
