@@ -167,23 +167,6 @@ func rewriteOptions(f rewriteFlags, paths []string) (dockerfile.Options, rewrite
 	case len(paths) == 0:
 		return opts, 0, errors.New("no PATH given: name the files or directories to rewrite")
 	}
-	// Validate each value on its own beside known-good ones so that the
-	// error can name the flag the user has to fix.
-	const okImage, okTag = "example", "1"
-	if err := (dockerfile.Options{Image: image, Tag: okTag}).Validate(); err != nil {
-		return opts, 0, fmt.Errorf("--image: %w", err)
-	}
-	if err := (dockerfile.Options{Image: okImage, Tag: tag}).Validate(); err != nil {
-		return opts, 0, fmt.Errorf("--tag: %w", err)
-	}
-	if digest != "" {
-		if err := (dockerfile.Options{Image: okImage, Tag: okTag, Digest: digest}).Validate(); err != nil {
-			return opts, 0, fmt.Errorf("--digest: %w", err)
-		}
-	}
-	if err := (dockerfile.Options{Image: okImage, Tag: okTag, IgnoreComment: ignoreMark}).Validate(); err != nil {
-		return opts, 0, fmt.Errorf("--ignore-comment: %w", err)
-	}
 	floating, err := dockerfile.ParseFloatingTags(f.floating)
 	if err != nil {
 		return opts, 0, fmt.Errorf("--floating-tags %q: must be skip or pin", f.floating)
@@ -204,6 +187,10 @@ func rewriteOptions(f rewriteFlags, paths []string) (dockerfile.Options, rewrite
 		opts.TagFilter = re
 	}
 	if err := opts.Validate(); err != nil {
+		// Name the flag the user has to fix.
+		if oe := (*dockerfile.OptionError)(nil); errors.As(err, &oe) {
+			return opts, 0, fmt.Errorf("--%s: %w", oe.Field, err)
+		}
 		return opts, 0, err
 	}
 	mode := modeWrite

@@ -418,25 +418,26 @@ func TestValidate(t *testing.T) {
 	t.Parallel()
 	ok := Options{Image: "ubuntu", Tag: "24.04"}
 	cases := []struct {
-		name string
-		edit func(*Options)
-		want string // "" means valid
+		name  string
+		edit  func(*Options)
+		want  string // "" means valid
+		field string // the OptionError's Field
 	}{
-		{"valid", func(o *Options) {}, ""},
+		{"valid", func(o *Options) {}, "", ""},
 		{"valid full", func(o *Options) {
 			o.Image, o.Digest, o.IgnoreComment = "registry:5000/team/app", dig1, "#keep"
-		}, ""},
-		{"no image", func(o *Options) { o.Image = "" }, "image: must not be empty"},
-		{"upper case", func(o *Options) { o.Image = "Ubuntu" }, `image "Ubuntu": repository name must be lowercase`},
-		{"image with tag", func(o *Options) { o.Image = "ubuntu:20.04" }, `image "ubuntu:20.04": must be a repository name without a tag or digest`},
-		{"image with digest", func(o *Options) { o.Image = "ubuntu@" + dig1 }, `image "ubuntu@` + dig1 + `": must be a repository name without a tag or digest`},
-		{"scratch", func(o *Options) { o.Image = "scratch" }, `image "scratch": scratch is not an image that can be bumped`},
-		{"no tag", func(o *Options) { o.Tag = "" }, "tag: must not be empty"},
-		{"bad tag", func(o *Options) { o.Tag = "-x" }, `tag "-x": must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`},
-		{"bad digest", func(o *Options) { o.Digest = "sha256:abc" }, `digest "sha256:abc": invalid checksum digest length`},
-		{"bad marker", func(o *Options) { o.IgnoreComment = "# #" }, `ignore comment "# #": must contain more than '#' and spaces`},
-		{"multiline marker", func(o *Options) { o.IgnoreComment = "a\nb" }, `ignore comment "a\nb": must be a single line`},
-		{"bad floating tags", func(o *Options) { o.FloatingTags = "Pin" }, `floating tags "Pin": must be "skip" or "pin"`},
+		}, "", ""},
+		{"no image", func(o *Options) { o.Image = "" }, "image: must not be empty", "image"},
+		{"upper case", func(o *Options) { o.Image = "Ubuntu" }, `image "Ubuntu": repository name must be lowercase`, "image"},
+		{"image with tag", func(o *Options) { o.Image = "ubuntu:20.04" }, `image "ubuntu:20.04": must be a repository name without a tag or digest`, "image"},
+		{"image with digest", func(o *Options) { o.Image = "ubuntu@" + dig1 }, `image "ubuntu@` + dig1 + `": must be a repository name without a tag or digest`, "image"},
+		{"scratch", func(o *Options) { o.Image = "scratch" }, `image "scratch": scratch is not an image that can be bumped`, "image"},
+		{"no tag", func(o *Options) { o.Tag = "" }, "tag: must not be empty", "tag"},
+		{"bad tag", func(o *Options) { o.Tag = "-x" }, `tag "-x": must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`, "tag"},
+		{"bad digest", func(o *Options) { o.Digest = "sha256:abc" }, `digest "sha256:abc": invalid checksum digest length`, "digest"},
+		{"bad marker", func(o *Options) { o.IgnoreComment = "# #" }, `ignore comment "# #": must contain more than '#' and spaces`, "ignore-comment"},
+		{"multiline marker", func(o *Options) { o.IgnoreComment = "a\nb" }, `ignore comment "a\nb": must be a single line`, "ignore-comment"},
+		{"bad floating tags", func(o *Options) { o.FloatingTags = "Pin" }, `floating tags "Pin": must be "skip" or "pin"`, "floating-tags"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -450,6 +451,10 @@ func TestValidate(t *testing.T) {
 			}
 			if got != tc.want {
 				t.Errorf("Validate() = %q, want %q", got, tc.want)
+			}
+			var oe *OptionError
+			if errors.As(err, &oe) != (tc.field != "") || (oe != nil && oe.Field != tc.field) {
+				t.Errorf("Validate() = %#v, want an *OptionError for field %q", err, tc.field)
 			}
 			if err != nil {
 				if _, rerr := Rewrite(KindDockerfile, []byte("FROM ubuntu\n"), o); rerr == nil || rerr.Error() != err.Error() {
