@@ -19,6 +19,7 @@ import (
 	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/report"
+	"github.com/dfiu/dfiu/internal/safe"
 	"github.com/dfiu/dfiu/internal/store"
 	"github.com/dfiu/dfiu/internal/update"
 )
@@ -156,16 +157,25 @@ func newReporter(asAction bool, token string, env Env) *reporter {
 	}
 }
 
-// error reports an error: an error annotation, or a line on stderr.
+// error reports an error: an error annotation, or a line on stderr. An
+// error may quote a repository or the store, so each of its lines is
+// neutralised (safe.Text).
 func (r *reporter) error(msg string) {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = safe.Text(l)
+	}
 	if r.asAction {
-		r.gha.Errorf("%s", msg)
-	} else {
-		fmt.Fprintf(r.stderr, "dfiu: %s\n", msg)
+		r.gha.Errorf("%s", strings.Join(lines, "\n"))
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintf(r.stderr, "dfiu: %s\n", l)
 	}
 }
 
-// warning reports something a person must look at.
+// warning reports something a person must look at (report.Annotations
+// neutralised it).
 func (r *reporter) warning(a report.Annotation) {
 	if r.asAction {
 		r.gha.WithFieldsMap(map[string]string{"title": a.Title}).Warningf("%s", a.Message)
@@ -213,7 +223,7 @@ func (r *reporter) publish(rep *update.Report) error {
 		md := report.Markdown(rep)
 		if rep.DryRun {
 			if d := report.Diffs(rep); d != "" {
-				md += "\n<details><summary>Diffs</summary>\n\n```diff\n" + d + "```\n\n</details>\n"
+				md += "\n<details><summary>Diffs</summary>\n\n" + safe.Fence("diff", d) + "\n</details>\n"
 			}
 		}
 		if err := issueFile(func() { r.gha.AddStepSummary(md) }); err != nil {

@@ -115,7 +115,15 @@ func Seed(token string) ghsim.Seed {
 // Populate seeds srv with the demo organisation and then, as the bot,
 // opens the older dfiu pull request that parent mode supersedes.
 func Populate(srv *ghsim.Server, token string) error {
-	if err := srv.Seed(Seed(token)); err != nil {
+	return PopulateSeed(srv, Seed(token), token)
+}
+
+// PopulateSeed is Populate with a seed derived from Seed(token): the
+// end-to-end tests rename its files (hostile names) and run the same
+// scenarios. The older pull request changes the supersede repository's
+// one file, whatever its path.
+func PopulateSeed(srv *ghsim.Server, seed ghsim.Seed, token string) error {
+	if err := srv.Seed(seed); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}
 	w := srv.World()
@@ -134,9 +142,17 @@ func Populate(srv *ghsim.Server, token string) error {
 	if _, err := w.CreateRef(bot, r.ID, "refs/heads/"+Branch, head.OID); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}
+	path := "Dockerfile"
+	for _, sr := range seed.Repos {
+		if sr.Name == Org+"/supersede" {
+			for p := range sr.Files {
+				path = p
+			}
+		}
+	}
 	if _, err := w.CommitOnBranch(bot, r.ID, state.CommitInput{
 		Branch: Branch, ExpectedHeadOID: head.OID, Headline: "Bump " + Image + " to " + OldTag,
-		Additions: map[string][]byte{"Dockerfile": []byte("FROM " + Image + ":" + OldTag + "\n")},
+		Additions: map[string][]byte{path: []byte("FROM " + Image + ":" + OldTag + "\n")},
 	}); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/dfiu/dfiu/internal/safe"
 	"github.com/dfiu/dfiu/internal/update"
 )
 
@@ -38,17 +39,21 @@ type Annotation struct {
 
 // Annotations returns one warning per problem that needs a person: a
 // reference pinned by digest or invalid, no push permission, a branch with
-// someone else's commits, incomplete search coverage.
+// someone else's commits, incomplete search coverage. Titles and messages
+// are neutralised (safe.Text).
 func Annotations(rep *update.Report) []Annotation {
 	var out []Annotation
+	add := func(title, msg string) {
+		out = append(out, Annotation{Title: safe.Text(title), Message: safe.Text(msg)})
+	}
 	for _, img := range rep.Images {
 		for _, res := range img.Results {
 			for _, w := range res.Warnings {
-				out = append(out, Annotation{Title: "dfiu: " + img.Image, Message: w})
+				add("dfiu: "+img.Image, w)
 			}
 		}
 		if !img.Complete {
-			out = append(out, Annotation{Title: "dfiu: incomplete coverage for " + img.Image, Message: strings.Join(img.Notes, "; ")})
+			add("dfiu: incomplete coverage for "+img.Image, strings.Join(img.Notes, "; "))
 		}
 	}
 	return out
@@ -56,6 +61,9 @@ func Annotations(rep *update.Report) []Annotation {
 
 // Markdown returns the job summary: a table per image (repository, files,
 // from → to, pull request, status, reason), the totals and the adoption.
+// Every value from a repository or the store is neutralised: names as
+// code spans (safe.Code), text escaped (safe.Markdown), so that none can
+// add Markdown or HTML or break the structure.
 func Markdown(rep *update.Report) string {
 	var b strings.Builder
 	title := "dfiu " + rep.Mode
@@ -64,7 +72,7 @@ func Markdown(rep *update.Report) string {
 	}
 	fmt.Fprintf(&b, "## %s\n\n", title)
 	for _, n := range rep.Notes {
-		fmt.Fprintf(&b, "- %s\n", cell(n))
+		fmt.Fprintf(&b, "- %s\n", safe.Markdown(n))
 	}
 	if len(rep.Notes) > 0 {
 		b.WriteString("\n")
@@ -74,11 +82,11 @@ func Markdown(rep *update.Report) string {
 		if img.Digest != "" {
 			to += "@" + img.Digest
 		}
-		fmt.Fprintf(&b, "### `%s` → `%s`\n\n", img.Image, to)
+		fmt.Fprintf(&b, "### %s → %s\n\n", safe.Code(img.Image), safe.Code(to))
 		if !img.Complete {
 			fmt.Fprintf(&b, "> [!WARNING]\n> Coverage is incomplete: some files may not have been seen.\n")
 			for _, n := range img.Notes {
-				fmt.Fprintf(&b, "> - %s\n", cell(n))
+				fmt.Fprintf(&b, "> - %s\n", safe.Markdown(n))
 			}
 			b.WriteString("\n")
 		}
@@ -90,20 +98,20 @@ func Markdown(rep *update.Report) string {
 			for _, r := range img.Results {
 				pr := ""
 				if r.URL != "" {
-					pr = fmt.Sprintf("[#%d](%s)", r.Number, r.URL)
+					pr = fmt.Sprintf("[#%d](%s)", r.Number, linkURL(r.URL))
 				}
 				files := make([]string, len(r.Files))
 				for i, f := range r.Files {
-					files[i] = "`" + cell(f) + "`"
+					files[i] = safe.Cell(safe.Code(f))
 				}
 				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-					cell(r.Repository), strings.Join(files, "<br>"), cell(fromTo(r)), pr, r.Action, cell(r.Reason))
+					cell(r.Repository), strings.Join(files, "<br>"), cell(fromTo(r)), pr, cell(string(r.Action)), cell(r.Reason))
 			}
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "**Totals:** %s.\n\n", totals(img.Results))
 		cur, all := img.Adoption()
-		fmt.Fprintf(&b, "**Adoption:** %s\n\n", adoption(img, cur, all))
+		fmt.Fprintf(&b, "**Adoption:** %s\n\n", adoption(safe.Code(img.Image), safe.Code(img.Tag), cur, all))
 	}
 	if len(rep.Images) > 1 {
 		changed, skipped, failed := rep.Counts()
@@ -113,7 +121,7 @@ func Markdown(rep *update.Report) string {
 }
 
 // Text returns the summary for a terminal: the same content as Markdown,
-// as aligned columns.
+// as aligned columns, every value neutralised (safe.Text).
 func Text(rep *update.Report) string {
 	var b strings.Builder
 	title := "dfiu " + rep.Mode
@@ -122,18 +130,18 @@ func Text(rep *update.Report) string {
 	}
 	fmt.Fprintln(&b, title)
 	for _, n := range rep.Notes {
-		fmt.Fprintf(&b, "  %s\n", n)
+		fmt.Fprintf(&b, "  %s\n", safe.Text(n))
 	}
 	for _, img := range rep.Images {
 		to := img.Tag
 		if img.Digest != "" {
 			to += "@" + img.Digest
 		}
-		fmt.Fprintf(&b, "\n%s -> %s\n", img.Image, to)
+		fmt.Fprintf(&b, "\n%s -> %s\n", safe.Text(img.Image), safe.Text(to))
 		if !img.Complete {
 			fmt.Fprintln(&b, "  WARNING: coverage is incomplete:")
 			for _, n := range img.Notes {
-				fmt.Fprintf(&b, "    %s\n", n)
+				fmt.Fprintf(&b, "    %s\n", safe.Text(n))
 			}
 		}
 		if len(img.Results) == 0 {
@@ -142,20 +150,22 @@ func Text(rep *update.Report) string {
 			tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "  REPOSITORY\tFILES\tFROM -> TO\tPR\tSTATUS\tREASON")
 			for _, r := range img.Results {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", r.Repository, strings.Join(r.Files, ","),
-					strings.ReplaceAll(fromTo(r), "→", "->"), r.URL, r.Action, oneLine(r.Reason))
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", safe.Text(r.Repository), safe.Text(strings.Join(r.Files, ",")),
+					safe.Text(strings.ReplaceAll(fromTo(r), "→", "->")), safe.Text(r.URL), r.Action, safe.Text(oneLine(r.Reason)))
 			}
 			tw.Flush()
 		}
 		fmt.Fprintf(&b, "  totals: %s\n", totals(img.Results))
 		cur, all := img.Adoption()
-		fmt.Fprintf(&b, "  adoption: %s\n", strings.ReplaceAll(adoption(img, cur, all), "`", ""))
+		fmt.Fprintf(&b, "  adoption: %s\n", adoption(safe.Text(img.Image), safe.Text(img.Tag), cur, all))
 	}
 	return b.String()
 }
 
 // Diffs returns the diffs of the pull requests created or updated (or that
-// would be, in a dry run), one block per repository and image.
+// would be, in a dry run), one block per repository and image, neutralised
+// line by line (safe.Lines): paths and file contents cannot start a
+// workflow command or a new log line.
 func Diffs(rep *update.Report) string {
 	var b strings.Builder
 	for _, img := range rep.Images {
@@ -163,9 +173,9 @@ func Diffs(rep *update.Report) string {
 			if len(r.Diffs) == 0 || !r.Action.Changed() {
 				continue
 			}
-			fmt.Fprintf(&b, "# %s: %s -> %s (%s)\n", r.Repository, img.Image, r.To, r.Action)
+			fmt.Fprintf(&b, "# %s: %s -> %s (%s)\n", safe.Text(r.Repository), safe.Text(img.Image), safe.Text(r.To), r.Action)
 			for _, d := range r.Diffs {
-				b.WriteString(d)
+				b.WriteString(safe.Lines(d))
 			}
 			b.WriteString("\n")
 		}
@@ -195,17 +205,25 @@ func totals(rs []update.Result) string {
 	return strings.Join(parts, ", ")
 }
 
-func adoption(img *update.ImageReport, cur, all int) string {
+// adoption says how many consumers are current; image and tag come
+// neutralised for the output they go to.
+func adoption(image, tag string, cur, all int) string {
 	if all == 0 {
-		return fmt.Sprintf("no repository found uses `%s`.", img.Image)
+		return fmt.Sprintf("no repository found uses %s.", image)
 	}
-	return fmt.Sprintf("%d of %d repositories using `%s` are on `%s` (%d%%).", cur, all, img.Image, img.Tag, cur*100/all)
+	return fmt.Sprintf("%d of %d repositories using %s are on %s (%d%%).", cur, all, image, tag, cur*100/all)
 }
 
-// cell makes s safe inside a Markdown table cell.
+// cell makes text safe inside a Markdown table cell.
 func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", "\\|")
-	return oneLine(s)
+	return safe.Inline(oneLine(s))
+}
+
+// linkURL makes a pull request's URL (GitHub's) safe as a link
+// destination: no space, control character, parenthesis or angle bracket
+// can end it or add markup.
+func linkURL(u string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\\", "%5C", "`", "%60").Replace(safe.Text(u))
 }
 
 func oneLine(s string) string {
