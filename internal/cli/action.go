@@ -264,7 +264,7 @@ type storeAt struct {
 	loc   store.Location
 }
 
-func (s storeAt) Load(ctx context.Context) (map[string]string, error) {
+func (s storeAt) Load(ctx context.Context) (images, invalid map[string]string, err error) {
 	return store.Load(ctx, s.files, s.loc)
 }
 

@@ -608,7 +608,7 @@ func TestSimConcurrentStoreSet(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	images, err := store.Load(context.Background(), c, loc)
+	images, _, err := store.Load(context.Background(), c, loc)
 	if err != nil {
 		t.Fatal(err)
 	}

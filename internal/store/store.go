@@ -11,13 +11,15 @@
 // by canonical name (package imageref), so "ubuntu", "library/ubuntu" and
 // "docker.io/library/ubuntu" are one entry and the first spelling is kept.
 //
-// Unknown keys, at the top level and beside "images", are kept: their
-// values are copied as written (json.RawMessage, re-indented), in the
-// original key order. Output is indented with two spaces and ends with a
-// newline. Writes use the blob sha as an optimistic lock; a lost race is
-// re-read and retried, so concurrent writers never drop each other's
-// entries. A store that is not valid JSON is reported and never
-// overwritten.
+// An update changes only the bytes of the entry it sets (or inserts the
+// new entry after the last one, in the layout of its neighbours): every
+// other byte of the file, unknown keys, formatting, entries that are not
+// valid UTF-8 or not strings, stays as it was. A new store is indented
+// with two spaces. Entries whose value is not a string are not images:
+// Load reports them by key, and setting such a key replaces its value.
+// Writes use the blob sha as an optimistic lock; a lost race is re-read
+// and retried, so concurrent writers never drop each other's entries. A
+// store that is not valid JSON is reported and never overwritten.
 package store
 
 import (
@@ -105,19 +107,23 @@ type Files interface {
 	PutContents(ctx context.Context, owner, repo, path, branch string, content []byte, sha, message string) error
 }
 
-// Load returns the store's images. A missing file is an empty store.
-func Load(ctx context.Context, f Files, loc Location) (map[string]string, error) {
+// Load returns the store's images, tags by key as written, and the keys
+// whose value is not a string, each with what it is instead ("a number").
+// A missing file is an empty store.
+func Load(ctx context.Context, f Files, loc Location) (images, invalid map[string]string, err error) {
 	doc, _, err := read(ctx, f, loc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	images := make(map[string]string, len(doc.images))
-	for _, e := range doc.images {
-		if e.raw == nil {
+	images, invalid = map[string]string{}, map[string]string{}
+	for _, e := range doc.entries {
+		if e.isTag {
 			images[e.key] = e.tag
+		} else {
+			invalid[e.key] = "its value is " + kind(e.raw) + ", not a tag"
 		}
 	}
-	return images, nil
+	return images, invalid, nil
 }
 
 // Options tune SetWithOptions.
@@ -142,8 +148,8 @@ func Set(ctx context.Context, f Files, loc Location, image imageref.Name, tag st
 
 // SetWithOptions is Set with an injected clock and attempt bound.
 func SetWithOptions(ctx context.Context, f Files, loc Location, image imageref.Name, tag string, opts Options) (changed bool, err error) {
-	if tag == "" || strings.ContainsAny(tag, " \t\r\n\"") {
-		return false, fmt.Errorf("store %s: tag %q for image %q: want a non-empty tag without spaces or quotes", loc, tag, image)
+	if !imageref.ValidTag(tag) {
+		return false, fmt.Errorf("store %s: tag %q for image %q is not a valid tag", loc, tag, image)
 	}
 	clk := opts.Clock
 	if clk == nil {
@@ -158,10 +164,10 @@ func SetWithOptions(ctx context.Context, f Files, loc Location, image imageref.N
 		if err != nil {
 			return false, err
 		}
-		if !doc.set(image, tag) {
+		out := doc.set(image, tag)
+		if out == nil {
 			return false, nil
 		}
-		out := doc.marshal()
 		msg := fmt.Sprintf("dfiu: set %s to %s", image, tag)
 		err = f.PutContents(ctx, loc.Owner, loc.Repo, loc.Path, loc.Branch, out, sha, msg)
 		if err == nil {
@@ -191,7 +197,7 @@ func sameImage(key string, image imageref.Name) bool {
 func read(ctx context.Context, f Files, loc Location) (*document, string, error) {
 	content, sha, err := f.GetContents(ctx, loc.Owner, loc.Repo, loc.Path, loc.Branch)
 	if errors.Is(err, gh.ErrNotFound) {
-		return &document{}, "", nil
+		return &document{blank: true}, "", nil
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("store %s: reading: %w", loc, err)
@@ -203,170 +209,221 @@ func read(ctx context.Context, f Files, loc Location) (*document, string, error)
 	return doc, sha, nil
 }
 
-// document is the store file, in key order.
+// document is the store file as read, with the byte offsets of what set
+// may change: an update splices the new bytes into src and leaves every
+// other byte as it was.
 type document struct {
-	top       []member // every top-level key, "images" included, in order
-	hasImages bool
-	images    []entry
+	src         []byte   // the file, BOM included
+	blank       bool     // src holds no JSON: a new store
+	top         []member // the top-level members, in order
+	open, close int      // offsets of the top-level "{" and "}"
+	images      *member  // the "images" member, or nil
+	// entries are the members of "images", in order, when it is an object.
+	entries []entry
+	// imagesClose is the offset of the "}" closing "images".
+	imagesClose int
 }
 
+// member is one "key": value of an object, with offsets into src.
 type member struct {
-	key string
-	raw json.RawMessage
+	key                  string
+	keyStart, keyEnd     int
+	valueStart, valueEnd int
+	raw                  []byte
 }
 
-// entry is one member of "images". A value that is not a string is kept
-// as written (raw) and is not an image; setting that key replaces it.
+// entry is one member of "images". isTag is false when its value is not
+// a string: it is not an image, Load reports it, and setting its key
+// replaces it.
 type entry struct {
-	key, tag string
-	raw      json.RawMessage
+	member
+	tag   string
+	isTag bool
+}
+
+// kind names a JSON value's type for messages, without quoting it.
+func kind(raw []byte) string {
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }
 
 // parse reads the store file. Blank content is an empty store.
 func parse(b []byte) (*document, error) {
-	b = bytes.TrimPrefix(b, []byte("\ufeff"))
-	if len(bytes.TrimSpace(b)) == 0 {
-		return &document{}, nil
+	doc := &document{src: b}
+	body := bytes.TrimPrefix(b, []byte("\ufeff"))
+	if len(bytes.TrimSpace(body)) == 0 {
+		doc.blank = true
+		return doc, nil
 	}
-	top, err := objectMembers(b)
+	base := len(b) - len(body)
+	open, top, close, err := objectMembers(body, base)
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
-	doc := &document{top: top}
-	for _, m := range top {
+	doc.top, doc.open, doc.close = top, open, close
+	for i, m := range top {
 		if m.key != "images" {
 			continue
 		}
-		if doc.hasImages {
+		if doc.images != nil {
 			return nil, errors.New(`invalid store: "images" appears twice`)
 		}
-		doc.hasImages = true
-		if string(bytes.TrimSpace(m.raw)) == "null" {
+		doc.images = &doc.top[i]
+		if string(m.raw) == "null" {
 			continue
 		}
-		members, err := objectMembers(m.raw)
+		_, members, end, err := objectMembers(m.raw, m.valueStart)
 		if err != nil {
 			return nil, fmt.Errorf(`invalid store: "images": %w`, err)
 		}
+		doc.imagesClose = end
 		for _, im := range members {
-			var tag string
-			if err := json.Unmarshal(im.raw, &tag); err != nil {
-				doc.images = append(doc.images, entry{key: im.key, raw: im.raw})
-				continue
-			}
-			doc.images = append(doc.images, entry{key: im.key, tag: tag})
+			e := entry{member: im}
+			e.isTag = im.raw[0] == '"' && json.Unmarshal(im.raw, &e.tag) == nil
+			doc.entries = append(doc.entries, e)
 		}
 	}
 	return doc, nil
 }
 
-// objectMembers splits a JSON object into its members, in order.
-func objectMembers(b []byte) ([]member, error) {
+// objectMembers splits the JSON object in b, which starts at offset base
+// of the document, into its members, in order, and returns the offsets of
+// its "{" and "}".
+func objectMembers(b []byte, base int) (open int, out []member, close int, err error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, err
+		return 0, nil, 0, err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("want an object, found %v", tok)
+		return 0, nil, 0, fmt.Errorf("want an object, found %v", tok)
 	}
-	var out []member
+	open = base + int(dec.InputOffset()) - 1
 	for dec.More() {
+		prev := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, err
+			return 0, nil, 0, err
 		}
 		key, ok := tok.(string)
 		if !ok {
-			return nil, fmt.Errorf("want a key, found %v", tok)
+			return 0, nil, 0, fmt.Errorf("want a key, found %v", tok)
 		}
+		keyStart, keyEnd := prev+bytes.IndexByte(b[prev:], '"'), int(dec.InputOffset())
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("value of %q: %w", key, err)
+			return 0, nil, 0, fmt.Errorf("value of %q: %w", key, err)
 		}
-		out = append(out, member{key, raw})
+		end := int(dec.InputOffset())
+		start := end - len(raw)
+		if start < 0 || !bytes.Equal(b[start:end], raw) {
+			return 0, nil, 0, fmt.Errorf("value of %q: cannot locate it in the file", key)
+		}
+		out = append(out, member{key: key, keyStart: base + keyStart, keyEnd: base + keyEnd, valueStart: base + start, valueEnd: base + end, raw: raw})
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, err
+		return 0, nil, 0, err
 	}
+	close = base + int(dec.InputOffset()) - 1
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the top-level object")
+		return 0, nil, 0, errors.New("data after the top-level object")
 	}
-	return out, nil
+	return open, out, close, nil
 }
 
-// set changes or adds the entry for image; it reports whether anything
-// changed.
-func (d *document) set(image imageref.Name, tag string) bool {
-	for i, e := range d.images {
+// set returns the document with image's entry (every spelling of it) set to
+// tag, or added; nil when every entry for image already holds tag. Only
+// the changed value's bytes, or the added member's, differ from src.
+func (d *document) set(image imageref.Name, tag string) []byte {
+	value := jsonString(tag)
+	var matches []entry
+	current := true
+	for _, e := range d.entries {
 		if sameImage(e.key, image) {
-			if e.raw == nil && e.tag == tag {
-				return false
-			}
-			d.images[i].tag, d.images[i].raw = tag, nil
-			return true
+			matches = append(matches, e)
+			current = current && e.isTag && e.tag == tag
 		}
 	}
-	d.images = append(d.images, entry{key: image.String(), tag: tag})
-	return true
+	if len(matches) > 0 {
+		if current {
+			return nil
+		}
+		out := d.src
+		for i := len(matches) - 1; i >= 0; i-- {
+			out = splice(out, matches[i].valueStart, matches[i].valueEnd, value)
+		}
+		return out
+	}
+	newEntry := append(append(jsonString(image.String()), ": "...), value...)
+	entryIn := func(ws string) string { return inner(ws) + string(newEntry) + ws }
+	switch {
+	case d.blank:
+		return []byte("{\n  \"images\": {\n    " + string(newEntry) + "\n  }\n}\n")
+	case len(d.top) == 0:
+		return splice(d.src, d.open+1, d.close, []byte("\n  \"images\": {\n    "+string(newEntry)+"\n  }\n"))
+	case d.images == nil:
+		ws := indentBefore(d.src, d.top[0].keyStart)
+		return splice(d.src, d.open+1, d.open+1, []byte(ws+`"images": {`+entryIn(ws)+"},"))
+	case string(d.images.raw) == "null":
+		ws := indentBefore(d.src, d.images.keyStart)
+		return splice(d.src, d.images.valueStart, d.images.valueEnd, []byte("{"+entryIn(ws)+"}"))
+	case len(d.entries) == 0:
+		ws := indentBefore(d.src, d.images.keyStart)
+		return splice(d.src, d.images.valueStart+1, d.imagesClose, []byte(entryIn(ws)))
+	}
+	last := d.entries[len(d.entries)-1]
+	ins := "," + indentBefore(d.src, last.keyStart) + string(jsonString(image.String())) +
+		string(d.src[last.keyEnd:last.valueStart]) + string(value)
+	return splice(d.src, last.valueEnd, last.valueEnd, []byte(ins))
 }
 
-// marshal writes the document: the top-level keys in their order, images
-// rewritten, others re-indented as they were.
-func (d *document) marshal() []byte {
-	var b bytes.Buffer
-	b.WriteString("{\n")
-	top := d.top
-	if !d.hasImages {
-		top = append([]member{{key: "images"}}, top...)
+// inner is the indentation one level inside ws: two more spaces when ws
+// starts a new line, none in a one-line document.
+func inner(ws string) string {
+	if strings.Contains(ws, "\n") {
+		return ws + "  "
 	}
-	for i, m := range top {
-		b.WriteString("  ")
-		b.Write(jsonString(m.key))
-		b.WriteString(": ")
-		if m.key == "images" {
-			d.writeImages(&b)
-		} else {
-			writeIndented(&b, m.raw, "  ")
-		}
-		if i < len(top)-1 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString("}\n")
-	return b.Bytes()
+	return ws
 }
 
-func (d *document) writeImages(b *bytes.Buffer) {
-	if len(d.images) == 0 {
-		b.WriteString("{}")
-		return
+// indentBefore returns the white space before offset i, back to and
+// including the last line break ("\n  "), or " " when the member shares
+// its line with what precedes it.
+func indentBefore(src []byte, i int) string {
+	j := i
+	for j > 0 && (src[j-1] == ' ' || src[j-1] == '\t') {
+		j--
 	}
-	b.WriteString("{\n")
-	for i, e := range d.images {
-		b.WriteString("    ")
-		b.Write(jsonString(e.key))
-		b.WriteString(": ")
-		if e.raw != nil {
-			writeIndented(b, e.raw, "    ")
-		} else {
-			b.Write(jsonString(e.tag))
+	if j > 0 && src[j-1] == '\n' {
+		k := j - 1
+		if k > 0 && src[k-1] == '\r' {
+			k--
 		}
-		if i < len(d.images)-1 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
+		return string(src[k:i])
 	}
-	b.WriteString("  }")
+	if j == i {
+		return ""
+	}
+	return " "
 }
 
-// writeIndented copies a raw value, indented to sit at prefix.
-func writeIndented(b *bytes.Buffer, raw json.RawMessage, prefix string) {
-	if err := json.Indent(b, bytes.TrimSpace(raw), prefix, "  "); err != nil {
-		b.Write(bytes.TrimSpace(raw)) // cannot happen: the decoder accepted it
-	}
+func splice(src []byte, start, end int, repl []byte) []byte {
+	out := make([]byte, 0, len(src)-(end-start)+len(repl))
+	out = append(out, src[:start]...)
+	out = append(out, repl...)
+	return append(out, src[end:]...)
 }
 
 func jsonString(s string) []byte {

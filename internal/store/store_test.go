@@ -137,15 +137,15 @@ func TestLoad(t *testing.T) {
 	t.Parallel()
 	t.Run("missing file is empty", func(t *testing.T) {
 		t.Parallel()
-		got, err := Load(context.Background(), newFake(t, testLoc, ""), testLoc)
-		if err != nil || len(got) != 0 {
-			t.Fatalf("Load = %v, %v; want empty, nil", got, err)
+		got, invalid, err := Load(context.Background(), newFake(t, testLoc, ""), testLoc)
+		if err != nil || len(got) != 0 || len(invalid) != 0 {
+			t.Fatalf("Load = %v, %v, %v; want empty, nil", got, invalid, err)
 		}
 	})
-	t.Run("entries, non-strings skipped", func(t *testing.T) {
+	t.Run("entries, non-strings reported", func(t *testing.T) {
 		t.Parallel()
-		f := newFake(t, testLoc, `{"images": {"ubuntu": "24.04", "ghcr.io/acme/base": "1.2", "odd": {"x": 1}}, "x": 1}`)
-		got, err := Load(context.Background(), f, testLoc)
+		f := newFake(t, testLoc, `{"images": {"ubuntu": "24.04", "ghcr.io/acme/base": "1.2", "odd": {"x": 1}, "num": 5, "no": null}, "x": 1}`)
+		got, invalid, err := Load(context.Background(), f, testLoc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,11 +153,15 @@ func TestLoad(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Load (-want +got):\n%s", diff)
 		}
+		wantInvalid := map[string]string{"odd": "its value is an object, not a tag", "num": "its value is a number, not a tag", "no": "its value is null, not a tag"}
+		if diff := cmp.Diff(wantInvalid, invalid); diff != "" {
+			t.Errorf("Load's invalid entries (-want +got):\n%s", diff)
+		}
 	})
 	t.Run("invalid JSON", func(t *testing.T) {
 		t.Parallel()
 		for _, content := range []string{`{"images": {`, `[1]`, `{"images": {"a": "1"}} x`, `{"images": [1]}`} {
-			_, err := Load(context.Background(), newFake(t, testLoc, content), testLoc)
+			_, _, err := Load(context.Background(), newFake(t, testLoc, content), testLoc)
 			if err == nil || !strings.Contains(err.Error(), "store acme/ops/store.json") {
 				t.Errorf("Load(%q) error = %v, want one naming the store", content, err)
 			}
@@ -165,7 +169,11 @@ func TestLoad(t *testing.T) {
 	})
 }
 
-func TestSetWritesStableDocument(t *testing.T) {
+// TestSetKeepsEveryOtherByte: an update changes the bytes of the one entry
+// it sets, or adds one after the last in its neighbours' layout; unknown
+// keys, their formatting, non-string entries and entries that are not
+// valid UTF-8 keep every byte.
+func TestSetKeepsEveryOtherByte(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, in, image, tag, want string
@@ -175,25 +183,58 @@ func TestSetWritesStableDocument(t *testing.T) {
 			want: "{\n  \"images\": {\n    \"ubuntu\": \"24.04\"\n  }\n}\n",
 		},
 		{
-			name: "unknown keys kept in order", image: "ghcr.io/acme/base", tag: "2.0",
-			in: `{"version":2,"images":{"b":"1","x":{"n":1.50}},"meta":{"a":[1,2.50],"s":"<&>"}}`,
-			want: "{\n  \"version\": 2,\n  \"images\": {\n    \"b\": \"1\",\n    \"x\": {\n      \"n\": 1.50\n    },\n" +
-				"    \"ghcr.io/acme/base\": \"2.0\"\n  },\n  \"meta\": {\n    \"a\": [\n      1,\n      2.50\n    ],\n    \"s\": \"<&>\"\n  }\n}\n",
+			name: "empty object", image: "ubuntu", tag: "24.04", in: "{}\n",
+			want: "{\n  \"images\": {\n    \"ubuntu\": \"24.04\"\n  }\n}\n",
+		},
+		{
+			name: "minified, unknown keys kept as written", image: "ghcr.io/acme/base", tag: "2.0",
+			in:   `{"version":2,"images":{"b":"1","x":{"n":1.50}},"meta":{"a":[1,2.50],"s":"<&>"}}`,
+			want: `{"version":2,"images":{"b":"1","x":{"n":1.50},"ghcr.io/acme/base":"2.0"},"meta":{"a":[1,2.50],"s":"<&>"}}`,
+		},
+		{
+			name: "another writer's entry that is not UTF-8", image: "alpine", tag: "3.20",
+			in:   "{\n  \"images\": {\n    \"odd\": \"v1-\xe9t\xe9\",\n    \"alpine\": \"3.19\"\n  },\n  \"note\": \"caf\xe9\"\n}\n",
+			want: "{\n  \"images\": {\n    \"odd\": \"v1-\xe9t\xe9\",\n    \"alpine\": \"3.20\"\n  },\n  \"note\": \"caf\xe9\"\n}\n",
+		},
+		{
+			name: "added after an entry that is not UTF-8", image: "alpine", tag: "3.20",
+			in:   "{\"images\": {\n\t\"odd\": \"v1-\xe9t\xe9\"\n}}",
+			want: "{\"images\": {\n\t\"odd\": \"v1-\xe9t\xe9\",\n\t\"alpine\": \"3.20\"\n}}",
+		},
+		{
+			name: "CRLF, BOM and odd spacing kept", image: "alpine", tag: "3.20",
+			in:   "\ufeff{\r\n    \"images\" :  {\r\n        \"b\" :  \"1\"\r\n    }\r\n}",
+			want: "\ufeff{\r\n    \"images\" :  {\r\n        \"b\" :  \"1\",\r\n        \"alpine\" :  \"3.20\"\r\n    }\r\n}",
 		},
 		{
 			name: "normalised key updated in place", image: "ubuntu", tag: "24.04",
 			in:   `{"images": {"docker.io/library/ubuntu": "20.04", "alpine": "3"}}`,
-			want: "{\n  \"images\": {\n    \"docker.io/library/ubuntu\": \"24.04\",\n    \"alpine\": \"3\"\n  }\n}\n",
+			want: `{"images": {"docker.io/library/ubuntu": "24.04", "alpine": "3"}}`,
+		},
+		{
+			name: "every spelling of the image updated", image: "ubuntu", tag: "24.04",
+			in:   `{"images": {"library/ubuntu": "20.04", "alpine": "3", "ubuntu": 5}}`,
+			want: `{"images": {"library/ubuntu": "24.04", "alpine": "3", "ubuntu": "24.04"}}`,
 		},
 		{
 			name: "index.docker.io matches", image: "index.docker.io/library/alpine", tag: "3.20",
 			in:   `{"images": {"alpine": "3"}}`,
-			want: "{\n  \"images\": {\n    \"alpine\": \"3.20\"\n  }\n}\n",
+			want: `{"images": {"alpine": "3.20"}}`,
 		},
 		{
 			name: "no images key", image: "alpine", tag: "3",
-			in:   `{"owner": "platform"}`,
+			in:   "{\n  \"owner\": \"platform\"\n}\n",
 			want: "{\n  \"images\": {\n    \"alpine\": \"3\"\n  },\n  \"owner\": \"platform\"\n}\n",
+		},
+		{
+			name: "images null", image: "alpine", tag: "3",
+			in:   "{\n  \"images\": null, \"x\": [1,  2]\n}\n",
+			want: "{\n  \"images\": {\n    \"alpine\": \"3\"\n  }, \"x\": [1,  2]\n}\n",
+		},
+		{
+			name: "images empty", image: "alpine", tag: "3",
+			in:   "{\n  \"images\": {}\n}\n",
+			want: "{\n  \"images\": {\n    \"alpine\": \"3\"\n  }\n}\n",
 		},
 	}
 	for _, tt := range tests {
@@ -206,6 +247,15 @@ func TestSetWritesStableDocument(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, f.content()); diff != "" {
 				t.Errorf("store content (-want +got):\n%s", diff)
+			}
+			images, _, err := Load(context.Background(), f, testLoc)
+			for k, v := range images {
+				if sameImage(k, imageref.MustParse(tt.image)) && v != tt.tag {
+					t.Errorf("Load after Set: %s = %q", k, v)
+				}
+			}
+			if err != nil {
+				t.Errorf("Load after Set: %v", err)
 			}
 			// A second Set with the same tag writes nothing.
 			changed, err = Set(context.Background(), f, testLoc, imageref.MustParse(tt.image), tt.tag)
@@ -224,6 +274,7 @@ func TestSetRefusesBadInput(t *testing.T) {
 	tests := []struct{ name, content, image, tag, want string }{
 		{"invalid JSON never overwritten", `{"images": {"a": "1",}}`, "alpine", "3", "invalid JSON"},
 		{"empty tag", "", "ubuntu", "", "tag"},
+		{"tag with a line break", "", "ubuntu", "1\n::error::x", "not a valid tag"},
 		{"images not an object", `{"images": "x"}`, "ubuntu", "1", `"images"`},
 	}
 	for _, tt := range tests {
@@ -264,7 +315,7 @@ func TestSetRetriesLostRace(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("Set = %v, %v; want true, nil", changed, err)
 	}
-	got, err := Load(context.Background(), f, testLoc)
+	got, _, err := Load(context.Background(), f, testLoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +364,7 @@ func TestConcurrentSetKeepsEveryEntry(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Load(context.Background(), f, testLoc)
+	got, _, err := Load(context.Background(), f, testLoc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -257,23 +258,20 @@ func (f *fake) writes() int { return f.proposes + f.retitles + f.decorates }
 
 // fakeStore is an in-memory store.
 type fakeStore struct {
-	mu     sync.Mutex
-	images map[string]string
-	err    error
-	sets   int
+	mu      sync.Mutex
+	images  map[string]string
+	invalid map[string]string // key → why, as store.Load reports them
+	err     error
+	sets    int
 }
 
-func (s *fakeStore) Load(ctx context.Context) (map[string]string, error) {
+func (s *fakeStore) Load(ctx context.Context) (images, invalid map[string]string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return nil, s.err
+		return nil, nil, s.err
 	}
-	out := map[string]string{}
-	for k, v := range s.images {
-		out[k] = v
-	}
-	return out, nil
+	return maps.Clone(s.images), maps.Clone(s.invalid), nil
 }
 
 func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag string) (bool, error) {

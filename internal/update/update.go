@@ -52,7 +52,9 @@ type Client interface {
 
 // Store is the image→tag store at one location.
 type Store interface {
-	Load(ctx context.Context) (map[string]string, error)
+	// Load returns the tags by image key, and the keys whose value is not
+	// a tag at all, each with why.
+	Load(ctx context.Context) (images, invalid map[string]string, err error)
 	Set(ctx context.Context, image imageref.Name, tag string) (changed bool, err error)
 }
 
@@ -225,7 +227,7 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 		defer r.phase("Store")()
 		if r.opts.DryRun {
 			// Read it anyway: an invalid store stops a dry run too.
-			if _, err := st.Load(ctx); err != nil {
+			if _, _, err := st.Load(ctx); err != nil {
 				return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
 			}
 			rep.Notes = append(rep.Notes, fmt.Sprintf("would record %s:%s in the store", t.Image, t.Tag))
@@ -244,21 +246,32 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 		return []Target{t}, nil, nil
 	}
 	defer r.phase("Store")()
-	images, err := st.Load(ctx)
+	images, invalid, err := st.Load(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	var ts []Target
 	var unsearched []*ImageReport
+	skip := func(key, tag, why string) {
+		unsearched = append(unsearched, &ImageReport{Image: key, Tag: tag, Notes: []string{"not searched: " + why}})
+		r.log.Warn("store entry not searched", "image", key, "reason", why)
+	}
+	for _, key := range slices.Sorted(maps.Keys(invalid)) {
+		skip(key, "", invalid[key])
+	}
 	for _, key := range slices.Sorted(maps.Keys(images)) {
 		name, err := imageref.Parse(key)
-		if err != nil {
-			unsearched = append(unsearched, &ImageReport{Image: key, Tag: images[key], Notes: []string{fmt.Sprintf("not searched: %v", err)}})
-			continue
+		switch tag := images[key]; {
+		case err != nil:
+			skip(key, tag, err.Error())
+		case !imageref.ValidTag(tag):
+			skip(key, tag, fmt.Sprintf("tag %q is not a valid tag", tag))
+		default:
+			ts = append(ts, Target{Image: name, Tag: tag})
 		}
-		ts = append(ts, Target{Image: name, Tag: images[key]})
 	}
-	if len(images) == 0 {
+	sort.Slice(unsearched, func(i, j int) bool { return unsearched[i].Image < unsearched[j].Image })
+	if len(images)+len(invalid) == 0 {
 		rep.Notes = append(rep.Notes, "the store holds no images")
 	}
 	r.log.Info("store", "images", len(images))

@@ -540,12 +540,17 @@ func TestStaleBranchAfterMerge(t *testing.T) {
 }
 
 // TestAllModeReportsInvalidStoreKeys checks that a store entry whose image
-// is not a valid name is reported, in image order, as not searched, and
-// the others are still done.
+// is not a valid name, whose tag is not a valid tag or whose value is not a
+// string is reported by name, in image order, as not searched, and the
+// others are still done.
 func TestAllModeReportsInvalidStoreKeys(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, &fakeRepo{owner: "acme", name: "one", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}})
-	st := &fakeStore{images: map[string]string{"ubuntu": "24.04", "Bad Name": "1", "zz/Bad": "2"}}
+	st := &fakeStore{
+		images: map[string]string{"ubuntu": "24.04", "Bad Name": "1", "zz/Bad": "2",
+			"alpine": "3\nRUN curl https://x | sh", "nginx": "<img src=x>", "redis": ""},
+		invalid: map[string]string{"num": "its value is a number, not a tag"},
+	}
 	rep, err := Run(context.Background(), f, st, testOptions(t, ModeAll, "", ""))
 	if err != nil {
 		t.Fatal(err)
@@ -557,7 +562,7 @@ func TestAllModeReportsInvalidStoreKeys(t *testing.T) {
 			t.Errorf("image %q: complete %v, notes %q; want incomplete and not searched", img.Image, img.Complete, img.Notes)
 		}
 	}
-	if diff := cmp.Diff([]string{"Bad Name", "ubuntu", "zz/Bad"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"Bad Name", "alpine", "nginx", "num", "redis", "ubuntu", "zz/Bad"}, names); diff != "" {
 		t.Errorf("images (-want +got):\n%s", diff)
 	}
 	if r := byRepo(rep)["acme/one ubuntu"]; r.Action != Created || f.searches != 1 {
