@@ -243,6 +243,11 @@ func (c *Config) resolveTarget(get func(string) string, bad func(string, error))
 		bad("image", err)
 	} else {
 		c.Target.Image = name
+		if checkBranch(c.BranchPrefix, "x") == nil {
+			if err := checkBranch(c.BranchPrefix, update.Slug(name)); err != nil {
+				bad("branch-prefix", err)
+			}
+		}
 	}
 	switch {
 	case tag == "":

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/gitref"
 	"github.com/dfiu/dfiu/internal/update"
 )
 
@@ -51,7 +52,7 @@ var Inputs = []Input{
 	{Name: "include-forks", Set: boolean(func(c *Config) *bool { return &c.IncludeForks }), Default: "false", Bool: true, Description: "Also open PRs in forks."},
 	{Name: "file-types", Set: setFileTypes, Default: "dockerfile,compose", Description: "Which files to rewrite: dockerfile, compose, or both, separated by commas."},
 	{Name: "dry-run", Set: boolean(func(c *Config) *bool { return &c.DryRun }), Default: "false", Bool: true, Description: "Make no changes at all: print the plan with diffs and report what would be created or updated."},
-	{Name: "branch-prefix", Set: setBranchPrefix, Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base."},
+	{Name: "branch-prefix", Set: setBranchPrefix, Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base; the whole name must pass git check-ref-format --branch, and the prefix must not start with refs/. One trailing / is dropped."},
 	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Digest, .Ref, .From, .Repository, .Files, .Branch)."},
 	{Name: "pr-body", Default: update.DefaultPRBody, Description: "Pull request body, a Go text/template with the same fields as pr-title."},
 	{Name: "commit-message", Default: update.DefaultCommitMessage, Description: "Commit message, a Go text/template with the same fields as pr-title; the first line is the headline."},
@@ -159,12 +160,23 @@ func setFileTypes(c *Config, v string) error {
 	return errors.Join(errs...)
 }
 
-var branchRE = regexp.MustCompile(`^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$`)
-
+// setBranchPrefix drops one trailing "/" (the separator dfiu adds) and
+// checks the prefix with a one-letter slug appended; resolve checks it
+// again with the image's own slug when there is one.
 func setBranchPrefix(c *Config, v string) error {
-	c.BranchPrefix = strings.Trim(v, "/")
-	if c.BranchPrefix == "" || !branchRE.MatchString(c.BranchPrefix) || strings.Contains(c.BranchPrefix, "..") {
-		return fmt.Errorf("%q is not a valid branch name prefix", v)
+	c.BranchPrefix = strings.TrimSuffix(v, "/")
+	return checkBranch(c.BranchPrefix, "x")
+}
+
+// checkBranch checks the branch <prefix>/<slug> as git check-ref-format
+// --branch does. A prefix that starts with refs/ is refused too: GitHub
+// would create refs/heads/refs/heads/….
+func checkBranch(prefix, slug string) error {
+	if strings.HasPrefix(prefix, "refs/") {
+		return fmt.Errorf("%q starts with refs/: give the branch name only (branches are named <branch-prefix>/<image-slug>)", prefix)
+	}
+	if err := gitref.CheckBranch(prefix + "/" + slug); err != nil {
+		return fmt.Errorf("%q: the branch %q is not a valid git branch name: it %w", prefix, prefix+"/"+slug, err)
 	}
 	return nil
 }

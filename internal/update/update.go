@@ -22,6 +22,7 @@ import (
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/gitref"
 	"github.com/dfiu/dfiu/internal/imageref"
 )
 
@@ -266,6 +267,8 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 			skip(key, tag, err.Error())
 		case !imageref.ValidTag(tag):
 			skip(key, tag, fmt.Sprintf("tag %q is not a valid tag", tag))
+		case gitref.CheckBranch(r.branch(Target{Image: name})) != nil:
+			skip(key, tag, fmt.Sprintf("branch %q is not a valid branch name: %v", r.branch(Target{Image: name}), gitref.CheckBranch(r.branch(Target{Image: name}))))
 		default:
 			ts = append(ts, Target{Image: name, Tag: tag})
 		}

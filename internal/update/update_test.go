@@ -569,3 +569,19 @@ func TestAllModeReportsInvalidStoreKeys(t *testing.T) {
 		t.Errorf("ubuntu result %+v after %d searches, want created after 1", r, f.searches)
 	}
 }
+
+// TestAllModeChecksEachBranchName: a store image whose branch
+// (<branch-prefix>/<slug>) git would refuse is reported, not searched.
+func TestAllModeChecksEachBranchName(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, &fakeRepo{owner: "acme", name: "one", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}})
+	opts := testOptions(t, ModeAll, "", "")
+	opts.BranchPrefix = "-x"
+	rep, err := Run(context.Background(), f, &fakeStore{images: map[string]string{"ubuntu": "24.04"}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Images) != 1 || f.searches != 0 || len(rep.Images[0].Notes) != 1 || !strings.Contains(rep.Images[0].Notes[0], `branch "-x/ubuntu" is not a valid branch name`) {
+		t.Errorf("images %+v after %d searches; want ubuntu not searched for its branch name", rep.Images[0], f.searches)
+	}
+}
