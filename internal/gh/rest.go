@@ -1,10 +1,13 @@
 package gh
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -32,6 +35,19 @@ func (c *Client) ListFiles(ctx context.Context, owner, repo, ref string) (entrie
 	return entries, tree.GetTruncated(), nil
 }
 
+// ContentsPath returns the REST path of a file's contents,
+// repos/{owner}/{repo}/contents/{path}, with each segment of path
+// percent-escaped: "#", "?", "%" and spaces are part of the file's name,
+// never a fragment, a query or an escape. GetContents and PutContents
+// both use it, so a file is read and written under one name.
+func ContentsPath(owner, repo, path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "repos/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/contents/" + strings.Join(segs, "/")
+}
+
 // GetContents reads a file at ref ("" = the default branch)
 // (GET /repos/{owner}/{repo}/contents/{path},
 // https://docs.github.com/rest/repos/contents#get-repository-content) and
@@ -39,12 +55,26 @@ func (c *Client) ListFiles(ctx context.Context, owner, repo, ref string) (entrie
 // endpoint leaves out, are read as blobs. A missing file gives an error
 // wrapping ErrNotFound.
 func (c *Client) GetContents(ctx context.Context, owner, repo, path, ref string) (content []byte, sha string, err error) {
-	file, dir, _, err := c.rest.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	u := ContentsPath(owner, repo, path)
+	if ref != "" {
+		u += "?ref=" + url.QueryEscape(ref)
+	}
+	var raw json.RawMessage
+	req, err := c.rest.NewRequest(http.MethodGet, u, nil)
+	if err == nil {
+		_, err = c.rest.Do(ctx, req, &raw)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %q in %s/%s: %w", path, owner, repo, restError(err))
 	}
-	if file == nil {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
+		var dir []json.RawMessage
+		_ = json.Unmarshal(t, &dir)
 		return nil, "", fmt.Errorf("reading %q in %s/%s: is a directory of %d entries, not a file", path, owner, repo, len(dir))
+	}
+	var file github.RepositoryContent
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return nil, "", fmt.Errorf("reading %q in %s/%s: %w", path, owner, repo, err)
 	}
 	if file.GetType() != "" && file.GetType() != "file" {
 		return nil, "", fmt.Errorf("reading %q in %s/%s: is a %s, not a file", path, owner, repo, file.GetType())
@@ -79,7 +109,10 @@ func (c *Client) PutContents(ctx context.Context, owner, repo, path, branch stri
 	if branch != "" {
 		opts.Branch = github.String(branch)
 	}
-	_, _, err := c.rest.Repositories.UpdateFile(ctx, owner, repo, path, opts)
+	req, err := c.rest.NewRequest(http.MethodPut, ContentsPath(owner, repo, path), opts)
+	if err == nil {
+		_, err = c.rest.Do(ctx, req, nil)
+	}
 	if err == nil {
 		return nil
 	}

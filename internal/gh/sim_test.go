@@ -742,3 +742,40 @@ func BenchmarkSimHydrate(b *testing.B) {
 	}
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 }
+
+// TestSimContentsEscapesPaths: a path holding "#", "?", "%", a space or a
+// non-ASCII letter is read and written as itself, never as another file
+// (store.json#x was read as one file and written as store.json; new%41.json
+// was written as newA.json).
+func TestSimContentsEscapesPaths(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{}, ghsim.Seed{Repos: []ghsim.SeedRepo{{Name: "acme/ops", Files: map[string]string{"store.json": "{}\n", "newA.json": "{}\n"}}}})
+	c, _ := s.client(t, gh.Options{})
+	ctx := context.Background()
+	for _, path := range []string{"store.json#x", "new%41.json", "a?b=c.json", "%2e%2e/x.json", "dir #1/s p a c e.json", "dïr/ünï.json", "a+b;c,d:e@f.json"} {
+		if _, _, err := c.GetContents(ctx, "acme", "ops", path, "main"); !errors.Is(err, gh.ErrNotFound) {
+			t.Errorf("%q: GetContents before it exists: %v, want ErrNotFound", path, err)
+		}
+		if err := c.PutContents(ctx, "acme", "ops", path, "main", []byte(path+"\n"), "", "create"); err != nil {
+			t.Errorf("%q: PutContents: %v", path, err)
+			continue
+		}
+		got, sha, err := c.GetContents(ctx, "acme", "ops", path, "main")
+		if err != nil || string(got) != path+"\n" {
+			t.Errorf("%q: GetContents = %q, %v", path, got, err)
+		}
+		if err := c.PutContents(ctx, "acme", "ops", path, "main", []byte(path+" 2\n"), sha, "update"); err != nil {
+			t.Errorf("%q: update: %v", path, err)
+		}
+	}
+	files, err := s.srv.RepoFiles("acme", "ops", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files["store.json"] != "{}\n" || files["newA.json"] != "{}\n" {
+		t.Errorf("another file was written: store.json %q, newA.json %q", files["store.json"], files["newA.json"])
+	}
+	if files["new%41.json"] != "new%41.json 2\n" || files["store.json#x"] != "store.json#x 2\n" || files["%2e%2e/x.json"] != "%2e%2e/x.json 2\n" {
+		t.Errorf("files = %q", files)
+	}
+}

@@ -30,11 +30,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/gitref"
 	"github.com/dfiu/dfiu/internal/imageref"
 )
 
@@ -57,7 +60,12 @@ func (l Location) String() string {
 }
 
 // ParseLocation reads "owner/repo[/path][@branch]"; the path defaults to
-// DefaultPath. The branch is what follows the last "@".
+// DefaultPath. The branch is what follows the last "@" and must pass git
+// check-ref-format --branch. The path is the file's name as it is in the
+// repository: "#", "?" and "%" are part of it (gh escapes them in every
+// request), so a "%" followed by two hex digits, which reads as an escape,
+// is refused, as are control characters and empty, ".", ".." and ".git"
+// segments.
 func ParseLocation(s string) (Location, error) {
 	bad := func(format string, args ...any) (Location, error) {
 		return Location{}, fmt.Errorf("store %q: "+format, append([]any{s}, args...)...)
@@ -69,8 +77,8 @@ func ParseLocation(s string) (Location, error) {
 		if loc.Branch == "" {
 			return bad("empty branch after @")
 		}
-		if strings.ContainsAny(loc.Branch, " \t~^:?*[\\") || strings.Contains(loc.Branch, "..") {
-			return bad("branch %q is not a valid branch name", loc.Branch)
+		if err := gitref.CheckBranch(loc.Branch); err != nil {
+			return bad("branch %q is not a valid branch name: it %v", loc.Branch, err)
 		}
 	}
 	parts := strings.SplitN(rest, "/", 3)
@@ -87,16 +95,32 @@ func ParseLocation(s string) (Location, error) {
 	loc.Path = DefaultPath
 	if len(parts) == 3 {
 		loc.Path = parts[2]
-		if loc.Path == "" || strings.HasSuffix(loc.Path, "/") {
-			return bad("path %q does not name a file", loc.Path)
-		}
-		for _, seg := range strings.Split(loc.Path, "/") {
-			if seg == "" || seg == "." || seg == ".." {
-				return bad("path %q has an empty, . or .. segment", loc.Path)
-			}
+		if err := checkPath(loc.Path); err != nil {
+			return bad("path %q %v", loc.Path, err)
 		}
 	}
 	return loc, nil
+}
+
+var percentEscape = regexp.MustCompile(`%[0-9A-Fa-f]{2}`)
+
+// checkPath says why p cannot be the store file's path in a repository.
+func checkPath(p string) error {
+	if p == "" || strings.HasSuffix(p, "/") {
+		return errors.New("does not name a file")
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.EqualFold(seg, ".git") {
+			return errors.New("has an empty, ., .. or .git segment")
+		}
+	}
+	if strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) {
+		return errors.New("holds a control character or a byte that is not UTF-8")
+	}
+	if e := percentEscape.FindString(p); e != "" {
+		return fmt.Errorf("holds %q, which reads as a URL escape: write the path as it is in the repository (dfiu escapes it)", e)
+	}
+	return nil
 }
 
 // Files reads and writes one file in a repository. *gh.Client satisfies

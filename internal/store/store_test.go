@@ -96,6 +96,10 @@ func TestParseLocation(t *testing.T) {
 		"acme/ops@store":               {Owner: "acme", Repo: "ops", Path: "store.json", Branch: "store"},
 		"acme/my.ops/s.json@feature/x": {Owner: "acme", Repo: "my.ops", Path: "s.json", Branch: "feature/x"},
 		"a-b/c_d/x@y/s@main":           {Owner: "a-b", Repo: "c_d", Path: "x@y/s", Branch: "main"},
+		"acme/ops/store.json#x":        {Owner: "acme", Repo: "ops", Path: "store.json#x"},
+		"acme/ops/a?b.json":            {Owner: "acme", Repo: "ops", Path: "a?b.json"},
+		"acme/ops/100%.json":           {Owner: "acme", Repo: "ops", Path: "100%.json"},
+		"acme/ops/dir #1/ünï.json@x/y": {Owner: "acme", Repo: "ops", Path: "dir #1/ünï.json", Branch: "x/y"},
 	}
 	for in, want := range good {
 		got, err := ParseLocation(in)
@@ -108,16 +112,26 @@ func TestParseLocation(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"":                 "want owner/repo",
-		"acme":             "want owner/repo",
-		"acme/":            "repository",
-		"/ops":             "owner",
-		"ac me/ops":        "owner",
-		"acme/ops/":        "does not name a file",
-		"acme/ops/a//b":    "empty",
-		"acme/ops/../x":    "segment",
-		"acme/ops@":        "empty branch",
-		"acme/ops@bad..br": "not a valid branch",
+		"":                       "want owner/repo",
+		"acme":                   "want owner/repo",
+		"acme/":                  "repository",
+		"/ops":                   "owner",
+		"ac me/ops":              "owner",
+		"acme/ops/":              "does not name a file",
+		"acme/ops/a//b":          "empty",
+		"acme/ops/../x":          "segment",
+		"acme/ops@":              "empty branch",
+		"acme/ops@bad..br":       "not a valid branch",
+		"acme/ops@-x":            "not a valid branch",
+		"acme/ops@x.lock":        "not a valid branch",
+		"acme/ops@.hidden":       "not a valid branch",
+		"acme/ops@a b":           "not a valid branch",
+		"acme/ops/new%41.json":   "URL escape",
+		"acme/ops/%2e%2e/x.json": "URL escape",
+		"acme/ops/x%2Fy.json":    "URL escape",
+		"acme/ops/.git/config":   ".git",
+		"acme/ops/a\nb.json":     "control character",
+		"acme/ops/a\xffb.json":   "not UTF-8",
 	}
 	for in, want := range bad {
 		_, err := ParseLocation(in)
