@@ -222,6 +222,20 @@ func (c *Config) resolve(get, getenv func(string) string, bad func(string, error
 	var err error
 	if c.Templates, err = update.NewTemplates(get("pr-title"), get("pr-body"), get("commit-message")); err != nil {
 		bad("pr-title", err)
+		return
+	}
+	// Try them on the image given (all mode: a sample, without a digest
+	// as the store has none), so that a title that renders empty or too
+	// long is an input error before any request.
+	sample := update.Target{Image: imageref.MustParse("ghcr.io/acme/base"), Tag: "1.3"}
+	if c.Mode != update.ModeAll {
+		if c.Target.Image.String() == "" || c.Target.Tag == "" {
+			return // reported above
+		}
+		sample = c.Target
+	}
+	if _, _, _, err := c.Templates.Render(update.SampleData(sample, c.BranchPrefix)); err != nil {
+		bad("pr-title", err)
 	}
 }
 

@@ -161,6 +161,12 @@ func TestBadInputsNameTheInput(t *testing.T) {
 		{"github-graphql-url", map[string]string{"INPUT_GITHUB-GRAPHQL-URL": "not a url"}},
 		{"pr-title", map[string]string{"INPUT_PR-TITLE": "Bump {{.Image"}},
 		{"pr-body", map[string]string{"INPUT_PR-BODY": "{{nosuchfunc .Tag}}"}},
+		{"pr-title", map[string]string{"INPUT_PR-TITLE": "{{.Digest}}"}},
+		{"pr-title", map[string]string{"INPUT_PR-TITLE": "  {{/* nothing */}}\n "}},
+		{"pr-title", map[string]string{"INPUT_PR-TITLE": strings.Repeat("é", 257)}},
+		{"pr-title", map[string]string{"INPUT_MODE": "all", "INPUT_IMAGE": "", "INPUT_TAG": "", "INPUT_STORE": "acme/s", "INPUT_PR-TITLE": "{{.Digest}}"}},
+		{"pr-body", map[string]string{"INPUT_PR-BODY": "{{range .Files}}{{printf \"%065537d\" 0}}{{end}}"}},
+		{"commit-message", map[string]string{"INPUT_COMMIT-MESSAGE": "{{if .Digest}}x{{end}}"}},
 		{"team-reviewers", map[string]string{"INPUT_TEAM-REVIEWERS": "a/b/c"}},
 	}
 	for _, tt := range tests {

@@ -157,7 +157,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 		Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: a.from,
 		Repository: res.Repository, Files: a.files, Branch: branch,
 	}
-	title, body, msg, err := r.render(data)
+	title, body, msg, err := r.opts.Templates.Render(data)
 	if err != nil {
 		res.Action, res.Reason = Failed, err.Error()
 		return
@@ -339,23 +339,6 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 	}
 	a.from = slices.Sorted(maps.Keys(from))
 	return a
-}
-
-func (r *runner) render(d TemplateData) (title, body string, msg gh.CommitMessage, err error) {
-	if title, err = execute(r.opts.Templates.Title, d); err != nil {
-		return
-	}
-	title = strings.Join(strings.Fields(title), " ")
-	if body, err = execute(r.opts.Templates.Body, d); err != nil {
-		return
-	}
-	var m string
-	if m, err = execute(r.opts.Templates.Commit, d); err != nil {
-		return
-	}
-	head, rest, _ := strings.Cut(strings.TrimSpace(m), "\n")
-	msg = gh.CommitMessage{Headline: strings.TrimSpace(head), Body: strings.TrimSpace(rest)}
-	return
 }
 
 func toOf(t Target) string {

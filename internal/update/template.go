@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"unicode/utf8"
+
+	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/imageref"
 )
 
 // Default templates.
@@ -52,10 +56,7 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // that an unknown field is an error before any request. The error joins a
 // *TemplateError for each template that fails.
 func NewTemplates(title, body, commit string) (*Templates, error) {
-	sample := TemplateData{
-		Image: "ghcr.io/acme/base", Tag: "1.3", Ref: "ghcr.io/acme/base:1.3", From: []string{"1.2"},
-		Repository: "acme/svc", Files: []string{"Dockerfile"}, Branch: "dfiu/ghcr.io-acme-base",
-	}
+	sample := SampleData(Target{Image: imageref.MustParse("ghcr.io/acme/base"), Tag: "1.3"}, "dfiu")
 	parse := func(name, text string) (*template.Template, error) {
 		t, err := template.New(name).Funcs(TemplateFuncs).Option("missingkey=error").Parse(text)
 		if err != nil {
@@ -75,6 +76,62 @@ func NewTemplates(title, body, commit string) (*Templates, error) {
 		return nil, err
 	}
 	return &ts, nil
+}
+
+// SampleData is what the templates would see for target in a typical
+// repository, to try them before any request.
+func SampleData(t Target, branchPrefix string) TemplateData {
+	return TemplateData{
+		Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: []string{"1.2"},
+		Repository: "acme/svc", Files: []string{"Dockerfile"}, Branch: branchPrefix + "/" + Slug(t.Image),
+	}
+}
+
+// GitHub's limits on a pull request, as its API states them in a 422:
+// "title is too long (maximum is 256 characters)" and "body is too long
+// (maximum is 65536 characters)" (quoted in, e.g.,
+// googleapis/repo-automation-bots#1895 and renovatebot/renovate#2032).
+// Characters, not bytes.
+const (
+	MaxTitle = 256
+	MaxBody  = 65536
+)
+
+// Render renders the title (white space collapsed), the body and the
+// commit message (headline and body) for d, and checks them against what
+// GitHub accepts before anything is written: a title and a commit
+// headline that are not empty, a title and a body within GitHub's
+// limits. An error is a *TemplateError naming the input.
+func (ts *Templates) Render(d TemplateData) (title, body string, msg gh.CommitMessage, err error) {
+	fail := func(input string, err error) (string, string, gh.CommitMessage, error) {
+		return "", "", gh.CommitMessage{}, &TemplateError{Input: input, Err: err}
+	}
+	if title, err = execute(ts.Title, d); err != nil {
+		return fail("pr-title", err)
+	}
+	title = strings.Join(strings.Fields(title), " ")
+	switch n := utf8.RuneCountInString(title); {
+	case n == 0:
+		return fail("pr-title", fmt.Errorf("renders an empty title for %s", d.Repository))
+	case n > MaxTitle:
+		return fail("pr-title", fmt.Errorf("renders a title of %d characters for %s; GitHub allows %d", n, d.Repository, MaxTitle))
+	}
+	if body, err = execute(ts.Body, d); err != nil {
+		return fail("pr-body", err)
+	}
+	if n := utf8.RuneCountInString(body); n > MaxBody {
+		return fail("pr-body", fmt.Errorf("renders a body of %d characters for %s; GitHub allows %d", n, d.Repository, MaxBody))
+	}
+	m, err := execute(ts.Commit, d)
+	if err != nil {
+		return fail("commit-message", err)
+	}
+	head, rest, _ := strings.Cut(strings.TrimSpace(m), "\n")
+	msg = gh.CommitMessage{Headline: strings.TrimSpace(head), Body: strings.TrimSpace(rest)}
+	if msg.Headline == "" {
+		return fail("commit-message", fmt.Errorf("renders an empty headline for %s", d.Repository))
+	}
+	return title, body, msg, nil
 }
 
 func execute(t *template.Template, d TemplateData) (string, error) {

@@ -585,3 +585,43 @@ func TestAllModeChecksEachBranchName(t *testing.T) {
 		t.Errorf("images %+v after %d searches; want ubuntu not searched for its branch name", rep.Images[0], f.searches)
 	}
 }
+
+// TestRenderedTextCheckedBeforeWriting: a title that renders empty or too
+// long, or an empty commit headline, for one repository fails that
+// repository with a reason naming the input, and nothing is written to
+// it; the others go on.
+func TestRenderedTextCheckedBeforeWriting(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, title, body, commit, input string
+	}{
+		{"empty title", `{{if ne .Repository "acme/two"}}Bump{{end}}`, DefaultPRBody, DefaultCommitMessage, "pr-title"},
+		{"long title", `Bump{{if eq .Repository "acme/two"}}{{printf "%0300d" 0}}{{end}}`, DefaultPRBody, DefaultCommitMessage, "pr-title"},
+		{"long body", DefaultPRTitle, `{{if eq .Repository "acme/two"}}{{printf "%065537d" 0}}{{end}}`, DefaultCommitMessage, "pr-body"},
+		{"empty headline", DefaultPRTitle, DefaultPRBody, `{{if ne .Repository "acme/two"}}Bump{{end}}`, "commit-message"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t,
+				&fakeRepo{owner: "acme", name: "one", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}},
+				&fakeRepo{owner: "acme", name: "two", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}})
+			opts := testOptions(t, ModeParent, "ubuntu", "24.04")
+			ts, err := NewTemplates(tt.title, tt.body, tt.commit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Templates = ts
+			rep, err := Run(context.Background(), f, nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := byRepo(rep)
+			if r := got["acme/two ubuntu"]; r.Action != Failed || !strings.Contains(r.Reason, `input "`+tt.input+`"`) {
+				t.Errorf("acme/two: %+v, want failed naming %s", r, tt.input)
+			}
+			if r := got["acme/one ubuntu"]; r.Action != Created || f.proposes != 1 {
+				t.Errorf("acme/one: %+v after %d proposals, want created after 1", r, f.proposes)
+			}
+		})
+	}
+}
