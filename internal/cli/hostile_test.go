@@ -326,3 +326,25 @@ func plainText(n ast.Node, src []byte) string {
 	})
 	return b.String()
 }
+
+// TestRewriteHostileNames: `dfiu rewrite` prints the names and lines of the
+// files it reads, which come from a repository when it runs in a
+// workflow: none may start a workflow command, in any mode.
+func TestRewriteHostileNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	name := strings.ReplaceAll(hostileDir, "\r", "") // a CR in a directory name is refused by some file systems
+	writeFiles(t, dir, map[string]string{
+		name + "/Dockerfile":     "FROM ubuntu:20.04\n" + hostileLines,
+		name + "/Dockerfile.pin": "FROM ubuntu:20.04@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+	})
+	for _, mode := range [][]string{{"--check"}, {"--diff"}, nil} {
+		args := append(append([]string{"--image", "ubuntu", "--tag", "24.04"}, mode...), dir)
+		_, stdout, stderr := runCmd(t, args)
+		checkNoInjectedCommand(t, "stdout", stdout)
+		checkNoInjectedCommand(t, "stderr", stderr)
+		if !strings.Contains(stdout+stderr, "INJECTED") {
+			t.Errorf("%v: the hostile names appear nowhere:\n%s\n%s", mode, stdout, stderr)
+		}
+	}
+}

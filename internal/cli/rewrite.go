@@ -14,6 +14,7 @@ import (
 
 	"github.com/dfiu/dfiu/internal/diff"
 	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/safe"
 )
 
 const rewriteUsage = `usage: dfiu rewrite --image IMAGE --tag TAG [--digest sha256:HEX | --resolve] [--allow-downgrade]
@@ -224,7 +225,7 @@ type rewriter struct {
 
 // fail reports a file that could not be processed and records the failure.
 func (r *rewriter) fail(display string, err error) {
-	fmt.Fprintf(r.env.Stderr, "error %s: %v\n", display, err)
+	fmt.Fprintf(r.env.Stderr, "error %s: %s\n", safe.Text(display), safe.Text(err.Error()))
 	r.code = ExitFailure
 }
 
@@ -313,9 +314,12 @@ func (r *rewriter) process(f rewriteFile) {
 	if r.mode == modeDiff {
 		report = r.env.Stderr // stdout holds only the diff
 	}
+	// What the files hold (names, references, their lines) is data: it
+	// must not start a workflow command when this runs in a workflow.
+	display := safe.Text(f.display)
 	for _, ref := range res.Refs {
 		if ref.Status == dockerfile.StatusSkipped {
-			fmt.Fprintf(report, "skipped %s:%d: %s: %s\n", f.display, ref.Line, ref.Old, ref.Reason)
+			fmt.Fprintf(report, "skipped %s:%d: %s: %s\n", display, ref.Line, safe.Text(ref.Old), safe.Text(ref.Reason))
 		}
 	}
 	if !res.Changed {
@@ -323,18 +327,18 @@ func (r *rewriter) process(f rewriteFile) {
 	}
 	switch r.mode {
 	case modeCheck:
-		fmt.Fprintf(r.env.Stdout, "would update %s\n", f.display)
+		fmt.Fprintf(r.env.Stdout, "would update %s\n", display)
 		if r.code == ExitOK {
 			r.code = ExitChanges
 		}
 	case modeDiff:
-		fmt.Fprint(r.env.Stdout, diff.Unified(diffLabel(f.display), content, res.Content))
+		fmt.Fprint(r.env.Stdout, safe.Lines(diff.Unified(diffLabel(f.display), content, res.Content)))
 	default:
 		if err := writeAtomic(f.path, res.Content, mode); err != nil {
 			r.fail(f.display, err)
 			return
 		}
-		fmt.Fprintf(r.env.Stdout, "updated %s\n", f.display)
+		fmt.Fprintf(r.env.Stdout, "updated %s\n", display)
 	}
 }
 

@@ -47,11 +47,16 @@ func Text(s string) string {
 
 // hidden reports whether r is a control or format character that is
 // invisible or reorders text: C1 controls, line and paragraph separators,
-// bidirectional overrides and isolates, zero-width characters, the BOM.
+// bidirectional overrides and isolates, zero-width characters. The BOM
+// (U+FEFF) is kept: it starts many Windows files, escaping it would make
+// their diffs patches that no longer apply, and it neither breaks a line
+// nor reorders one.
 func hidden(r rune) bool {
 	switch {
 	case r >= 0x80 && r <= 0x9f, r == 0x2028, r == 0x2029:
 		return true
+	case r == 0xfeff:
+		return false
 	}
 	return unicode.Is(unicode.Cf, r)
 }

@@ -22,6 +22,7 @@ func TestText(t *testing.T) {
 		{"line\u2028sep", `line\u2028sep`},
 		{"\u0085next", `\u0085next`},
 		{"\x7f", `\x7f`},
+		{"\ufeffFROM x", "\ufeffFROM x"},
 		{"héllo 世界 → ✓", "héllo 世界 → ✓"},
 	} {
 		if got := Text(tt.in); got != tt.want {
