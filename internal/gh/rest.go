@@ -19,7 +19,13 @@ import (
 // GitHub's flag for trees over its listing limit. A missing repository or
 // ref, or an empty repository, gives an error wrapping ErrNotFound.
 func (c *Client) ListFiles(ctx context.Context, owner, repo, ref string) (entries []TreeEntry, truncated bool, err error) {
-	tree, _, err := c.rest.Git.GetTree(ctx, owner, repo, ref, true)
+	// The ref is escaped segment by segment like a contents path: a branch
+	// may hold "#", "?" or "%" (go-github's GetTree sends it raw).
+	var tree github.Tree
+	req, err := c.rest.NewRequest(http.MethodGet, "repos/"+url.PathEscape(owner)+"/"+url.PathEscape(repo)+"/git/trees/"+escapeSegments(ref)+"?recursive=1", nil)
+	if err == nil {
+		_, err = c.rest.Do(ctx, req, &tree)
+	}
 	if err != nil {
 		if statusOf(err) == http.StatusConflict { // "Git Repository is empty."
 			err = fmt.Errorf("%w: %w", ErrNotFound, err)
@@ -41,11 +47,16 @@ func (c *Client) ListFiles(ctx context.Context, owner, repo, ref string) (entrie
 // never a fragment, a query or an escape. GetContents and PutContents
 // both use it, so a file is read and written under one name.
 func ContentsPath(owner, repo, path string) string {
-	segs := strings.Split(path, "/")
+	return "repos/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/contents/" + escapeSegments(path)
+}
+
+// escapeSegments percent-escapes each "/"-separated segment of p.
+func escapeSegments(p string) string {
+	segs := strings.Split(p, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	return "repos/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/contents/" + strings.Join(segs, "/")
+	return strings.Join(segs, "/")
 }
 
 // GetContents reads a file at ref ("" = the default branch)

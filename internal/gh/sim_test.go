@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -777,5 +778,28 @@ func TestSimContentsEscapesPaths(t *testing.T) {
 	}
 	if files["new%41.json"] != "new%41.json 2\n" || files["store.json#x"] != "store.json#x 2\n" || files["%2e%2e/x.json"] != "%2e%2e/x.json 2\n" {
 		t.Errorf("files = %q", files)
+	}
+}
+
+// TestSimListFilesEscapesRef: a branch whose name holds "#" or "%" (git
+// allows both) is listed as itself.
+func TestSimListFilesEscapesRef(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{}, ghsim.Seed{Repos: []ghsim.SeedRepo{{Name: "acme/ops", Files: map[string]string{"Dockerfile": "FROM a\n"},
+		Branches: []ghsim.SeedBranch{{Name: "release#1", Files: map[string]string{"Containerfile": "FROM b\n"}}, {Name: "x%41/y", Files: map[string]string{"compose.yaml": "x: 1\n"}}}}}})
+	c, _ := s.client(t, gh.Options{})
+	for ref, want := range map[string]string{"release#1": "Containerfile", "x%41/y": "compose.yaml"} {
+		entries, _, err := c.ListFiles(context.Background(), "acme", "ops", ref)
+		if err != nil {
+			t.Errorf("%s: %v", ref, err)
+			continue
+		}
+		var paths []string
+		for _, e := range entries {
+			paths = append(paths, e.Path)
+		}
+		if !slices.Contains(paths, want) {
+			t.Errorf("ListFiles(%q) = %v, want %s in it", ref, paths, want)
+		}
 	}
 }
