@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/google/go-github/v60/github"
@@ -26,6 +27,11 @@ var (
 	// 5xx or timeout, which the transport does not resend); it may or may
 	// not have been applied.
 	ErrOutcomeUnknown = errors.New("outcome unknown")
+	// ErrContentLimited: GitHub refused a step of a mutation document as
+	// "was submitted too quickly" (its content-creation limit) after the
+	// steps before it ran. The transport holds every request back for the
+	// limit's wait; the caller re-reads and redoes only what did not happen.
+	ErrContentLimited = errors.New("content creation refused as submitted too quickly")
 )
 
 // Options configure a Client.
@@ -41,9 +47,15 @@ type Options struct {
 	// MaxRetries bounds retries of one request after rate limits and
 	// transient errors (5xx, resets, GraphQL "Something went wrong").
 	MaxRetries int
-	// WritesPerMinute paces content-creating requests; 0 means 80, GitHub's
-	// documented secondary limit.
-	WritesPerMinute int
+	// WriteLimits is the token's content-creation budget; nil means
+	// DefaultWriteLimits (80 a minute, 500 an hour).
+	WriteLimits []WriteLimit
+	// Deadline, when set, is the end of the time budget: a request that
+	// would have to wait past it is not sent (ErrTimeBudget).
+	Deadline time.Time
+	// Jitter returns a random duration in [0, d), added to back-offs after
+	// secondary limits; nil means math/rand. Tests pass a fixed one.
+	Jitter func(d time.Duration) time.Duration
 	// Concurrency caps requests in flight; 0 means 8.
 	Concurrency int
 	UserAgent   string

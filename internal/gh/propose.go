@@ -58,9 +58,24 @@ func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, 
 	oid, cerr := decodeCommit(ans, "ref")
 	if cerr != nil {
 		// The pull-request step ran regardless; report a PR it opened.
-		return decodePartialPR(ans, prField, in), fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cerr)
+		return decodePartialPR(ans, prField, in), contentLimited(ans, fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cerr))
 	}
-	return decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
+	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
+	return res, contentLimited(ans, err)
+}
+
+// contentLimited wraps a non-nil err with ErrContentLimited when a step of
+// the answer was refused as submitted too quickly.
+func contentLimited(ans *graphQLAnswer, err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, e := range ans.Errors {
+		if isTooQuickly(e.Type, e.Message) {
+			return fmt.Errorf("%w: %w", ErrContentLimited, err)
+		}
+	}
+	return err
 }
 
 // TempBranch is the branch Propose makes a superseding commit on before it
@@ -105,7 +120,7 @@ func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*Propose
 	}
 	oid, err := decodeCommit(ans, "next")
 	if err != nil {
-		return nil, fmt.Errorf("committing to %s on %s: %w", tmp, repo, err)
+		return nil, contentLimited(ans, fmt.Errorf("committing to %s on %s: %w", tmp, repo, err))
 	}
 
 	doc, prField := buildMoveDocument(in, oid)
@@ -121,9 +136,10 @@ func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*Propose
 				break
 			}
 		}
-		return decodePartialPR(ans, prField, in), fmt.Errorf("moving %s on %s to commit %s: %w", in.Branch, repo, oid, cause)
+		return decodePartialPR(ans, prField, in), contentLimited(ans, fmt.Errorf("moving %s on %s to commit %s: %w", in.Branch, repo, oid, cause))
 	}
-	return decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
+	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
+	return res, contentLimited(ans, err)
 }
 
 // buildMoveDocument writes proposeExisting's second document and returns
@@ -153,7 +169,32 @@ func (c *Client) postMutation(ctx context.Context, in ProposeInput, doc string) 
 	if outcomeUnknown(err) {
 		return nil, fmt.Errorf("proposing %s on %s: re-read and retry: %w: %w", in.Branch, repo, ErrOutcomeUnknown, err)
 	}
+	if ge := (*GraphQLError)(nil); errors.As(err, &ge) && isTooQuickly(ge.Type, ge.Message) {
+		return nil, fmt.Errorf("proposing %s on %s: %w: %w", in.Branch, repo, ErrContentLimited, err)
+	}
 	return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, err)
+}
+
+// OpenPullRequest opens the pull request for in.Branch, which already
+// holds the commit (in.BranchHeadOID), with createPullRequest alone
+// (https://docs.github.com/graphql/reference/mutations#createpullrequest):
+// the one step left when a proposal's commit went through and its
+// pull-request step was refused.
+func (c *Client) OpenPullRequest(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
+	in.ExistingPR = nil
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	prField := writePR(&b, in)
+	b.WriteString("}\n")
+	ans, err := c.postMutation(ctx, in, b.String())
+	if err != nil {
+		return nil, err
+	}
+	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: in.BranchHeadOID})
+	return res, contentLimited(ans, err)
 }
 
 // decodeCommit returns the oid made by the "commit" field, or an error
@@ -404,39 +445,68 @@ func (c *Client) Decorate(ctx context.Context, d Decoration) (notes []string, er
 	default:
 		return nil, fmt.Errorf("decorating pull request %s: auto-merge method %q: want MERGE, SQUASH or REBASE", d.PRID, d.AutoMerge)
 	}
-	var b strings.Builder
-	b.WriteString("mutation {\n")
 	pr := quote(d.PRID)
+	var steps []decorationStep
 	if len(d.LabelIDs) > 0 {
-		fmt.Fprintf(&b, "  labels: addLabelsToLabelable(input: {labelableId: %s, labelIds: %s}) { clientMutationId }\n", pr, quoteList(d.LabelIDs))
+		steps = append(steps, decorationStep{"labels", fmt.Sprintf("addLabelsToLabelable(input: {labelableId: %s, labelIds: %s}) { clientMutationId }", pr, quoteList(d.LabelIDs))})
 	}
 	if len(d.UserIDs) > 0 || len(d.TeamIDs) > 0 {
-		fmt.Fprintf(&b, "  reviews: requestReviews(input: {pullRequestId: %s, userIds: %s, teamIds: %s, union: true}) { clientMutationId }\n", pr, quoteList(d.UserIDs), quoteList(d.TeamIDs))
+		steps = append(steps, decorationStep{"reviews", fmt.Sprintf("requestReviews(input: {pullRequestId: %s, userIds: %s, teamIds: %s, union: true}) { clientMutationId }", pr, quoteList(d.UserIDs), quoteList(d.TeamIDs))})
 	}
 	if len(d.AssigneeIDs) > 0 {
-		fmt.Fprintf(&b, "  assignees: addAssigneesToAssignable(input: {assignableId: %s, assigneeIds: %s}) { clientMutationId }\n", pr, quoteList(d.AssigneeIDs))
+		steps = append(steps, decorationStep{"assignees", fmt.Sprintf("addAssigneesToAssignable(input: {assignableId: %s, assigneeIds: %s}) { clientMutationId }", pr, quoteList(d.AssigneeIDs))})
 	}
 	if d.AutoMerge != "" {
-		fmt.Fprintf(&b, "  autoMerge: enablePullRequestAutoMerge(input: {pullRequestId: %s, mergeMethod: %s}) { clientMutationId }\n", pr, d.AutoMerge)
-	}
-	b.WriteString("}\n")
-	ans, err := c.postGraphQL(ctx, b.String())
-	if err != nil {
-		return nil, fmt.Errorf("decorating pull request %s: %w", d.PRID, err)
+		steps = append(steps, decorationStep{"autoMerge", fmt.Sprintf("enablePullRequestAutoMerge(input: {pullRequestId: %s, mergeMethod: %s}) { clientMutationId }", pr, d.AutoMerge)})
 	}
 	var errs []error
-	for _, e := range ans.Errors {
-		if e.alias() == "autoMerge" && tolerableAutoMerge(e.Message) {
-			notes = append(notes, "auto-merge not enabled: "+e.Message)
-			continue
+	// Steps GitHub refuses as submitted too quickly after earlier ones ran
+	// are sent again, alone; the transport waits out the limit first.
+	for round := 0; len(steps) > 0; round++ {
+		var b strings.Builder
+		b.WriteString("mutation {\n")
+		for _, s := range steps {
+			fmt.Fprintf(&b, "  %s: %s\n", s.alias, s.field)
 		}
-		errs = append(errs, e)
+		b.WriteString("}\n")
+		ans, err := c.postGraphQL(ctx, b.String())
+		if err != nil {
+			if ge := (*GraphQLError)(nil); errors.As(err, &ge) && isTooQuickly(ge.Type, ge.Message) {
+				err = fmt.Errorf("%w: %w", ErrContentLimited, err)
+			}
+			return notes, fmt.Errorf("decorating pull request %s: %w", d.PRID, errors.Join(append(errs, err)...))
+		}
+		var again []decorationStep
+		for _, e := range ans.Errors {
+			switch {
+			case e.alias() == "autoMerge" && tolerableAutoMerge(e.Message):
+				notes = append(notes, "auto-merge not enabled: "+e.Message)
+			case isTooQuickly(e.Type, e.Message) && round < maxDecorateRounds:
+				for _, s := range steps {
+					if s.alias == e.alias() {
+						again = append(again, s)
+					}
+				}
+			case isTooQuickly(e.Type, e.Message):
+				errs = append(errs, fmt.Errorf("%w: %w", ErrContentLimited, e))
+			default:
+				errs = append(errs, e)
+			}
+		}
+		steps = again
 	}
 	if len(errs) > 0 {
 		return notes, fmt.Errorf("decorating pull request %s: %w", d.PRID, errors.Join(errs...))
 	}
 	return notes, nil
 }
+
+// maxDecorateRounds bounds how often Decorate sends the steps GitHub
+// refused as submitted too quickly.
+const maxDecorateRounds = 3
+
+// decorationStep is one top-level field of Decorate's document.
+type decorationStep struct{ alias, field string }
 
 func tolerableAutoMerge(msg string) bool {
 	m := strings.ToLower(msg)

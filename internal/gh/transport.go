@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/dfiu/dfiu/internal/clock"
 )
@@ -20,15 +24,14 @@ import (
 // that carries neither retry-after nor an exhausted x-ratelimit-remaining
 // is to "wait for at least one minute before retrying" and then back off
 // exponentially, so such answers start at RateLimitBackoff (1 min) and
-// double up to MaxRateLimitBackoff (10 min). Transient faults (5xx,
-// connection resets, GraphQL "Something went wrong") start at
-// TransientBackoff (1 s) and double up to MaxTransientBackoff (60 s).
-// There is no jitter, so that waits are reproducible on a fake clock;
-// requests are spread by the write pacing and the concurrency cap instead.
+// double up to MaxRateLimitBackoff (10 min), each plus a jitter of up to
+// half as much again (from Options.Jitter, so that a fake clock stays
+// reproducible). Transient faults (5xx, connection resets, GraphQL
+// "Something went wrong") start at TransientBackoff (1 s) and double up to
+// MaxTransientBackoff (60 s).
 const (
-	DefaultMaxRetries      = 5
-	DefaultWritesPerMinute = 80
-	DefaultConcurrency     = 8
+	DefaultMaxRetries  = 5
+	DefaultConcurrency = 8
 
 	TransientBackoff    = time.Second
 	MaxTransientBackoff = 60 * time.Second
@@ -49,11 +52,36 @@ const (
 // Transport is an http.RoundTripper that sits under go-github and the
 // GraphQL poster. It adds the token and user agent, caps the requests in
 // flight, waits before sending when a resource's x-ratelimit-remaining is
-// 0, spaces content-creating requests (REST POST/PATCH/PUT/DELETE and
-// GraphQL mutation documents) to WritesPerMinute, and retries rate-limited
-// answers (REST 403/429, GraphQL 403/429 or 200 with an error of type
-// RATE_LIMITED or RATE_LIMIT) and transient faults. Every wait goes through
-// the injected clock.
+// 0, holds content-creating requests to the token's write budget, and
+// retries rate-limited answers (REST 403/429, GraphQL 403/429 or 200 with
+// an error of type RATE_LIMITED or RATE_LIMIT) and transient faults. Every
+// wait goes through the injected clock.
+//
+// The write budget (Options.WriteLimits, GitHub's 80 a minute and 500 an
+// hour by default) counts content-creating units: one per REST POST, PATCH,
+// PUT or DELETE and one per top-level field of a GraphQL mutation, since
+// GitHub counts each mutation of a document (createRef,
+// createCommitOnBranch and createPullRequest are three). One Transport
+// serves one token and every worker shares it, so the budget is the
+// token's.
+//
+// A secondary-limit answer closes a gate that every request, of every
+// worker, waits at: for retry-after, else until x-ratelimit-reset when
+// x-ratelimit-remaining is 0, else for an exponential back-off with jitter.
+// GitHub warns that "continuing to make requests while you are rate limited
+// may result in the banning of your integration"
+// (https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api).
+// A GraphQL mutation answered HTTP 200 with a field error
+// {"type":"UNPROCESSABLE","message":"was submitted too quickly"} is the
+// same limit met inside a document (cli/cli#4801,
+// whatwg/spec-factory#55): it closes the gate too. When every field was
+// refused nothing ran and the document is resent after the gate; when
+// earlier fields ran, the answer is handed up for the caller to redo only
+// the rest (see ErrContentLimited).
+//
+// With a Deadline, a request that would have to wait past it (for the
+// budget, the gate or a reset) is not sent: RoundTrip returns an error
+// wrapping ErrTimeBudget.
 //
 // Rate-limited answers are always retried: GitHub did not act on them.
 // Transient faults (500, 502, 503, 504, transport errors, GraphQL
@@ -73,12 +101,15 @@ type Transport struct {
 	token      string
 	userAgent  string
 	maxRetries int
-	writeGap   time.Duration
+	deadline   time.Time
+	jitter     func(time.Duration) time.Duration
 	sem        chan struct{}
 
 	mu        sync.Mutex
 	limits    map[string]rateState // by resource: core, search, code_search, graphql
-	nextWrite time.Time
+	budget    *writeBudget
+	gateUntil time.Time // no request is sent before it
+	strikes   int       // secondary limits in a row without retry-after
 }
 
 type rateState struct {
@@ -88,9 +119,9 @@ type rateState struct {
 
 // NewTransport returns the rate-limit transport for opts: it wraps
 // opts.HTTPClient's transport (or http.DefaultTransport) and uses
-// opts.Clock, Token, UserAgent, MaxRetries, WritesPerMinute and
-// Concurrency. MaxRetries 0 means DefaultMaxRetries and a negative value
-// means no retries.
+// opts.Clock, Token, UserAgent, MaxRetries, WriteLimits, Deadline, Jitter
+// and Concurrency. MaxRetries 0 means DefaultMaxRetries and a negative
+// value means no retries.
 func NewTransport(opts Options) *Transport {
 	var base http.RoundTripper
 	if opts.HTTPClient != nil {
@@ -114,9 +145,9 @@ func NewTransport(opts Options) *Transport {
 	case retries < 0:
 		retries = 0
 	}
-	wpm := opts.WritesPerMinute
-	if wpm <= 0 {
-		wpm = DefaultWritesPerMinute
+	jitter := opts.Jitter
+	if jitter == nil {
+		jitter = randomJitter
 	}
 	conc := opts.Concurrency
 	if conc <= 0 {
@@ -129,10 +160,20 @@ func NewTransport(opts Options) *Transport {
 		token:      opts.Token,
 		userAgent:  opts.UserAgent,
 		maxRetries: retries,
-		writeGap:   time.Minute / time.Duration(wpm),
+		deadline:   opts.Deadline,
+		jitter:     jitter,
 		sem:        make(chan struct{}, conc),
 		limits:     make(map[string]rateState),
+		budget:     newWriteBudget(opts.WriteLimits),
 	}
+}
+
+// randomJitter returns a random duration in [0, d).
+func randomJitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
 }
 
 type ctxKey int
@@ -150,15 +191,18 @@ func withoutTimeoutRetry(ctx context.Context) context.Context {
 type requestKind struct {
 	resource string // core, search, code_search or graphql
 	graphql  bool
-	write    bool // content-creating: paced to WritesPerMinute
+	content  int  // content-creating units: 1 for a REST write, the top-level fields of a mutation
 	safe     bool // may be resent after a transient fault
 }
 
 func classifyRequest(req *http.Request, body []byte) requestKind {
 	path := req.URL.Path
 	if req.Method == http.MethodPost && strings.HasSuffix(path, "/graphql") {
-		mutation := isMutation(body)
-		return requestKind{resource: "graphql", graphql: true, write: mutation, safe: !mutation}
+		k := requestKind{resource: "graphql", graphql: true, safe: true}
+		if isMutation(body) {
+			k.content, k.safe = mutationFields(body), false
+		}
+		return k
 	}
 	k := requestKind{resource: "core"}
 	switch {
@@ -171,11 +215,57 @@ func classifyRequest(req *http.Request, body []byte) requestKind {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		k.safe = true
 	case http.MethodPut, http.MethodDelete:
-		k.write, k.safe = true, true
+		k.content, k.safe = 1, true
 	default:
-		k.write = true
+		k.content = 1
 	}
 	return k
+}
+
+// mutationFields counts the top-level fields of a GraphQL mutation
+// document (by response key, following fragments, as GraphQL's
+// CollectFields): each is one content-creating request to GitHub. A
+// document it cannot parse counts as one.
+func mutationFields(body []byte) int {
+	var r struct {
+		Query         string `json:"query"`
+		OperationName string `json:"operationName"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return 1
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: r.Query})
+	if err != nil {
+		return 1
+	}
+	op := doc.Operations.ForName(r.OperationName)
+	if op == nil {
+		return 1
+	}
+	keys := map[string]bool{}
+	seen := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(ss ast.SelectionSet) {
+		for _, s := range ss {
+			switch s := s.(type) {
+			case *ast.Field:
+				key := s.Alias
+				if key == "" {
+					key = s.Name
+				}
+				keys[key] = true
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if f := doc.Fragments.ForName(s.Name); f != nil && !seen[s.Name] {
+					seen[s.Name] = true
+					walk(f.SelectionSet)
+				}
+			}
+		}
+	}
+	walk(op.SelectionSet)
+	return max(len(keys), 1)
 }
 
 // isMutation reports whether a GraphQL request body holds a mutation
@@ -210,6 +300,9 @@ const (
 	outcomeLimited                  // rate-limited: retry after the indicated wait
 	outcomeTransient                // fault that a safe request may retry
 	outcomeTimeout                  // a transient fault that is a timeout
+	// outcomePartlyRefused: a mutation document whose earlier fields ran
+	// and whose later ones GitHub refused as "submitted too quickly".
+	outcomePartlyRefused
 )
 
 // RoundTrip implements http.RoundTripper.
@@ -231,10 +324,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err := t.waitForResource(ctx, kind.resource); err != nil {
 			return nil, err
 		}
-		if kind.write {
-			if err := t.paceWrite(ctx); err != nil {
-				return nil, err
-			}
+		if err := t.admit(ctx, kind.content); err != nil {
+			return nil, err
 		}
 		resp, respBody, err := t.send(ctx, req, body)
 		if err != nil {
@@ -254,29 +345,138 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.record(kind.resource, resp.Header)
 
 		var wait time.Duration
-		switch judge(resp, respBody, kind) {
+		verdict := judge(resp, respBody, kind)
+		switch verdict {
 		case outcomeDone:
+			t.clearStrikes()
+			return hideLimits(resp, respBody), nil
+		case outcomePartlyRefused:
+			wait = t.closeGate(resp.Header)
+			t.log.InfoContext(ctx, "content creation refused after earlier steps ran; pausing every request", "path", req.URL.Path, "wait", wait)
 			return hideLimits(resp, respBody), nil
 		case outcomeLimited:
 			if attempt >= t.maxRetries {
+				if !isPrimary(resp.Header) {
+					t.closeGate(resp.Header)
+				}
 				return hideLimits(resp, respBody), nil
 			}
-			wait = t.limitWait(resp.Header, attempt)
-			t.log.InfoContext(ctx, "rate limited; waiting", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "wait", wait)
+			if isPrimary(resp.Header) {
+				wait = t.limitWait(resp.Header, attempt)
+				t.log.InfoContext(ctx, "rate limited; waiting", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "wait", wait)
+				break
+			}
+			wait = t.closeGate(resp.Header)
+			t.log.InfoContext(ctx, "secondary rate limit; pausing every request", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "wait", wait)
+			continue // admit waits at the gate
 		case outcomeTimeout, outcomeTransient:
 			if !kind.safe || attempt >= t.maxRetries {
 				return hideLimits(resp, respBody), nil
 			}
-			if noTimeoutRetry && judge(resp, respBody, kind) == outcomeTimeout {
+			if noTimeoutRetry && verdict == outcomeTimeout {
 				return hideLimits(resp, respBody), nil
 			}
 			wait = backoff(TransientBackoff, MaxTransientBackoff, attempt)
 			t.log.DebugContext(ctx, "retrying after transient fault", "method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "wait", wait)
 		}
-		if err := t.sleep(ctx, wait); err != nil {
+		if err := t.sleepWithin(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// isPrimary reports whether a rate-limited answer is a primary limit (the
+// resource's x-ratelimit-remaining is 0 and there is no retry-after), which
+// holds back only that resource; any other is a secondary limit, which
+// holds back every request.
+func isPrimary(h http.Header) bool {
+	return h.Get("Retry-After") == "" && h.Get("X-Ratelimit-Remaining") == "0"
+}
+
+// admit waits until a request may be sent: until the secondary-limit gate
+// is open and, for a content-creating request, until the write budget has
+// room for its units (which it books). A wait that would end past the
+// deadline is an error wrapping ErrTimeBudget, and nothing is booked.
+func (t *Transport) admit(ctx context.Context, units int) error {
+	booked := units == 0
+	for {
+		t.mu.Lock()
+		now := t.clk.Now()
+		at := now
+		if t.gateUntil.After(at) {
+			at = t.gateUntil
+		} else if !booked {
+			var ok bool
+			if at, ok = t.budget.reserve(now, units, t.deadline); !ok {
+				t.mu.Unlock()
+				return fmt.Errorf("the next write could go at %s, after the time budget ends at %s: %w",
+					at.Format(time.TimeOnly), t.deadline.Format(time.TimeOnly), ErrTimeBudget)
+			}
+			booked = true
+		}
+		t.mu.Unlock()
+		if !at.After(now) {
+			return nil
+		}
+		// Sleep, then look again: the gate may have closed meanwhile.
+		if err := t.sleepWithin(ctx, at.Sub(now)); err != nil {
+			return err
+		}
+	}
+}
+
+// closeGate holds back every request for the time a secondary-limit
+// answer indicates, and returns that wait. A refusal that arrives while
+// the gate is already closed (another worker's request, sent before it
+// closed) does not lengthen the back-off.
+func (t *Transport) closeGate(h http.Header) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.clk.Now()
+	closed := t.gateUntil.After(now)
+	var wait time.Duration
+	switch d, ok := t.indicatedWait(h); {
+	case ok:
+		wait = d
+	case closed:
+		return t.gateUntil.Sub(now)
+	default:
+		d := backoff(RateLimitBackoff, MaxRateLimitBackoff, t.strikes)
+		wait = d + t.jitter(d/2)
+		t.strikes++
+	}
+	if until := now.Add(wait); until.After(t.gateUntil) {
+		t.gateUntil = until
+	}
+	return t.gateUntil.Sub(now)
+}
+
+func (t *Transport) clearStrikes() {
+	t.mu.Lock()
+	t.strikes = 0
+	t.mu.Unlock()
+}
+
+// indicatedWait is the wait an answer's headers indicate: retry-after, or
+// until x-ratelimit-reset when x-ratelimit-remaining is 0 and the reset is
+// ahead.
+func (t *Transport) indicatedWait(h http.Header) (time.Duration, bool) {
+	if v := h.Get("Retry-After"); v != "" {
+		if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+			return time.Duration(s) * time.Second, true
+		}
+		if when, err := http.ParseTime(v); err == nil {
+			return max(when.Sub(t.clk.Now()), 0), true
+		}
+	}
+	if h.Get("X-Ratelimit-Remaining") == "0" {
+		if reset, ok := parseReset(h.Get("X-Ratelimit-Reset")); ok {
+			if d := reset.Sub(t.clk.Now()); d > 0 {
+				return d, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // send makes one attempt, holding a concurrency slot until the response
@@ -353,15 +553,27 @@ func judge(resp *http.Response, body []byte, kind requestKind) outcome {
 			Errors []struct {
 				Type    string `json:"type"`
 				Message string `json:"message"`
+				Path    []any  `json:"path"`
 			} `json:"errors"`
 		}
 		if json.Unmarshal(body, &r) != nil {
 			return outcomeDone
 		}
+		refused := map[string]bool{}
 		for _, e := range r.Errors {
 			if e.Type == "RATE_LIMITED" || e.Type == "RATE_LIMIT" {
 				return outcomeLimited
 			}
+			if isTooQuickly(e.Type, e.Message) && len(e.Path) > 0 {
+				refused[fmt.Sprint(e.Path[0])] = true
+			}
+		}
+		switch {
+		case len(refused) == 0:
+		case len(refused) >= kind.content:
+			return outcomeLimited // nothing ran: send it again
+		default:
+			return outcomePartlyRefused
 		}
 		for _, e := range r.Errors {
 			if isSomethingWentWrong(e.Message) {
@@ -370,6 +582,14 @@ func judge(resp *http.Response, body []byte, kind requestKind) outcome {
 		}
 	}
 	return outcomeDone
+}
+
+// isTooQuickly reports whether a GraphQL field error is GitHub's
+// content-creation limit met inside a mutation document:
+// {"type":"UNPROCESSABLE","message":"was submitted too quickly"}
+// (cli/cli#4801, whatwg/spec-factory#55).
+func isTooQuickly(typ, msg string) bool {
+	return typ == "UNPROCESSABLE" && strings.Contains(msg, "submitted too quickly")
 }
 
 func isSomethingWentWrong(msg string) bool {
@@ -403,32 +623,14 @@ func isRateLimitAnswer(h http.Header, body []byte) bool {
 		strings.Contains(doc, "abuse-rate-limit")
 }
 
-// limitWait is how long to wait after a rate-limited answer: retry-after
-// if present; else until x-ratelimit-reset when x-ratelimit-remaining is
-// 0 and the reset is ahead; else exponential backoff from
-// RateLimitBackoff.
+// limitWait is how long to wait after a primary rate limit: until
+// x-ratelimit-reset while it is ahead, else a short back-off (the window
+// has already rolled over on our clock).
 func (t *Transport) limitWait(h http.Header, attempt int) time.Duration {
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second
-		}
-		if when, err := http.ParseTime(v); err == nil {
-			if d := when.Sub(t.clk.Now()); d > 0 {
-				return d
-			}
-			return 0
-		}
+	if d, ok := t.indicatedWait(h); ok {
+		return d
 	}
-	if h.Get("X-Ratelimit-Remaining") == "0" {
-		if reset, ok := parseReset(h.Get("X-Ratelimit-Reset")); ok {
-			if d := reset.Sub(t.clk.Now()); d > 0 {
-				return d
-			}
-			// The window has already rolled over on our clock.
-			return backoff(TransientBackoff, MaxTransientBackoff, attempt)
-		}
-	}
-	return backoff(RateLimitBackoff, MaxRateLimitBackoff, attempt)
+	return backoff(TransientBackoff, MaxTransientBackoff, attempt)
 }
 
 func parseReset(v string) (time.Time, bool) {
@@ -479,20 +681,18 @@ func (t *Transport) waitForResource(ctx context.Context, resource string) error 
 		return nil
 	}
 	t.log.InfoContext(ctx, "rate limit exhausted; waiting for reset", "resource", resource, "wait", wait)
-	return t.sleep(ctx, wait)
+	return t.sleepWithin(ctx, wait)
 }
 
-// paceWrite spaces content-creating requests writeGap apart.
-func (t *Transport) paceWrite(ctx context.Context) error {
-	t.mu.Lock()
-	now := t.clk.Now()
-	at := t.nextWrite
-	if at.Before(now) {
-		at = now
+// sleepWithin sleeps for d unless that would end past the deadline, which
+// is an error wrapping ErrTimeBudget.
+func (t *Transport) sleepWithin(ctx context.Context, d time.Duration) error {
+	if d > 0 && !t.deadline.IsZero() {
+		if end := t.clk.Now().Add(d); end.After(t.deadline) {
+			return fmt.Errorf("waiting %s for GitHub would end after the time budget: %w", d.Round(time.Second), ErrTimeBudget)
+		}
 	}
-	t.nextWrite = at.Add(t.writeGap)
-	t.mu.Unlock()
-	return t.sleep(ctx, at.Sub(now))
+	return t.sleep(ctx, d)
 }
 
 func (t *Transport) sleep(ctx context.Context, d time.Duration) error {

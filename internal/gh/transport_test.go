@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +49,9 @@ func setup(t *testing.T, opts Options, handler http.HandlerFunc) (*Client, *cloc
 	opts.Token = testToken
 	opts.APIURL = srv.URL + "/api/v3/"
 	opts.Clock = clk
+	if opts.Jitter == nil {
+		opts.Jitter = func(time.Duration) time.Duration { return 0 }
+	}
 	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -335,31 +337,6 @@ func TestTransportWaitsForExhaustedResource(t *testing.T) {
 	}
 	if d := sentAt[1].Sub(sentAt[0]); d != 30*time.Second {
 		t.Errorf("second request sent %s after the first, want 30s", d)
-	}
-}
-
-func TestTransportPacesWrites(t *testing.T) {
-	t.Parallel()
-	c, clk := setup(t, Options{WritesPerMinute: 60}, func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodPut:
-			writeJSON(w, 200, map[string]any{"content": map[string]any{"sha": "x"}})
-		default:
-			contentsOK(w)
-		}
-	})
-	ctx := context.Background()
-	for i := range 3 {
-		if err := c.PutContents(ctx, "acme", "app", "f", "", []byte("x"), "", fmt.Sprint("m", i)); err != nil {
-			t.Fatal(err)
-		}
-		// Reads are not paced.
-		if _, _, err := c.GetContents(ctx, "acme", "app", "f", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if diff := cmp.Diff([]time.Duration{time.Second, time.Second}, clk.Sleeps()); diff != "" {
-		t.Errorf("sleeps (-want +got):\n%s", diff)
 	}
 }
 
