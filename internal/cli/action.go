@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -35,12 +36,14 @@ type actionOptions struct {
 
 // actionDeps are what tests (and the demo) inject into a run.
 type actionDeps struct {
-	Clock           clock.Clock  // nil: clock.Real
-	HTTPClient      *http.Client // nil: the default transport
-	WritesPerMinute int          // 0: the client's default (80)
-	BatchSize       int          // 0: the client's default
-	MaxRetries      int          // 0: 5
-	Logger          *slog.Logger // nil: text to stderr (stdout in Actions)
+	Clock       clock.Clock     // nil: clock.Real
+	HTTPClient  *http.Client    // nil: the default transport
+	WriteLimits []gh.WriteLimit // nil: the write-limits input
+	BatchSize   int             // 0: the client's default
+	MaxRetries  int             // 0: 5
+	Logger      *slog.Logger    // nil: text to stderr (stdout in Actions)
+	// Jitter is the client's back-off jitter; nil: random.
+	Jitter func(time.Duration) time.Duration
 }
 
 // runAction reads the configuration and runs it. The token is masked as
@@ -97,10 +100,22 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		}
 		logger = slog.New(slog.NewTextHandler(out.logWriter(), &slog.HandlerOptions{Level: level}))
 	}
+	clk := deps.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	limits := cfg.WriteLimits
+	if deps.WriteLimits != nil {
+		limits = deps.WriteLimits
+	}
+	var deadline time.Time
+	if cfg.TimeBudget > 0 {
+		deadline = clk.Now().Add(cfg.TimeBudget)
+	}
 	client, err := gh.New(gh.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, GraphQLURL: cfg.GraphQLURL,
-		HTTPClient: deps.HTTPClient, Clock: deps.Clock, Logger: logger,
-		MaxRetries: orDefault(deps.MaxRetries, 5), WritesPerMinute: deps.WritesPerMinute,
+		HTTPClient: deps.HTTPClient, Clock: clk, Logger: logger,
+		MaxRetries: orDefault(deps.MaxRetries, 5), WriteLimits: limits, Deadline: deadline, Jitter: deps.Jitter,
 		Concurrency: cfg.Concurrency, UserAgent: "dfiu",
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ func (h *harness) exec(args []string, env map[string]string, files bool, deps ac
 	var code int
 	if len(args) == 0 {
 		code = runAction(context.Background(), actionOptions{actionDeps: deps}, e)
-	} else if deps == (actionDeps{}) {
+	} else if reflect.ValueOf(deps).IsZero() {
 		code = Run(context.Background(), args, e)
 	} else {
 		code = runAction(context.Background(), actionOptions{Mode: args[0], Args: args[1:], actionDeps: deps}, e)

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/dfiu/dfiu/internal/demo"
+	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/ghsim"
 )
 
@@ -67,7 +69,8 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		}
 		return ""
 	}}
-	deps := actionDeps{WritesPerMinute: 1 << 20, Logger: slog.New(slog.DiscardHandler)}
+	// The simulator runs without limits here: the demo need not pace writes.
+	deps := actionDeps{WriteLimits: []gh.WriteLimit{{N: 1 << 20, Per: time.Minute}}, Logger: slog.New(slog.DiscardHandler)}
 	common := []string{"--orgs", demo.Org, "--github-api-url", url, "--github-graphql-url", url + "/graphql",
 		"--store", demo.Store, "--exclude-repos", demo.Exclude, "--labels", demo.Label, "--auto-merge", "squash"}
 

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -47,6 +48,11 @@ type Config struct {
 	Token      string          // never logged
 	APIURL     string
 	GraphQLURL string
+
+	// WriteLimits is the token's content-creation budget (write-limits).
+	WriteLimits []gh.WriteLimit
+	// TimeBudget is how long the run may take (time-budget).
+	TimeBudget time.Duration
 
 	FailOnError bool
 }

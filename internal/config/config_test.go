@@ -5,10 +5,12 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/update"
 )
 
@@ -85,6 +87,35 @@ func TestDefaults(t *testing.T) {
 		c.BranchPrefix != "dfiu" || c.IgnoreComment != "no-dfiu" || c.AutoMerge != "" || c.Token != "t" ||
 		len(c.Kinds) != 2 || c.DryRun || c.Draft {
 		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+// TestWriteLimitsAndTimeBudget: the defaults are GitHub's content limits
+// and 5h30m; other values are read as given.
+func TestWriteLimitsAndTimeBudget(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"INPUT_IMAGE": "ubuntu", "INPUT_TAG": "24.04", "GITHUB_TOKEN": "t", "GITHUB_REPOSITORY_OWNER": "acme"}
+	c, err := FromAction(envOf(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(gh.DefaultWriteLimits, c.WriteLimits); diff != "" {
+		t.Errorf("default write-limits (-want +got):\n%s", diff)
+	}
+	if c.TimeBudget != 5*time.Hour+30*time.Minute {
+		t.Errorf("default time-budget %s, want 5h30m", c.TimeBudget)
+	}
+	base["INPUT_WRITE-LIMITS"] = "80/1s, 500/60s,20/m"
+	base["INPUT_TIME-BUDGET"] = "45m"
+	if c, err = FromAction(envOf(base)); err != nil {
+		t.Fatal(err)
+	}
+	want := []gh.WriteLimit{{N: 80, Per: time.Second}, {N: 500, Per: time.Minute}, {N: 20, Per: time.Minute}}
+	if diff := cmp.Diff(want, c.WriteLimits); diff != "" {
+		t.Errorf("write-limits (-want +got):\n%s", diff)
+	}
+	if c.TimeBudget != 45*time.Minute {
+		t.Errorf("time-budget %s, want 45m", c.TimeBudget)
 	}
 }
 
@@ -168,6 +199,13 @@ func TestBadInputsNameTheInput(t *testing.T) {
 		{"pr-body", map[string]string{"INPUT_PR-BODY": "{{range .Files}}{{printf \"%065537d\" 0}}{{end}}"}},
 		{"commit-message", map[string]string{"INPUT_COMMIT-MESSAGE": "{{if .Digest}}x{{end}}"}},
 		{"team-reviewers", map[string]string{"INPUT_TEAM-REVIEWERS": "a/b/c"}},
+		{"write-limits", map[string]string{"INPUT_WRITE-LIMITS": "80"}},
+		{"write-limits", map[string]string{"INPUT_WRITE-LIMITS": "0/1m"}},
+		{"write-limits", map[string]string{"INPUT_WRITE-LIMITS": "80/1m,500/forever"}},
+		{"write-limits", map[string]string{"INPUT_WRITE-LIMITS": "80/-1m"}},
+		{"write-limits", map[string]string{"INPUT_WRITE-LIMITS": ", ,"}},
+		{"time-budget", map[string]string{"INPUT_TIME-BUDGET": "0s"}},
+		{"time-budget", map[string]string{"INPUT_TIME-BUDGET": "5 hours"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.input, func(t *testing.T) {

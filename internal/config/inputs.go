@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
+	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/gitref"
 	"github.com/dfiu/dfiu/internal/update"
 )
@@ -67,6 +69,8 @@ var Inputs = []Input{
 	{Name: "tag-filter", Set: setTagFilter, Description: "A regular expression: only references whose current tag matches it are changed, e.g. -slim$."},
 	{Name: "max-prs", Set: integer(0, 1<<20, func(c *Config) *int { return &c.MaxPRs }), Default: "0", Description: "The most pull requests to create or update in one run; 0 means no limit. The rest are reported skipped with reason \"max-prs reached\"."},
 	{Name: "concurrency", Set: integer(1, MaxConcurrency, func(c *Config) *int { return &c.Concurrency }), Default: "4", Description: "How many repositories are processed at once (1 to 32)."},
+	{Name: "write-limits", Set: setWriteLimits, Default: "80/1m,500/1h", Description: "The token's content-creation budget, shared by every worker: COUNT/DURATION items separated by commas. Each mutation of a GraphQL document and each REST write counts one. The default is GitHub's secondary limit; GitHub Enterprise Server admins configure their own, and a lower budget leaves headroom for other automation using the same token."},
+	{Name: "time-budget", Set: setTimeBudget, Default: "5h30m", Description: "How long the run may take (a Go duration, e.g. 45m or 5h30m; under a hosted job's 6-hour limit by default). When the next write would have to wait past it, the run stops cleanly: repositories not yet done are reported deferred, for the next run to pick up."},
 	{Name: "github-token", ActionDefault: "${{ github.token }}", Description: "A token that can push to the target repositories and open pull requests: a personal access token or a GitHub App installation token (GITHUB_TOKEN can only write to the repository running the workflow). On the command line GITHUB_TOKEN is used when the flag is absent."},
 	{Name: "github-api-url", Description: "The REST API base URL. Defaults to GITHUB_API_URL, then https://api.github.com (set https://HOST/api/v3 for GitHub Enterprise Server)."},
 	{Name: "github-graphql-url", Description: "The GraphQL endpoint. Defaults to GITHUB_GRAPHQL_URL, then https://api.github.com/graphql (https://HOST/api/graphql on GitHub Enterprise Server)."},
@@ -75,10 +79,11 @@ var Inputs = []Input{
 
 // Outputs lists every output, in the order action.yml declares them.
 var Outputs = []Output{
-	{Name: "pull-requests", Description: "A JSON array with one object per repository and image: {repository, image, number, url, action (created, updated, unchanged, skipped, failed; in a dry run \"would create\" or \"would update\"), files, from, to, reason}."},
+	{Name: "pull-requests", Description: "A JSON array with one object per repository and image: {repository, image, number, url, action (created, updated, unchanged, skipped, failed, deferred; in a dry run \"would create\" or \"would update\"), files, from, to, reason}."},
 	{Name: "changed-count", Description: "How many pull requests were created or updated (or would be, in a dry run)."},
 	{Name: "skipped-count", Description: "How many repositories were skipped."},
 	{Name: "failed-count", Description: "How many repositories failed."},
+	{Name: "deferred-count", Description: "How many repositories were left for a later run because the time-budget ran out."},
 }
 
 // The setters of the table's inputs.
@@ -200,6 +205,47 @@ func setAutoMerge(c *Config, v string) error {
 	default:
 		return fmt.Errorf("%q is not one of off, merge, squash, rebase", v)
 	}
+	return nil
+}
+
+// setWriteLimits reads write-limits: COUNT/DURATION items, e.g.
+// "80/1m,500/1h" (a bare unit such as "m" means one of it).
+func setWriteLimits(c *Config, v string) error {
+	var errs []error
+	for _, item := range List(v) {
+		n, per, ok := strings.Cut(item, "/")
+		count, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || err != nil || count < 1 {
+			errs = append(errs, fmt.Errorf("%q is not COUNT/DURATION with a whole COUNT of at least 1, e.g. 80/1m", item))
+			continue
+		}
+		per = strings.TrimSpace(per)
+		if per == "h" || per == "m" || per == "s" {
+			per = "1" + per
+		}
+		d, err := time.ParseDuration(per)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%q: %q is not a positive duration such as 1m or 1h", item, per))
+			continue
+		}
+		if d < time.Millisecond {
+			errs = append(errs, fmt.Errorf("%q: a span under a millisecond is not a limit", item))
+			continue
+		}
+		c.WriteLimits = append(c.WriteLimits, gh.WriteLimit{N: count, Per: d})
+	}
+	if len(c.WriteLimits) == 0 && len(errs) == 0 {
+		errs = append(errs, errors.New("names no limit; want e.g. 80/1m,500/1h"))
+	}
+	return errors.Join(errs...)
+}
+
+func setTimeBudget(c *Config, v string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a positive Go duration such as 45m or 5h30m", v)
+	}
+	c.TimeBudget = d
 	return nil
 }
 

@@ -166,6 +166,9 @@ func (c *Client) postMutation(ctx context.Context, in ProposeInput, doc string) 
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, ctx.Err())
 	}
+	if errors.Is(err, ErrTimeBudget) { // not sent
+		return nil, fmt.Errorf("proposing %s on %s: %w", in.Branch, repo, err)
+	}
 	if outcomeUnknown(err) {
 		return nil, fmt.Errorf("proposing %s on %s: re-read and retry: %w: %w", in.Branch, repo, ErrOutcomeUnknown, err)
 	}

@@ -15,8 +15,8 @@ import (
 )
 
 // Outputs returns the action outputs by name: pull-requests (a JSON array),
-// changed-count, skipped-count and failed-count, the names config.Outputs
-// declares (a test ties them).
+// changed-count, skipped-count, failed-count and deferred-count, the names
+// config.Outputs declares (a test ties them).
 func Outputs(rep *update.Report) (map[string]string, error) {
 	prs, err := json.Marshal(rep.Results())
 	if err != nil {
@@ -24,10 +24,11 @@ func Outputs(rep *update.Report) (map[string]string, error) {
 	}
 	changed, skipped, failed := rep.Counts()
 	return map[string]string{
-		"pull-requests": string(prs),
-		"changed-count": strconv.Itoa(changed),
-		"skipped-count": strconv.Itoa(skipped),
-		"failed-count":  strconv.Itoa(failed),
+		"pull-requests":  string(prs),
+		"changed-count":  strconv.Itoa(changed),
+		"skipped-count":  strconv.Itoa(skipped),
+		"failed-count":   strconv.Itoa(failed),
+		"deferred-count": strconv.Itoa(rep.Deferred()),
 	}, nil
 }
 
@@ -115,7 +116,11 @@ func Markdown(rep *update.Report) string {
 	}
 	if len(rep.Images) > 1 {
 		changed, skipped, failed := rep.Counts()
-		fmt.Fprintf(&b, "**All images:** %d changed, %d skipped, %d failed.\n", changed, skipped, failed)
+		fmt.Fprintf(&b, "**All images:** %d changed, %d skipped, %d failed", changed, skipped, failed)
+		if n := rep.Deferred(); n > 0 {
+			fmt.Fprintf(&b, ", %d deferred to the next run", n)
+		}
+		b.WriteString(".\n")
 	}
 	return b.String()
 }
@@ -195,7 +200,7 @@ func totals(rs []update.Result) string {
 	for _, r := range rs {
 		counts[r.Action]++
 	}
-	order := []update.Action{update.Created, update.Updated, update.WouldCreate, update.WouldUpdate, update.Unchanged, update.Skipped, update.Failed}
+	order := []update.Action{update.Created, update.Updated, update.WouldCreate, update.WouldUpdate, update.Unchanged, update.Skipped, update.Deferred, update.Failed}
 	var parts []string
 	for _, a := range order {
 		if n := counts[a]; n > 0 || a == update.Failed {

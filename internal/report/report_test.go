@@ -106,3 +106,30 @@ func TestAnnotations(t *testing.T) {
 		t.Errorf("annotations = %+v", as)
 	}
 }
+
+// TestDeferredIsReported: a repository left for the next run by the
+// time-budget is counted in deferred-count (not failed-count), listed as
+// deferred in pull-requests, and in the summary's totals.
+func TestDeferredIsReported(t *testing.T) {
+	t.Parallel()
+	rep := sample()
+	rep.Images[0].Results = append(rep.Images[0].Results, update.Result{Repository: "acme/e", Image: "acme/base", Action: update.Deferred,
+		Files: []string{"Dockerfile"}, From: "1.2", To: "1.3", Reason: "time-budget reached before this repository's writes; left for the next run"})
+	out, err := Outputs(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["deferred-count"] != "1" || out["failed-count"] != "1" {
+		t.Errorf("deferred-count %q failed-count %q, want 1 and 1", out["deferred-count"], out["failed-count"])
+	}
+	if !strings.Contains(out["pull-requests"], `"repository":"acme/e","image":"acme/base","action":"deferred"`) {
+		t.Errorf("pull-requests lacks acme/e as deferred: %s", out["pull-requests"])
+	}
+	if md := Markdown(rep); !strings.Contains(md, "**Totals:** 1 created, 1 unchanged, 1 skipped, 1 deferred, 1 failed.") ||
+		!strings.Contains(md, "| acme/e | `Dockerfile` | 1.2 → 1.3 |  | deferred |") {
+		t.Errorf("summary does not show the deferred repository:\n%s", md)
+	}
+	if txt := Text(rep); !strings.Contains(txt, "1 deferred") {
+		t.Errorf("text lacks the deferred total:\n%s", txt)
+	}
+}

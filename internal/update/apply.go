@@ -43,29 +43,60 @@ func (r *runner) applyAll(ctx context.Context, plans []*plan, hyd *gh.HydrateRes
 // (gh.ErrBranchMoved) or a write whose answer was lost
 // (gh.ErrOutcomeUnknown), the repository is read again, re-planned and
 // retried once; a lost answer whose write the re-read shows applied is
-// reported as done.
+// reported as done. After a step GitHub refused as submitted too quickly
+// (gh.ErrContentLimited: its content-creation limit, met after earlier
+// steps ran) the same happens up to maxLimitedRetries times, so that only
+// what did not happen is redone; the client holds every request back for
+// the limit's wait meanwhile. A write that would have to wait past the
+// time budget (gh.ErrTimeBudget) leaves the repository Deferred.
 func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	if err := ctx.Err(); err != nil {
 		p.fail(err)
 		return
 	}
-	if p.write == writeRetitle {
-		if err := r.c.UpdatePR(ctx, p.prID, p.in.Title, p.in.Body); err != nil {
-			p.fail(fmt.Errorf("updating pull request #%d: %w", p.result.Number, err))
+	intended := p.result.Action
+	reread, limited := false, 0
+	for {
+		if p.write == writeRetitle {
+			if err := r.c.UpdatePR(ctx, p.prID, p.in.Title, p.in.Body); err != nil {
+				p.fail(fmt.Errorf("updating pull request #%d: %w", p.result.Number, err))
+				return
+			}
+			p.result.Action = Updated
 			return
 		}
-		p.result.Action = Updated
-		return
-	}
-	out, err := r.c.Propose(ctx, p.in)
-	moved, lost := errors.Is(err, gh.ErrBranchMoved), errors.Is(err, gh.ErrOutcomeUnknown)
-	if moved || lost {
+		var out *gh.ProposeResult
+		var err error
+		if p.write == writeOpenPR {
+			out, err = r.c.OpenPullRequest(ctx, p.in)
+		} else {
+			out, err = r.c.Propose(ctx, p.in)
+		}
+		if err == nil {
+			r.done(ctx, p, out, hyd)
+			return
+		}
+		moved, lost, throttled := errors.Is(err, gh.ErrBranchMoved), errors.Is(err, gh.ErrOutcomeUnknown), errors.Is(err, gh.ErrContentLimited)
+		switch {
+		case errors.Is(err, gh.ErrTimeBudget):
+			p.fail(err)
+			return
+		case throttled && limited < maxLimitedRetries:
+			limited++
+		case (moved || lost) && !reread:
+			reread = true
+		default:
+			p.fail(err)
+			return
+		}
 		why := "branch moved"
-		if lost {
+		switch {
+		case throttled:
+			why = "GitHub refused a step as submitted too quickly"
+		case lost:
 			why = "the answer to a write was lost"
 		}
 		r.log.Info(why+"; reading the repository again", "repository", p.result.Repository, "branch", p.in.Branch)
-		intended := p.result.Action
 		fresh, herr := r.c.Hydrate(ctx, []gh.RepoRequest{p.req}, nil, nil, r.opts.BatchSize)
 		if herr != nil {
 			p.fail(fmt.Errorf("reading %s again after %s: %w", p.result.Repository, why, herr))
@@ -76,29 +107,28 @@ func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 			v = viewerOf(hyd)
 		}
 		r.plan(p, fresh.Repos[repoKey(p.cand.owner, p.cand.name)], v)
-		switch p.write {
-		case writeNone:
-			if lost && p.result.Action == Unchanged && p.result.Number != 0 {
-				// The lost write was applied: the branch and its pull
+		if p.write == writeNone {
+			if (lost || throttled) && p.result.Action == Unchanged && p.result.Number != 0 {
+				// The write was applied after all: the branch and its pull
 				// request are what it proposed.
 				p.result.Action = intended
-				p.result.Reason = joinReasons(p.result.Reason, "the answer to the write was lost; reading again showed it applied")
+				p.result.Reason = joinReasons(p.result.Reason, why+"; reading the repository again showed it applied")
 				if br := p.repo.Branches[p.in.Branch]; intended == Created && br != nil && br.PR != nil {
 					notes := r.decorate(ctx, p, br.PR.ID, hyd)
 					p.result.Reason = joinReasons(p.result.Reason, strings.Join(notes, "; "))
 				}
 			}
 			return
-		case writeRetitle:
-			r.apply(ctx, p, hyd)
-			return
 		}
-		out, err = r.c.Propose(ctx, p.in)
 	}
-	if err != nil {
-		p.fail(err)
-		return
-	}
+}
+
+// maxLimitedRetries bounds how often one repository's proposal is re-read
+// and redone after GitHub refused a step as submitted too quickly.
+const maxLimitedRetries = 5
+
+// done records a successful proposal and decorates a new pull request.
+func (r *runner) done(ctx context.Context, p *plan, out *gh.ProposeResult, hyd *gh.HydrateResult) {
 	p.result.Number, p.result.URL = out.PR.Number, out.PR.URL
 	if !out.Created {
 		p.result.Action = Updated
@@ -109,7 +139,14 @@ func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	p.result.Reason = joinReasons(p.result.Reason, strings.Join(notes, "; "))
 }
 
+// fail records err as the plan's outcome: Deferred when the time budget
+// ran out before the write could be made, Failed otherwise.
 func (p *plan) fail(err error) {
+	if errors.Is(err, gh.ErrTimeBudget) {
+		p.result.Action = Deferred
+		p.result.Reason = "time-budget reached before this repository's writes; left for the next run"
+		return
+	}
 	p.result.Action = Failed
 	p.result.Reason = err.Error()
 }

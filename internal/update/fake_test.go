@@ -28,6 +28,9 @@ type fakeRepo struct {
 	proposeErr  error // returned by every Propose
 	staleOnce   bool  // the first Propose gives ErrBranchMoved
 	lostOnce    bool  // the first Propose is applied but gives ErrOutcomeUnknown
+	// limitedOnce: the first Propose makes the commit but GitHub refuses
+	// its pull-request step as submitted too quickly (ErrContentLimited).
+	limitedOnce bool
 	nextPR      int
 }
 
@@ -49,10 +52,10 @@ type fake struct {
 	viewer string
 	users  map[string]string
 
-	searches, hydrates, proposes, retitles, decorates int
-	decorations                                       []gh.Decoration
-	proposed                                          []gh.ProposeInput
-	noWrites                                          bool
+	searches, hydrates, proposes, retitles, decorates, opens int
+	decorations                                              []gh.Decoration
+	proposed                                                 []gh.ProposeInput
+	noWrites                                                 bool
 }
 
 func newFake(t *testing.T, repos ...*fakeRepo) *fake {
@@ -206,6 +209,10 @@ func (f *fake) Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResu
 	}
 	br.author = f.viewer
 	br.head = fmt.Sprintf("commit-%d", f.proposes)
+	if r.limitedOnce {
+		r.limitedOnce = false
+		return nil, fmt.Errorf("createPullRequest: pr: was submitted too quickly (UNPROCESSABLE): %w", gh.ErrContentLimited)
+	}
 	created := false
 	if br.pr == nil {
 		r.nextPR++
@@ -218,6 +225,24 @@ func (f *fake) Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResu
 		return nil, fmt.Errorf("proposing: %w: 502 Bad Gateway", gh.ErrOutcomeUnknown)
 	}
 	return &gh.ProposeResult{CommitOID: br.head, PR: *br.pr, Created: created}, nil
+}
+
+func (f *fake) OpenPullRequest(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.noWrites {
+		f.t.Errorf("OpenPullRequest(%s/%s) in a run that must not write", in.Owner, in.Name)
+	}
+	f.opens++
+	r := f.repos[strings.ToLower(in.Owner+"/"+in.Name)]
+	br := r.branches[in.Branch]
+	if br == nil || br.pr != nil || in.BranchHeadOID != br.head {
+		f.t.Fatalf("OpenPullRequest(%s/%s) on branch %+v with head %q", in.Owner, in.Name, br, in.BranchHeadOID)
+	}
+	r.nextPR++
+	br.pr = &gh.PullRequest{ID: fmt.Sprintf("PR_%s_%d", r.name, r.nextPR), Number: r.nextPR, URL: fmt.Sprintf("https://github.test/%s/%s/pull/%d", r.owner, r.name, r.nextPR),
+		Title: in.Title, Body: in.Body, HeadOID: br.head}
+	return &gh.ProposeResult{CommitOID: br.head, PR: *br.pr, Created: true}, nil
 }
 
 func (f *fake) UpdatePR(ctx context.Context, prID, title, body string) error {
@@ -254,7 +279,7 @@ func (f *fake) Decorate(ctx context.Context, d gh.Decoration) ([]string, error) 
 	return notes, nil
 }
 
-func (f *fake) writes() int { return f.proposes + f.retitles + f.decorates }
+func (f *fake) writes() int { return f.proposes + f.retitles + f.decorates + f.opens }
 
 // fakeStore is an in-memory store.
 type fakeStore struct {

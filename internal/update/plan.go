@@ -20,6 +20,7 @@ const (
 	writeNone    writeKind = iota
 	writePropose           // commit on the branch and open or update the PR
 	writeRetitle           // the branch is right; only the PR's title or body is not
+	writeOpenPR            // the branch holds the commit; only the PR is missing
 )
 
 // plan is the decision for one repository and one image.
@@ -211,6 +212,14 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 		return
 	}
 	in.BranchRefID, in.BranchHeadOID = br.RefID, br.HeadOID
+	if br.PR == nil && br.ClosedPR == nil && br.HeadOID != repo.HeadOID && holds(br, repo, c, a.changes) {
+		// Our commit is on the branch but its pull request was never
+		// opened (the step was refused, say): open it, nothing more. (With
+		// a closed pull request the commit is made again, as before.)
+		p.write, p.in = writeOpenPR, in
+		res.Action = Created
+		return
+	}
 	in.ExistingPR = br.PR
 	p.write, p.in = writePropose, in
 	res.Action = Created

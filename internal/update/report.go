@@ -6,11 +6,14 @@ type Action string
 // The actions. In a dry run, WouldCreate and WouldUpdate stand in for
 // Created and Updated.
 const (
-	Created     Action = "created"
-	Updated     Action = "updated"
-	Unchanged   Action = "unchanged"
-	Skipped     Action = "skipped"
-	Failed      Action = "failed"
+	Created   Action = "created"
+	Updated   Action = "updated"
+	Unchanged Action = "unchanged"
+	Skipped   Action = "skipped"
+	Failed    Action = "failed"
+	// Deferred: the time budget ran out before the repository's writes;
+	// the next run picks it up.
+	Deferred    Action = "deferred"
 	WouldCreate Action = "would create"
 	WouldUpdate Action = "would update"
 )
@@ -97,6 +100,20 @@ func (r *Report) Counts() (changed, skipped, failed int) {
 		}
 	}
 	return changed, skipped, failed
+}
+
+// Deferred returns how many results were left for a later run because the
+// time budget ran out.
+func (r *Report) Deferred() int {
+	n := 0
+	for _, img := range r.Images {
+		for _, res := range img.Results {
+			if res.Action == Deferred {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Results returns every result, image by image.

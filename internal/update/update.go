@@ -40,6 +40,7 @@ type Reader interface {
 // Writer commits and opens or decorates pull requests.
 type Writer interface {
 	Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResult, error)
+	OpenPullRequest(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResult, error)
 	UpdatePR(ctx context.Context, prID, title, body string) error
 	Decorate(ctx context.Context, d gh.Decoration) ([]string, error)
 }

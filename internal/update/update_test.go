@@ -3,6 +3,7 @@ package update
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -284,6 +285,51 @@ func TestLostAnswerIsReadAgain(t *testing.T) {
 	}
 	if f.proposes != 1 || f.hydrates != 2 || f.decorates != 1 {
 		t.Errorf("proposes %d hydrates %d decorates %d, want 1 2 1", f.proposes, f.hydrates, f.decorates)
+	}
+}
+
+// TestContentLimitRedoesOnlyWhatDidNotHappen: the commit went through and
+// GitHub refused the pull-request step as submitted too quickly. The
+// repository is read again and only the pull request is opened; the
+// repository is created, not failed.
+func TestContentLimitRedoesOnlyWhatDidNotHappen(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, &fakeRepo{owner: "acme", name: "a", limitedOnce: true, labels: map[string]string{"deps": "L_deps"},
+		files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}})
+	opts := testOptions(t, ModeParent, "ubuntu", "24.04")
+	opts.Labels = []string{"deps"}
+	rep, err := Run(context.Background(), f, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results()[0]; r.Action != Created || r.Number != 1 {
+		t.Errorf("result = %+v, want created #1", r)
+	}
+	if f.proposes != 1 || f.opens != 1 || f.hydrates != 2 || f.decorates != 1 {
+		t.Errorf("proposes %d opens %d hydrates %d decorates %d, want 1 1 2 1", f.proposes, f.opens, f.hydrates, f.decorates)
+	}
+}
+
+// TestTimeBudgetDefers: a repository whose write would have to wait past
+// the time budget is deferred, not failed, and counted as such.
+func TestTimeBudgetDefers(t *testing.T) {
+	t.Parallel()
+	repos := []*fakeRepo{
+		{owner: "acme", name: "a", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}},
+		{owner: "acme", name: "b", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"},
+			proposeErr: fmt.Errorf("proposing: the next write could go at 17:00:00: %w", gh.ErrTimeBudget)},
+	}
+	f := newFake(t, repos...)
+	rep, err := Run(context.Background(), f, nil, testOptions(t, ModeParent, "ubuntu", "24.04"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, _, failed := rep.Counts()
+	if changed != 1 || failed != 0 || rep.Deferred() != 1 {
+		t.Errorf("changed %d failed %d deferred %d, want 1 0 1", changed, failed, rep.Deferred())
+	}
+	if r := byRepo(rep)["acme/b ubuntu"]; r.Action != Deferred || !strings.Contains(r.Reason, "time-budget") {
+		t.Errorf("b = %+v, want deferred naming the time-budget", r)
 	}
 }
 
