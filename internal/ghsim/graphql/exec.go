@@ -11,6 +11,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/dfiu/dfiu/internal/ghsim/limiter"
 	"github.com/dfiu/dfiu/internal/ghsim/state"
 )
 
@@ -218,6 +219,13 @@ func (ec *execCtx) executeField(parent *ast.Definition, src any, fields []*ast.F
 	}
 	if len(path) == 1 {
 		state.RecordField(ec.ctx, string(ec.op.Operation), f.Name)
+		// Over the content-creation limit with limits.contentRefusal
+		// "field", GitHub answers the field, not the request (evidence in
+		// limiter.Middleware.secondary).
+		if ec.op.Operation == ast.Mutation && !limiter.TakeContent(ec.ctx) {
+			ec.addError(path, f, errorf("UNPROCESSABLE", "was submitted too quickly"))
+			return nil, fdef.Type.NonNull
+		}
 	}
 	ec.field, ec.path = f, path
 	v, err := ec.call(fn, src, args)

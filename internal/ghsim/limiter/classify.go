@@ -51,6 +51,7 @@ type request struct {
 	mutation bool
 	fields   []string // GraphQL top-level field names
 	content  int      // content-creating requests this request is worth
+	refused  int      // of those, how many fields a "field" refusal refuses
 	rateCall bool     // GET /rate_limit
 }
 

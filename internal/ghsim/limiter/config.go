@@ -74,7 +74,26 @@ type Limits struct {
 	// refusal. Otherwise it is the time until the exceeded window resets
 	// (at least one second), and one second for the concurrency limit.
 	RetryAfter Duration `json:"retryAfter,omitempty" yaml:"retryAfter,omitempty"`
+	// ContentRefusal is how a GraphQL mutation over the content-creation
+	// limits is refused: "" (the whole request, with SecondaryStatus or
+	// GraphQLSecondary) or "field" (HTTP 200; the fields within the budget
+	// run and each one past it fails with UNPROCESSABLE "was submitted too
+	// quickly"). REST writes are always refused whole.
+	ContentRefusal ContentRefusalStyle `json:"contentRefusal,omitempty" yaml:"contentRefusal,omitempty"`
+	// TimeScale, when above 1, makes every limit window, reset and
+	// retry-after TimeScale times shorter, so that a standalone simulator
+	// on the real clock shows an hour of limits in a minute at 60. It is a
+	// simulator knob, not a GitHub behaviour.
+	TimeScale int `json:"timeScale,omitempty" yaml:"timeScale,omitempty"`
 }
+
+// ContentRefusalStyle selects how a GraphQL mutation over the
+// content-creation limits is refused.
+type ContentRefusalStyle string
+
+// ContentRefusalField refuses the mutation fields past the budget one by
+// one inside an HTTP 200 answer, after the earlier fields ran.
+const ContentRefusalField ContentRefusalStyle = "field"
 
 // GraphQLPrimaryStyle selects how a GraphQL primary refusal looks.
 type GraphQLPrimaryStyle string
@@ -227,6 +246,14 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("limits.graphqlSecondary is %q: must be %q or %q",
 			l.GraphQLSecondary, GraphQLSecondary403, GraphQLSecondary200))
+	}
+	switch l.ContentRefusal {
+	case "", ContentRefusalField:
+	default:
+		errs = append(errs, fmt.Errorf("limits.contentRefusal is %q: must be empty (the whole request) or %q", l.ContentRefusal, ContentRefusalField))
+	}
+	if l.TimeScale < 0 {
+		errs = append(errs, fmt.Errorf("limits.timeScale is %d: must be 0 or 1 (real time) or a larger divisor", l.TimeScale))
 	}
 	if l.RetryAfter < 0 {
 		errs = append(errs, fmt.Errorf("limits.retryAfter is %s: must not be negative", l.RetryAfter))

@@ -78,6 +78,25 @@
 // GraphQL it is a 403 with the same body, or HTTP 200 with an error of type
 // RATE_LIMITED (Limits.GraphQLSecondary).
 //
+// With Limits.ContentRefusal "field", a GraphQL mutation over the
+// content-creation limits is not refused whole: it is answered HTTP 200,
+// the fields that still fit in the budget run, and each one past it fails
+// with {"type":"UNPROCESSABLE","message":"was submitted too quickly"}, as
+// GitHub answers (cli/cli#4801, whatwg/spec-factory#55). The middleware
+// passes the allowance down in the request's context; the GraphQL executor
+// asks TakeContent before each top-level mutation field. Each such request
+// counts one SecondaryRateLimited, and its refused fields RefusedFields.
+// REST writes are still refused whole.
+//
+// # Time scale
+//
+// Limits.TimeScale N (above 1) makes every window, reset and retry-after N
+// times shorter, on whatever clock the middleware runs: a standalone
+// simulator at 60 shows an hour of limits in a minute (the client's
+// write-limits scaled the same way: 80/1s,500/60s). Resets are then
+// rounded up to the next epoch second, and retry-after is at least a
+// second, as the headers count in whole seconds.
+//
 // # Configuration
 //
 // Config reads from YAML (gopkg.in/yaml.v3) and JSON with the same keys.
@@ -92,6 +111,8 @@
 //	  graphqlPrimary: RATE_LIMIT   # RATE_LIMITED (default), RATE_LIMIT or "403"
 //	  graphqlSecondary: "200"      # "403" (default) or "200"
 //	  retryAfter: 60s        # default: until the exceeded window resets
+//	  contentRefusal: field  # "" (default: the whole request) or field
+//	  timeScale: 60          # windows, resets and retry-after 60 times shorter
 //	faults:
 //	  - kind: status         # latency, status, reset or graphqlError
 //	    status: 502

@@ -1,6 +1,7 @@
 package limiter
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -154,7 +155,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		res = resCore
 	}
 	p := &c.primary[res]
-	p.roll(now, windowLength[res])
+	p.roll(now, m.scale(windowLength[res]))
 	limit, on := m.primaryLimit(res)
 
 	v := pass
@@ -168,6 +169,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			v = secondaryRefused
 			m.stats.secondaryLimited++
 		}
+	}
+	if v == pass && q.refused > 0 {
+		m.stats.secondaryLimited++
+		m.stats.refusedFields += int64(q.refused)
 	}
 	var latency time.Duration
 	var fault *Fault
@@ -183,7 +188,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		lim = &l
 	}
 	used := p.used
-	reset := p.start.Add(windowLength[res]).Unix()
+	reset := m.resetUnix(p.start.Add(m.scale(windowLength[res])))
 	var overview []byte
 	if q.rateCall && v == pass && fault == nil {
 		overview = m.overview(c, now)
@@ -242,7 +247,29 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		writeJSON(w, http.StatusOK, overview)
 		return
 	}
+	if q.refused > 0 {
+		r = r.WithContext(withAllowance(r.Context(), q.content-q.refused))
+	}
 	next.ServeHTTP(w, r)
+}
+
+// scale shortens a window, reset or retry-after by Limits.TimeScale.
+func (m *Middleware) scale(d time.Duration) time.Duration {
+	if n := m.lim.TimeScale; n > 1 {
+		return d / time.Duration(n)
+	}
+	return d
+}
+
+// resetUnix is the end of a window t in epoch seconds, as
+// x-ratelimit-reset gives it. With a TimeScale it is rounded up, so that a
+// window shorter than a second is not reported as already over.
+func (m *Middleware) resetUnix(t time.Time) int64 {
+	s := t.Unix()
+	if m.lim.TimeScale > 1 && t.After(time.Unix(s, 0)) {
+		s++
+	}
+	return s
 }
 
 // done ends a request that passed the limits.
@@ -272,9 +299,13 @@ func (m *Middleware) primaryLimit(res int) (int, bool) {
 }
 
 // secondary checks and, when they pass, charges the secondary limits of q.
-// It returns the retry-after of a refusal, or 0.
+// It returns the retry-after of a refusal, or 0. With ContentRefusal
+// "field" a GraphQL mutation over the content limits passes with
+// q.refused set to the number of its fields past the budget, which the
+// GraphQL executor refuses one by one (see TakeContent).
 func (m *Middleware) secondary(c *caller, q *request, now time.Time) time.Duration {
 	l := &m.lim
+	minute, hour := m.scale(time.Minute), m.scale(time.Hour)
 	points, pointLimit, pw := 1, l.RESTPointsPerMinute, &c.restPoints
 	if q.graphql {
 		pointLimit, pw = l.GraphQLPointsPerMinute, &c.gqlPoints
@@ -282,20 +313,46 @@ func (m *Middleware) secondary(c *caller, q *request, now time.Time) time.Durati
 	if q.write {
 		points = 5
 	}
-	pw.roll(now, time.Minute)
-	c.contentMin.roll(now, time.Minute)
-	c.contentHour.roll(now, time.Hour)
+	pw.roll(now, minute)
+	c.contentMin.roll(now, minute)
+	c.contentHour.roll(now, hour)
+
+	// room is how many content-creating requests the windows still allow.
+	room := q.content
+	if l.ContentPerMinute > 0 {
+		room = min(room, max(l.ContentPerMinute-c.contentMin.used, 0))
+	}
+	if l.ContentPerHour > 0 {
+		room = min(room, max(l.ContentPerHour-c.contentHour.used, 0))
+	}
+	// GitHub refuses content creation inside an HTTP 200 answer, per
+	// field: {"type":"UNPROCESSABLE","path":["createIssue"],"message":"was
+	// submitted too quickly"} (cli/cli#4801; "GraphQL: was submitted too
+	// quickly (createPullRequest)" in whatwg/spec-factory#55, right after a
+	// push in derberg/manage-files-in-multiple-repositories#4). Mutation
+	// fields run serially and a field error does not stop its siblings
+	// (GraphQL spec, "Mutation"), so the fields before the refused one have
+	// run. That every field past the budget is refused, and that the
+	// refused fields use up no budget, is a guess: GitHub documents
+	// neither.
+	fieldMode := l.ContentRefusal == ContentRefusalField && q.graphql && q.mutation
 
 	var wait time.Duration
 	switch {
 	case l.Concurrent > 0 && c.inflight >= l.Concurrent:
-		wait = time.Second
+		wait = m.scale(time.Second)
 	case pointLimit > 0 && pw.used+points > pointLimit:
-		wait = pw.start.Add(time.Minute).Sub(now)
+		wait = pw.start.Add(minute).Sub(now)
+	case room < q.content && fieldMode:
+		pw.used += points
+		c.contentMin.used += room
+		c.contentHour.used += room
+		q.refused = q.content - room
+		return 0
 	case q.content > 0 && l.ContentPerMinute > 0 && c.contentMin.used+q.content > l.ContentPerMinute:
-		wait = c.contentMin.start.Add(time.Minute).Sub(now)
+		wait = c.contentMin.start.Add(minute).Sub(now)
 	case q.content > 0 && l.ContentPerHour > 0 && c.contentHour.used+q.content > l.ContentPerHour:
-		wait = c.contentHour.start.Add(time.Hour).Sub(now)
+		wait = c.contentHour.start.Add(hour).Sub(now)
 	default:
 		pw.used += points
 		c.contentMin.used += q.content
@@ -303,9 +360,43 @@ func (m *Middleware) secondary(c *caller, q *request, now time.Time) time.Durati
 		return 0
 	}
 	if l.RetryAfter > 0 {
-		return time.Duration(l.RetryAfter)
+		return max(m.scale(time.Duration(l.RetryAfter)), time.Nanosecond)
 	}
-	return max(wait, time.Second)
+	return max(wait, m.scale(time.Second))
+}
+
+// allowanceKey keys the content allowance of a request in its context.
+type allowanceKey struct{}
+
+// allowance is how many more mutation fields of one request may create
+// content.
+type allowance struct {
+	mu   sync.Mutex
+	left int
+}
+
+func withAllowance(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, allowanceKey{}, &allowance{left: n})
+}
+
+// TakeContent is called by a GraphQL executor before it runs each
+// top-level field of a mutation. It reports whether the field may run; when
+// it may not, the executor answers the field with GitHub's refusal:
+// {"type":"UNPROCESSABLE","message":"was submitted too quickly"} (see
+// Limits.ContentRefusal). Outside a request the middleware over-budget in
+// "field" mode, every field may run.
+func TakeContent(ctx context.Context) bool {
+	a, ok := ctx.Value(allowanceKey{}).(*allowance)
+	if !ok {
+		return true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.left <= 0 {
+		return false
+	}
+	a.left--
+	return true
 }
 
 // overview renders GET /rate_limit for c.
@@ -320,11 +411,11 @@ func (m *Middleware) overview(c *caller, now time.Time) []byte {
 	res := map[string]rate{}
 	for i := range numResources {
 		w := c.primary[i]
-		w.roll(now, windowLength[i])
+		w.roll(now, m.scale(windowLength[i]))
 		limit, _ := m.primaryLimit(i)
 		res[string(resourceNames[i])] = rate{
 			Limit: limit, Used: w.used, Remaining: max(limit-w.used, 0),
-			Reset: w.start.Add(windowLength[i]).Unix(), Resource: string(resourceNames[i]),
+			Reset: m.resetUnix(w.start.Add(m.scale(windowLength[i]))), Resource: string(resourceNames[i]),
 		}
 	}
 	b, _ := json.Marshal(struct {

@@ -773,3 +773,90 @@ func TestStatsNeverShowTokens(t *testing.T) {
 		t.Errorf("Tokens[%q] = %d, want 1", TokenLabel(secret), got)
 	}
 }
+
+// allowanceHandler runs like a GraphQL executor: it asks TakeContent for
+// each of n fields and answers which ran.
+type allowanceHandler struct{ n int }
+
+func (h allowanceHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ran := make([]bool, h.n)
+	for i := range ran {
+		ran[i] = TakeContent(r.Context())
+	}
+	b, _ := json.Marshal(ran)
+	w.Write(b)
+}
+
+// TestContentRefusalField: over the content budget, a mutation is passed
+// on (HTTP 200) with an allowance for the fields that fit; the others are
+// refused one by one by the executor, and are counted.
+func TestContentRefusalField(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(epoch)
+	m := New(Config{Limits: Limits{ContentPerMinute: 4, ContentRefusal: ContentRefusalField}}, clk, Hooks{})
+	srv := httptest.NewServer(m.Wrap(allowanceHandler{n: 3}))
+	t.Cleanup(srv.Close)
+	three := gql(`mutation { a: createRef(input:{}) { clientMutationId } b: createCommitOnBranch(input:{}) { clientMutationId } c: createPullRequest(input:{}) { clientMutationId } }`)
+	post := func() (int, string) {
+		req, _ := http.NewRequest("POST", srv.URL+"/graphql", strings.NewReader(three))
+		req.Header.Set("Authorization", "token alice")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i, want := range []string{"[true,true,true]", "[true,false,false]", "[false,false,false]"} {
+		if status, ran := post(); status != 200 || ran != want {
+			t.Errorf("document %d: %d %s, want 200 %s", i+1, status, ran, want)
+		}
+	}
+	st := m.Stats()
+	if st.SecondaryRateLimited != 2 || st.RefusedFields != 5 || st.ContentCreating != 9 {
+		t.Errorf("stats: %d secondary, %d refused fields, %d content; want 2, 5, 9", st.SecondaryRateLimited, st.RefusedFields, st.ContentCreating)
+	}
+	// A new minute: the budget is back.
+	clk.Advance(time.Minute)
+	if _, ran := post(); ran != "[true,true,true]" {
+		t.Errorf("after a minute: %s, want every field to run", ran)
+	}
+	// REST writes are still refused whole.
+	m.SetConfig(Config{Limits: Limits{ContentPerMinute: 1, ContentRefusal: ContentRefusalField}})
+	m.ResetLimits()
+	h := &harness{t: t, m: m, clk: clk, srv: srv}
+	h.do("POST", "/repos/o/r/pulls", "alice", "{}")
+	checkSecondary(t, h.do("POST", "/repos/o/r/pulls", "alice", "{}"), 403, "60")
+}
+
+// TestTimeScale: at 60, a minute's window, its reset and the retry-after
+// last a second; an hour's a minute.
+func TestTimeScale(t *testing.T) {
+	t.Parallel()
+	h := setup(t, Config{Limits: Limits{ContentPerMinute: 1, ContentPerHour: 2, Core: 3, TimeScale: 60}})
+	if a := h.do("POST", "/repos/o/r/pulls", "alice", "{}"); a.status != 200 {
+		t.Fatalf("first write: %d", a.status)
+	}
+	checkSecondary(t, h.do("POST", "/repos/o/r/pulls", "alice", "{}"), 403, "1")
+	h.clk.Advance(time.Second)
+	if a := h.do("POST", "/repos/o/r/pulls", "alice", "{}"); a.status != 200 {
+		t.Fatalf("write a scaled minute later: %d %s", a.status, a.body)
+	}
+	// The hour (a minute at this scale) holds two: the next waits for it.
+	h.clk.Advance(time.Second)
+	a := h.do("POST", "/repos/o/r/pulls", "alice", "{}")
+	checkSecondary(t, a, 403, "58")
+	// The primary window of an hour resets within a minute.
+	if r := rateOf(t, a); r.Reset != epoch.Add(time.Minute).Unix() {
+		t.Errorf("reset %d, want %d (a minute after the first request)", r.Reset, epoch.Add(time.Minute).Unix())
+	}
+	h.clk.Advance(58 * time.Second)
+	if a := h.do("POST", "/repos/o/r/pulls", "alice", "{}"); a.status != 200 {
+		t.Errorf("write after the scaled hour: %d %s", a.status, a.body)
+	}
+	if err := (Config{Limits: Limits{TimeScale: -1, ContentRefusal: "maybe"}}).Validate(); err == nil ||
+		!strings.Contains(err.Error(), "timeScale") || !strings.Contains(err.Error(), "contentRefusal") {
+		t.Errorf("Validate of a negative timeScale and an unknown contentRefusal: %v", err)
+	}
+}

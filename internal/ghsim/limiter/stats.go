@@ -26,6 +26,10 @@ type Stats struct {
 	RateLimited          int64 `json:"rateLimited"`
 	PrimaryRateLimited   int64 `json:"primaryRateLimited"`
 	SecondaryRateLimited int64 `json:"secondaryRateLimited"`
+	// RefusedFields counts the GraphQL mutation fields refused as "was
+	// submitted too quickly" (Limits.ContentRefusal "field"); each request
+	// with any is also one SecondaryRateLimited.
+	RefusedFields int64 `json:"refusedFields"`
 	// Faults is the faults injected, latency included; FaultsByKind splits
 	// them by kind.
 	Faults       int64            `json:"faults"`
@@ -50,6 +54,7 @@ type Stats struct {
 type stats struct {
 	requests, reads, writes, content, served int64
 	primaryLimited, secondaryLimited         int64
+	refusedFields                            int64
 	faults                                   int64
 	faultsByKind                             map[string]int64
 	endpoints, resources, fields, tokens     map[string]int64
@@ -104,6 +109,7 @@ func (m *Middleware) Stats() Stats {
 		RateLimited:          s.primaryLimited + s.secondaryLimited,
 		PrimaryRateLimited:   s.primaryLimited,
 		SecondaryRateLimited: s.secondaryLimited,
+		RefusedFields:        s.refusedFields,
 		Faults:               s.faults,
 		FaultsByKind:         maps.Clone(s.faultsByKind),
 		Endpoints:            maps.Clone(s.endpoints),
