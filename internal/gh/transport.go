@@ -104,6 +104,7 @@ type Transport struct {
 	deadline   time.Time
 	jitter     func(time.Duration) time.Duration
 	sem        chan struct{}
+	writeSem   chan struct{} // one content-creating request at a time
 
 	mu        sync.Mutex
 	limits    map[string]rateState // by resource: core, search, code_search, graphql
@@ -163,6 +164,7 @@ func NewTransport(opts Options) *Transport {
 		deadline:   opts.Deadline,
 		jitter:     jitter,
 		sem:        make(chan struct{}, conc),
+		writeSem:   make(chan struct{}, 1),
 		limits:     make(map[string]rateState),
 		budget:     newWriteBudget(opts.WriteLimits),
 	}
@@ -319,6 +321,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	kind := classifyRequest(req, body)
 	noTimeoutRetry := ctx.Value(noTimeoutRetryKey) != nil
+	if kind.content > 0 {
+		// Content-creating requests go one at a time, waits included:
+		// GitHub asks to "make requests serially instead of concurrently"
+		// and to "pause at least 1 second between mutative requests"
+		// (best practices for the REST API; GraphQL rate limits). It also
+		// keeps the time a unit was booked for the time it reaches GitHub.
+		select {
+		case t.writeSem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-t.writeSem }()
+	}
 
 	for attempt := 0; ; attempt++ {
 		if err := t.waitForResource(ctx, kind.resource); err != nil {
@@ -348,7 +363,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		verdict := judge(resp, respBody, kind)
 		switch verdict {
 		case outcomeDone:
-			t.clearStrikes()
+			if kind.content > 0 {
+				t.clearStrikes() // content creation works again
+			}
 			return hideLimits(resp, respBody), nil
 		case outcomePartlyRefused:
 			wait = t.closeGate(resp.Header)

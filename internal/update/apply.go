@@ -124,8 +124,11 @@ func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 }
 
 // maxLimitedRetries bounds how often one repository's proposal is re-read
-// and redone after GitHub refused a step as submitted too quickly.
-const maxLimitedRetries = 5
+// and redone after GitHub refused a step as submitted too quickly. The
+// back-offs between them (one minute, doubling up to ten) add up to more
+// than GitHub's hour window, so a budget another client used up is waited
+// out; the time budget usually ends the wait first (Deferred).
+const maxLimitedRetries = 12
 
 // done records a successful proposal and decorates a new pull request.
 func (r *runner) done(ctx context.Context, p *plan, out *gh.ProposeResult, hyd *gh.HydrateResult) {
