@@ -57,12 +57,17 @@ type writeBudget struct {
 }
 
 func newWriteBudget(limits []WriteLimit) *writeBudget {
-	if len(limits) == 0 {
-		limits = DefaultWriteLimits
+	b := &writeBudget{}
+	for _, l := range limits {
+		if l.N > 0 && l.Per > 0 {
+			b.limits = append(b.limits, l)
+		}
 	}
-	b := &writeBudget{limits: append([]WriteLimit(nil), limits...)}
+	if len(b.limits) == 0 {
+		b.limits = append(b.limits, DefaultWriteLimits...)
+	}
 	for _, l := range b.limits {
-		if g := l.Per / time.Duration(l.N); b.gap == 0 || g < b.gap {
+		if g := max(l.Per/time.Duration(l.N), 1); b.gap == 0 || g < b.gap {
 			b.gap = g
 		}
 	}

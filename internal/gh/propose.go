@@ -416,9 +416,9 @@ func (c *Client) UpdatePR(ctx context.Context, prID, title, body string) error {
 	ans, err := c.postGraphQL(ctx, doc)
 	if err == nil {
 		if errs := ans.errorsFor("pr"); len(errs) > 0 {
-			err = joinGraphQL(errs)
+			err = contentLimited(ans, joinGraphQL(errs))
 		} else if errs := ans.Errors; len(errs) > 0 {
-			err = joinGraphQL(errs)
+			err = contentLimited(ans, joinGraphQL(errs))
 		}
 	}
 	if err != nil {

@@ -57,19 +57,18 @@ func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	intended := p.result.Action
 	reread, limited := false, 0
 	for {
-		if p.write == writeRetitle {
-			if err := r.c.UpdatePR(ctx, p.prID, p.in.Title, p.in.Body); err != nil {
-				p.fail(fmt.Errorf("updating pull request #%d: %w", p.result.Number, err))
-				return
-			}
-			p.result.Action = Updated
-			return
-		}
 		var out *gh.ProposeResult
 		var err error
-		if p.write == writeOpenPR {
+		switch p.write {
+		case writeRetitle:
+			if err = r.c.UpdatePR(ctx, p.prID, p.in.Title, p.in.Body); err == nil {
+				p.result.Action = Updated
+				return
+			}
+			err = fmt.Errorf("updating pull request #%d: %w", p.result.Number, err)
+		case writeOpenPR:
 			out, err = r.c.OpenPullRequest(ctx, p.in)
-		} else {
+		default:
 			out, err = r.c.Propose(ctx, p.in)
 		}
 		if err == nil {

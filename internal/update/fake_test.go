@@ -31,7 +31,10 @@ type fakeRepo struct {
 	// limitedOnce: the first Propose makes the commit but GitHub refuses
 	// its pull-request step as submitted too quickly (ErrContentLimited).
 	limitedOnce bool
-	nextPR      int
+	// retitleLimitedOnce: the first UpdatePR is refused as submitted too
+	// quickly.
+	retitleLimitedOnce bool
+	nextPR             int
 }
 
 type fakeBranch struct {
@@ -255,6 +258,10 @@ func (f *fake) UpdatePR(ctx context.Context, prID, title, body string) error {
 	for _, r := range f.repos {
 		for _, b := range r.branches {
 			if b.pr != nil && b.pr.ID == prID {
+				if r.retitleLimitedOnce {
+					r.retitleLimitedOnce = false
+					return fmt.Errorf("pr: was submitted too quickly (UNPROCESSABLE): %w", gh.ErrContentLimited)
+				}
 				b.pr.Title, b.pr.Body = title, body
 				return nil
 			}

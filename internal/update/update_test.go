@@ -199,11 +199,24 @@ func TestParent(t *testing.T) {
 
 func TestTitleOnlyChangeIsOneUpdate(t *testing.T) {
 	t.Parallel()
+	testTitleOnlyChange(t, false)
+}
+
+// TestRefusedTitleUpdateIsRetried: GitHub refused the title update as
+// submitted too quickly; it is read again and sent again, not failed.
+func TestRefusedTitleUpdateIsRetried(t *testing.T) {
+	t.Parallel()
+	testTitleOnlyChange(t, true)
+}
+
+func testTitleOnlyChange(t *testing.T, refusedOnce bool) {
+	t.Helper()
 	f := newFake(t, &fakeRepo{owner: "acme", name: "svc", files: map[string]string{"Dockerfile": "FROM ubuntu:22.04\n"}})
 	opts := testOptions(t, ModeParent, "ubuntu", "24.04")
 	if _, err := Run(context.Background(), f, nil, opts); err != nil {
 		t.Fatal(err)
 	}
+	f.repos["acme/svc"].retitleLimitedOnce = refusedOnce
 	ts, err := NewTemplates("chore: {{.Image}} {{.Tag}}", "body", "msg")
 	if err != nil {
 		t.Fatal(err)
@@ -216,8 +229,12 @@ func TestTitleOnlyChangeIsOneUpdate(t *testing.T) {
 	if r := rep.Results()[0]; r.Action != Updated || r.Number != 1 {
 		t.Errorf("result = %+v, want updated #1", r)
 	}
-	if f.proposes != 1 || f.retitles != 1 {
-		t.Errorf("proposes %d retitles %d, want 1 1", f.proposes, f.retitles)
+	wantRetitles := 1
+	if refusedOnce {
+		wantRetitles = 2
+	}
+	if f.proposes != 1 || f.retitles != wantRetitles {
+		t.Errorf("proposes %d retitles %d, want 1 %d", f.proposes, f.retitles, wantRetitles)
 	}
 	if pr := f.repos["acme/svc"].branches["dfiu/ubuntu"].pr; pr.Title != "chore: ubuntu 24.04" || pr.Body != "body" {
 		t.Errorf("PR = %+v", pr)
