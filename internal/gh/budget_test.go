@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // recorder notes when each request reached the handler (on the fake
@@ -90,10 +92,13 @@ func TestMutationFields(t *testing.T) {
 	t.Parallel()
 	tests := map[string]int{
 		threeFields: 3,
-		"mutation { a: createRef(input: {name: \"{x}\"}) { ref { id } } }": 1,
-		"mutation { a: x { id } a: x { name } b: y }":                      2,
-		"mutation M { ...F } fragment F on Mutation { a: x b: y c: z }":    3,
-		"mutation { ... on Mutation { a: x } b: y }":                       2,
+		"mutation { a: createRef(input: {name: \"{x} }\"}) { ref { id } } }":                               1,
+		"mutation M($in: In = {a: {b: 1}}) { a: x(input: $in) { id } b: y }":                               2,
+		"mutation {\n  # c: d { e }\n  a: x @include(if: true) { id }\n  b: y(s: \"\\\"}\") { id } c: z }": 3,
+		"mutation { a: x(s: \"\"\"a \\\"\"\" ) b: c\"\"\") { id } b: y }":                                  2,
+		"mutation { a: x(s: \"(\") { id } b: y }":                                                          2,
+		"mutation { x }": 1,
+		"mutation { ...F } fragment F on Mutation { a: x b: y c: z }": 1, // fragments: at least one
 		"not graphql {": 1,
 		"mutation { next: updateRefs(input: {}) { c } commit: createCommitOnBranch { c } }": 2,
 	}
@@ -101,6 +106,34 @@ func TestMutationFields(t *testing.T) {
 		body, _ := json.Marshal(map[string]string{"query": q})
 		if got := mutationFields(body); got != want {
 			t.Errorf("mutationFields(%q) = %d, want %d", q, got, want)
+		}
+	}
+}
+
+// TestMutationFieldsOfOurDocuments checks the counter against a GraphQL
+// parser on every kind of document this client sends.
+func TestMutationFieldsOfOurDocuments(t *testing.T) {
+	t.Parallel()
+	in := testProposeInput()
+	in.Title = "Bump {alpine} (to \"3.20\" # not a comment"
+	in.Message.Body = "a: b { c ))\n\"\"\" d \\"
+	newDoc, _ := buildProposeDocument(in)
+	in.BranchRefID, in.BranchHeadOID = "REF_1", strings.Repeat("b", 40)
+	in.ExistingPR = &PullRequest{ID: "PR_1", Title: "old"}
+	moveDoc, _ := buildMoveDocument(in, strings.Repeat("c", 40))
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	writeCommit(&b, in, TempBranch(in.Branch))
+	b.WriteString("}\n")
+	for _, doc := range []string{newDoc, moveDoc, b.String(), threeFields} {
+		parsed, err := parser.ParseQuery(&ast.Source{Input: doc})
+		if err != nil {
+			t.Fatalf("parsing %s: %v", doc, err)
+		}
+		want := len(parsed.Operations[0].SelectionSet)
+		body, _ := json.Marshal(map[string]string{"query": doc})
+		if got := mutationFields(body); got != want {
+			t.Errorf("mutationFields = %d, the parser finds %d top-level fields in\n%s", got, want, doc)
 		}
 	}
 }
