@@ -434,8 +434,10 @@ func (c *Client) UpdatePR(ctx context.Context, prID, title, body string) error {
 // (https://docs.github.com/graphql/reference/mutations). Tolerable
 // refusals of auto-merge ("Pull request is in clean status": the PR can be
 // merged already; "Auto merge is not allowed for this repository") come
-// back as notes, not errors. Other failures are joined, each naming its
-// step.
+// back as notes, not errors. Steps GitHub refuses as "was submitted too
+// quickly" after the earlier ones ran are sent again alone, once the
+// transport has waited out the limit (up to maxDecorateRounds times). Other
+// failures are joined, each naming its step.
 func (c *Client) Decorate(ctx context.Context, d Decoration) (notes []string, err error) {
 	if len(d.LabelIDs) == 0 && len(d.UserIDs) == 0 && len(d.TeamIDs) == 0 && len(d.AssigneeIDs) == 0 && d.AutoMerge == "" {
 		return nil, nil
