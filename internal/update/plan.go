@@ -106,6 +106,9 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 
 	a := r.analyse(r.engines[p.ti], c, repo)
 	res.From = strings.Join(a.from, ", ")
+	if a.rebuilt {
+		res.From = t.Tag + "@" + strings.Join(a.oldDigests, ", ")
+	}
 	res.Warnings = a.warnings
 	res.Files = a.files
 	if len(res.Files) == 0 {
@@ -155,6 +158,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	branch := r.branch(t)
 	data := TemplateData{
 		Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: a.from,
+		Rebuilt: a.rebuilt, OldDigests: a.oldDigests,
 		Repository: res.Repository, Files: a.files, Branch: branch,
 	}
 	title, body, msg, err := r.opts.Templates.Render(data)
@@ -266,6 +270,8 @@ type analysis struct {
 	files       []string          // changed paths, sorted
 	referencing []string          // paths that reference the image, sorted
 	from        []string          // distinct tags replaced, sorted
+	oldDigests  []string          // distinct digests replaced, sorted
+	rebuilt     bool              // a same-tag rebuild: digests re-pinned, no tag moved
 	allCurrent  bool              // every reference is at the tag
 	skips       []string          // "path:line: reason" for skipped references
 	problems    []string          // files that could not be read or parsed
@@ -287,7 +293,7 @@ func (r *runner) compile(targets []Target) {
 
 func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 	a := analysis{changes: map[string][]byte{}, allCurrent: true}
-	from := map[string]bool{}
+	from, oldDigests := map[string]bool{}, map[string]bool{}
 	full := repo.Owner + "/" + repo.Name
 	for _, path := range slices.Sorted(maps.Keys(c.paths)) {
 		f := repo.Files[path]
@@ -321,8 +327,13 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 			case dockerfile.StatusCurrent:
 			case dockerfile.StatusChanged:
 				a.allCurrent = false
-				if ref.OldTag != "" {
+				if ref.Rebuilt {
+					a.rebuilt = true
+				} else if ref.OldTag != "" {
 					from[ref.OldTag] = true
+				}
+				if _, d, ok := strings.Cut(ref.Old, "@"); ok {
+					oldDigests[d] = true
 				}
 			default:
 				a.allCurrent = false
@@ -338,6 +349,9 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 		}
 	}
 	a.from = slices.Sorted(maps.Keys(from))
+	a.oldDigests = slices.Sorted(maps.Keys(oldDigests))
+	// A change that also moves a tag is a bump, whatever else it re-pins.
+	a.rebuilt = a.rebuilt && len(a.from) == 0
 	return a
 }
 

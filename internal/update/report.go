@@ -57,6 +57,9 @@ type ImageReport struct {
 	// cap, incomplete results, truncated tree); Notes say why.
 	Complete bool
 	Notes    []string
+	// Error, when set, says why the image was not processed at all (all
+	// mode: verify-tag could not find its tag); it fails the run.
+	Error string
 }
 
 // Adoption returns how many repositories that use the image are already on
@@ -97,6 +100,17 @@ func (r *Report) Counts() (changed, skipped, failed int) {
 		}
 	}
 	return changed, skipped, failed
+}
+
+// Errors returns the errors of the images that were not processed.
+func (r *Report) Errors() []string {
+	var out []string
+	for _, img := range r.Images {
+		if img.Error != "" {
+			out = append(out, img.Error)
+		}
+	}
+	return out
 }
 
 // Results returns every result, image by image.
