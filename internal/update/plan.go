@@ -51,7 +51,7 @@ func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[stri
 			p := &plan{ti: ti, target: targets[ti], cand: c}
 			if c.excluded != "" {
 				p.result = Result{Repository: c.fullName(), Image: targets[ti].Image.String(), Action: Skipped, Reason: c.excluded,
-					To: toOf(targets[ti]), Files: []string{}}
+					To: targets[ti].Tag, Files: []string{}}
 			} else {
 				p.req = r.request(c, targets)
 				r.plan(p, hyd.Repos[key], viewerOf(hyd))
@@ -85,7 +85,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	t, c := p.target, p.cand
 	p.repo = repo
 	p.write = writeNone
-	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: toOf(t), Files: []string{}}
+	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: t.Tag, Files: []string{}}
 	res := &p.result
 	if repo == nil {
 		res.Action, res.Reason = Failed, "the repository was not read"
@@ -106,6 +106,9 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 
 	a := r.analyse(r.engines[p.ti], c, repo)
 	res.From = strings.Join(a.from, ", ")
+	if len(a.oldDigests) > 0 {
+		res.To = t.Tag + "@" + t.Digest // references pinned by digest are re-pinned
+	}
 	if a.rebuilt {
 		res.From = t.Tag + "@" + strings.Join(a.oldDigests, ", ")
 	}
@@ -353,13 +356,6 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 	// A change that also moves a tag is a bump, whatever else it re-pins.
 	a.rebuilt = a.rebuilt && len(a.from) == 0
 	return a
-}
-
-func toOf(t Target) string {
-	if t.Digest != "" {
-		return t.Tag + "@" + t.Digest
-	}
-	return t.Tag
 }
 
 func joinReasons(rs ...string) string {

@@ -31,7 +31,7 @@ type Result struct {
 	Action     Action   `json:"action"`
 	Files      []string `json:"files"`
 	From       string   `json:"from"` // the tags replaced, comma-separated
-	To         string   `json:"to"`   // the new tag, with @digest when given
+	To         string   `json:"to"`   // the new tag, with @digest when references pinned by digest are re-pinned
 	Reason     string   `json:"reason,omitempty"`
 
 	// Warnings are problems a person has to look at (a reference pinned by
