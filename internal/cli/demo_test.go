@@ -32,7 +32,7 @@ func TestDemo(t *testing.T) {
 		"no push permission",
 		"pinned by digest",
 		"not forcing over it",
-		"adoption: 1 of 17",
+		"adoption: 2 of 18",
 		"Dockerfile:1: variant alpine differs from the new tag's",
 		"compose.yaml:3: floating tag",
 		"$ dfiu all",
