@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dfiu/dfiu/internal/config"
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/registry/registrytest"
 )
@@ -355,5 +358,42 @@ func TestAllModeMissingTagSkipsOnlyThatImage(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "::error::not searched: verify-tag: "+h.image+":1.9 in registry") {
 		t.Errorf("no error naming the image and registry:\n%s", r.stdout)
+	}
+}
+
+// TestLoginGoesOnlyToTheImagesRegistry checks the scope of
+// registry-username and registry-password: offered to the registry of the
+// image input, never to another registry the client is asked about.
+func TestLoginGoesOnlyToTheImagesRegistry(t *testing.T) {
+	t.Parallel()
+	mine := registrytest.Start(registrytest.Options{Username: "bot", Password: registryPassword})
+	defer mine.Close()
+	other := registrytest.Start(registrytest.Options{Username: "bot", Password: registryPassword})
+	defer other.Close()
+	for _, r := range []*registrytest.Registry{mine, other} {
+		if _, err := r.PushImage("acme/app", "1.0", 9); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.FromFlags("parent", []string{"--image", mine.Host + "/acme/app", "--tag", "1.0", "--orgs", "acme",
+		"--github-token", testToken, "--registry-username", "bot", "--registry-password", registryPassword}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newRegistry(cfg, func(string) string { return "" }, actionDeps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Resolve(context.Background(), mine.Host+"/acme/app", "1.0"); err != nil {
+		t.Errorf("the image's registry: %v", err)
+	}
+	_, err = c.Resolve(context.Background(), other.Host+"/acme/app", "1.0")
+	if err == nil || strings.Contains(err.Error(), registryPassword) {
+		t.Errorf("another registry: err = %v, want a refusal without the password", err)
+	}
+	for _, req := range other.Requests() {
+		if req.Authorization {
+			t.Errorf("another registry was sent credentials: %+v", req)
+		}
 	}
 }
