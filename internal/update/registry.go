@@ -37,9 +37,12 @@ func (r *runner) lookupTarget(ctx context.Context, rep *Report) error {
 		return nil
 	}
 	r.log.Info("registry", "image", t.Image.String(), "tag", t.Tag, "digest", digest)
-	if resolve {
+	switch {
+	case resolve:
 		t.Digest = digest
 		rep.Notes = append(rep.Notes, fmt.Sprintf("resolved %s:%s to %s", t.Image, t.Tag, digest))
+	case t.Digest != "" && t.Digest != digest:
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the digest input %s is not what the registry has for %s:%s now (%s); using the input", t.Digest, t.Image, t.Tag, digest))
 	}
 	return nil
 }

@@ -129,3 +129,22 @@ func TestAllModeLooksUpEachImageOnce(t *testing.T) {
 		t.Errorf("c = %+v", r)
 	}
 }
+
+func TestGivenDigestIsVerifiedNotReplaced(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, pinnedRepo("pinned", "FROM acme/base:1.2@"+digestOld+"\n"))
+	reg := &fakeRegistry{digests: map[string]string{"acme/base:1.3": digestNew}}
+	opts := testOptions(t, ModeParent, "acme/base", "1.3")
+	opts.Target.Digest = digestOld
+	opts.VerifyTag, opts.ResolveDigest, opts.Registry = true, true, reg
+	rep, err := Run(context.Background(), f, &fakeStore{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := byRepo(rep)["acme/pinned acme/base"]; r.To != "1.3@"+digestOld || len(reg.calls) != 1 {
+		t.Errorf("pinned = %+v after %d lookups; want the input's digest and one lookup", r, len(reg.calls))
+	}
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "is not what the registry has") {
+		t.Errorf("notes = %q, want the mismatch noted", rep.Notes)
+	}
+}
