@@ -90,7 +90,7 @@ func newHostileHarness(t *testing.T) *harness {
 	if err := demo.PopulateSeed(srv, hostileSeed(testToken, digest), testToken); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, srv: srv, url: ts.URL}
+	return &harness{t: t, srv: srv, url: ts.URL, reg: reg, digest: digest}
 }
 
 // e2eScenarios are the end-to-end runs TestHostileNames repeats with

@@ -176,8 +176,16 @@ func (d *document) setDigest(image imageref.Name, tag, digest string) ([]byte, e
 	if d.images == nil {
 		return nil, fmt.Errorf("recording the digest of %s:%s: no %q in the store", image, tag, "images")
 	}
+	// The new member is separated as "images" is from what follows it, or
+	// as "images" is indented when it is the last member.
 	ws := indentBefore(d.src, d.images.keyStart)
-	add := append([]byte(","+ws+string(jsonString(digestsKey))+": "), object(ws)...)
+	sep := "," + ws
+	for i := range d.top {
+		if &d.top[i] == d.images && i+1 < len(d.top) {
+			sep = string(d.src[d.images.valueEnd:d.top[i+1].keyStart])
+		}
+	}
+	add := append([]byte(sep+string(jsonString(digestsKey))+": "), object(ws)...)
 	return splice(d.src, d.images.valueEnd, d.images.valueEnd, add), nil
 }
 

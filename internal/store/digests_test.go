@@ -25,24 +25,12 @@ func TestRecordKeepsTheOriginalFormatAndAddsDigests(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("Record: %v, %v", changed, err)
 	}
-	want := `{
-  "images": {
-    "node": "22",
-    "ubuntu": "24.04"
-  },
-  "digests": {
-    "ubuntu:24.04": "` + dA + `"
-  },
-  "other": [
-    1,
-    2
-  ]
-}
-`
+	// Only the new member's bytes are added, spaced like its neighbours.
+	want := `{"images": {"node": "22", "ubuntu": "24.04"}, "digests": {"ubuntu:24.04": "` + dA + `"}, "other": [1, 2]}`
 	if diff := cmp.Diff(want, f.content()); diff != "" {
 		t.Errorf("store (-want +got):\n%s", diff)
 	}
-	images, digests, err := LoadDigests(ctx, f, loc)
+	images, _, digests, err := LoadDigests(ctx, f, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +55,7 @@ func TestRecordKeepsTheOriginalFormatAndAddsDigests(t *testing.T) {
 	if _, err := Record(ctx, f, loc, imageref.MustParse("ubuntu"), "25.04", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, digests, _ := LoadDigests(ctx, f, loc); len(digests) != 0 {
+	if _, _, digests, _ := LoadDigests(ctx, f, loc); len(digests) != 0 {
 		t.Errorf("digests after a new tag without one: %v", digests)
 	}
 	if !strings.Contains(f.content(), `"digests": {}`) {
@@ -81,7 +69,7 @@ func TestDigestsKeepOtherEntriesAndIgnoreBadValues(t *testing.T) {
 	f := newFake(t, loc, `{"images": {"reg.local:5000/team/app": "1.0", "node": "22"},
 		"digests": {"reg.local:5000/team/app:1.0": "`+dA+`", "node:22": "not-a-digest", "x:1": {"kept": true}}}`)
 	ctx := context.Background()
-	_, digests, err := LoadDigests(ctx, f, loc)
+	_, _, digests, err := LoadDigests(ctx, f, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +79,7 @@ func TestDigestsKeepOtherEntriesAndIgnoreBadValues(t *testing.T) {
 	if _, err := Record(ctx, f, loc, imageref.MustParse("node"), "22", dB); err != nil {
 		t.Fatal(err)
 	}
-	_, digests, _ = LoadDigests(ctx, f, loc)
+	_, _, digests, _ = LoadDigests(ctx, f, loc)
 	if digests["node:22"] != dB || digests["reg.local:5000/team/app:1.0"] != dA {
 		t.Errorf("digests = %v", digests)
 	}
@@ -100,5 +88,28 @@ func TestDigestsKeepOtherEntriesAndIgnoreBadValues(t *testing.T) {
 	}
 	if _, err := Record(ctx, f, loc, imageref.MustParse("node"), "22", "sha256:short"); err == nil || !strings.Contains(err.Error(), "sha256:short") {
 		t.Errorf("a bad digest: err = %v", err)
+	}
+}
+
+func TestRecordInAnIndentedStoreSplicesOnlyDigests(t *testing.T) {
+	t.Parallel()
+	loc := Location{Owner: "acme", Repo: "s", Path: DefaultPath}
+	orig := "{\n  \"images\": {\n    \"node\":   \"22\"\n  }\n}\n"
+	f := newFake(t, loc, orig)
+	ctx := context.Background()
+	if _, err := Record(ctx, f, loc, imageref.MustParse("node"), "22", dA); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"images\": {\n    \"node\":   \"22\"\n  },\n  \"digests\": {\n    \"node:22\": \"" + dA + "\"\n  }\n}\n"
+	if diff := cmp.Diff(want, f.content()); diff != "" {
+		t.Errorf("store (-want +got):\n%s", diff)
+	}
+	// Another image's tag and digest: the node entry keeps its bytes.
+	if _, err := Record(ctx, f, loc, imageref.MustParse("ghcr.io/acme/base"), "1.3", dB); err != nil {
+		t.Fatal(err)
+	}
+	want = "{\n  \"images\": {\n    \"node\":   \"22\",\n    \"ghcr.io/acme/base\":   \"1.3\"\n  },\n  \"digests\": {\n    \"node:22\": \"" + dA + "\",\n    \"ghcr.io/acme/base:1.3\": \"" + dB + "\"\n  }\n}\n"
+	if diff := cmp.Diff(want, f.content()); diff != "" {
+		t.Errorf("store (-want +got):\n%s", diff)
 	}
 }
