@@ -32,14 +32,7 @@ func LoadDigests(ctx context.Context, f Files, loc Location) (images, invalid, d
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	images, invalid = map[string]string{}, map[string]string{}
-	for _, e := range doc.entries {
-		if e.isTag {
-			images[e.key] = e.tag
-		} else {
-			invalid[e.key] = "its value is " + kind(e.raw) + ", not a tag"
-		}
-	}
+	images, invalid = doc.tags()
 	_, entries, _, err := doc.digests()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("store %s: %w", loc, err)

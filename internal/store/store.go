@@ -139,15 +139,22 @@ func Load(ctx context.Context, f Files, loc Location) (images, invalid map[strin
 	if err != nil {
 		return nil, nil, err
 	}
+	images, invalid = doc.tags()
+	return images, invalid, nil
+}
+
+// tags returns the tags of "images" by key, and the keys whose value is
+// not a tag, each with what it is instead.
+func (d *document) tags() (images, invalid map[string]string) {
 	images, invalid = map[string]string{}, map[string]string{}
-	for _, e := range doc.entries {
+	for _, e := range d.entries {
 		if e.isTag {
 			images[e.key] = e.tag
 		} else {
 			invalid[e.key] = "its value is " + kind(e.raw) + ", not a tag"
 		}
 	}
-	return images, invalid, nil
+	return images, invalid
 }
 
 // Options tune SetWithOptions.
