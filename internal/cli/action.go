@@ -44,18 +44,31 @@ type actionDeps struct {
 	Logger      *slog.Logger    // nil: text to stderr (stdout in Actions)
 	// Jitter is the client's back-off jitter; nil: random.
 	Jitter func(time.Duration) time.Duration
+	// RegistryTransport carries registry requests (nil: the default
+	// transport); the demo and tests send them to an in-process registry.
+	RegistryTransport http.RoundTripper
+	RegistryTimeout   time.Duration // 0: registry.DefaultTimeout
 }
 
-// runAction reads the configuration and runs it. The token is masked as
-// soon as it is read, before anything else is printed, and from then on
-// everything is written through the reporter, which scrubs it.
+// runAction reads the configuration and runs it. The token and the
+// registry password are masked as soon as they are read, before anything
+// else is printed, and from then on everything is written through the
+// reporter, which scrubs them.
 func runAction(ctx context.Context, opts actionOptions, env Env) int {
-	token := opts.token(env.Getenv)
-	asAction := opts.Mode == "" || env.Getenv("GITHUB_ACTIONS") == "true"
-	if asAction && token != "" {
-		githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout)).AddMask(token)
+	secrets := []string{opts.input(env.Getenv, "github-token"), opts.input(env.Getenv, "registry-password")}
+	if secrets[0] == "" {
+		secrets[0] = env.Getenv("GITHUB_TOKEN")
 	}
-	out := newReporter(asAction, token, env)
+	asAction := opts.Mode == "" || env.Getenv("GITHUB_ACTIONS") == "true"
+	if asAction {
+		gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
+		for _, s := range secrets {
+			if s != "" {
+				gha.AddMask(s)
+			}
+		}
+	}
+	out := newReporter(asAction, secrets, env)
 
 	var cfg *config.Config
 	var err error
@@ -76,18 +89,13 @@ func runAction(ctx context.Context, opts actionOptions, env Env) int {
 	return runConfig(ctx, cfg, out, opts.actionDeps)
 }
 
-// token is the github-token input, or GITHUB_TOKEN.
-func (o actionOptions) token(getenv func(string) string) string {
-	var token string
+// input is the raw value of an input (a secret, read before the inputs
+// are parsed so that it is masked first).
+func (o actionOptions) input(getenv func(string) string, name string) string {
 	if o.Mode == "" {
-		token = githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard)).GetInput("github-token")
-	} else {
-		token = flagValue(o.Args, "github-token")
+		return githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(io.Discard)).GetInput(name)
 	}
-	if token == "" {
-		token = getenv("GITHUB_TOKEN")
-	}
-	return token
+	return flagValue(o.Args, name)
 }
 
 // runConfig runs a validated configuration and publishes the report.
@@ -128,6 +136,12 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 	}
 	opts := cfg.Options
 	opts.BatchSize, opts.Logger, opts.Phase = deps.BatchSize, logger, out.phase()
+	if opts.VerifyTag || opts.ResolveDigest {
+		if opts.Registry, err = newRegistry(cfg, out.getenv, deps); err != nil {
+			out.error(err.Error())
+			return ExitUsage
+		}
+	}
 	rep, err := update.Run(ctx, client, st, opts)
 	if err != nil {
 		out.error(err.Error())
@@ -137,7 +151,10 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		out.error(err.Error())
 		return ExitFailure
 	}
-	if _, _, failed := rep.Counts(); failed > 0 && cfg.FailOnError {
+	for _, e := range rep.Errors() {
+		out.error(e)
+	}
+	if _, _, failed := rep.Counts(); (failed > 0 || len(rep.Errors()) > 0) && cfg.FailOnError {
 		return ExitFailure
 	}
 	return ExitOK
@@ -161,13 +178,13 @@ type reporter struct {
 	getenv         func(string) string
 }
 
-func newReporter(asAction bool, token string, env Env) *reporter {
-	stdout := &redactor{w: env.Stdout, secret: token}
+func newReporter(asAction bool, secrets []string, env Env) *reporter {
+	stdout := &redactor{w: env.Stdout, secrets: secrets}
 	return &reporter{
 		asAction: asAction,
 		gha:      githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(stdout)),
 		stdout:   stdout,
-		stderr:   &redactor{w: env.Stderr, secret: token},
+		stderr:   &redactor{w: env.Stderr, secrets: secrets},
 		getenv:   env.Getenv,
 	}
 }
@@ -279,12 +296,12 @@ type storeAt struct {
 	loc   store.Location
 }
 
-func (s storeAt) Load(ctx context.Context) (images, invalid map[string]string, err error) {
-	return store.Load(ctx, s.files, s.loc)
+func (s storeAt) Load(ctx context.Context) (images, invalid, digests map[string]string, err error) {
+	return store.LoadDigests(ctx, s.files, s.loc)
 }
 
-func (s storeAt) Set(ctx context.Context, image imageref.Name, tag string) (bool, error) {
-	return store.Set(ctx, s.files, s.loc, image, tag)
+func (s storeAt) Set(ctx context.Context, image imageref.Name, tag, digest string) (bool, error) {
+	return store.Record(ctx, s.files, s.loc, image, tag, digest)
 }
 
 // flagValue finds --name value or --name=value in args without parsing
@@ -302,20 +319,23 @@ func flagValue(args []string, name string) string {
 	return ""
 }
 
-// redactor replaces a secret with *** in everything written through it.
+// redactor replaces secrets with *** in everything written through it.
 type redactor struct {
-	mu     sync.Mutex
-	w      io.Writer
-	secret string
+	mu      sync.Mutex
+	w       io.Writer
+	secrets []string
 }
 
 func (r *redactor) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.secret == "" || !bytes.Contains(p, []byte(r.secret)) {
-		return r.w.Write(p)
+	out := p
+	for _, s := range r.secrets {
+		if s != "" && bytes.Contains(out, []byte(s)) {
+			out = bytes.ReplaceAll(out, []byte(s), []byte("***"))
+		}
 	}
-	if _, err := r.w.Write(bytes.ReplaceAll(p, []byte(r.secret), []byte("***"))); err != nil {
+	if _, err := r.w.Write(out); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/dfiu/dfiu/internal/demo"
 	"github.com/dfiu/dfiu/internal/ghsim"
 )
 
@@ -45,7 +46,12 @@ type economy struct {
 func parentRun(tb testing.TB, srv *ghsim.Server, url string) economy {
 	tb.Helper()
 	before := srv.Stats()
-	h := &harness{t: tb, srv: srv, url: url}
+	reg, _, err := demo.StartRegistry() // ubuntu:24.04 is there
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer reg.Close()
+	h := &harness{t: tb, srv: srv, url: url, reg: reg}
 	env := map[string]string{"GITHUB_TOKEN": testToken}
 	r := h.exec([]string{"parent", "--image", "ubuntu", "--tag", "24.04", "--orgs", "big", "--store", "big/store",
 		"--github-api-url", url, "--github-graphql-url", url + "/graphql", "--concurrency", "8"}, env, true, fast())

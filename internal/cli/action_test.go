@@ -22,6 +22,7 @@ import (
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/ghsimtest"
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
+	"github.com/dfiu/dfiu/internal/registry/registrytest"
 )
 
 // testToken looks like a real token so that a leak is easy to spot.
@@ -33,6 +34,10 @@ type harness struct {
 	t   testing.TB
 	srv *ghsim.Server
 	url string
+	// reg is the demo's registry; every run's registry requests go to it.
+	reg *registrytest.Registry
+	// digest is what reg holds for demo.Image:demo.NewTag.
+	digest string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -48,10 +53,15 @@ func newHarnessWith(t *testing.T, opts ghsim.Options) *harness {
 	srv := ghsim.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	if err := demo.Populate(srv, testToken); err != nil {
+	reg, digest, err := demo.StartRegistry()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, srv: srv, url: ts.URL}
+	t.Cleanup(reg.Close)
+	if err := demo.Populate(srv, testToken, digest); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, srv: srv, url: ts.URL, reg: reg, digest: digest}
 }
 
 // run is one dfiu invocation's captured output.
@@ -90,6 +100,9 @@ func (h *harness) exec(args []string, env map[string]string, files bool, deps ac
 	}
 	var stdout, stderr bytes.Buffer
 	e := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}
+	if h.reg != nil && deps.RegistryTransport == nil {
+		deps.RegistryTransport = h.reg.Transport()
+	}
 	var code int
 	if len(args) == 0 {
 		code = runAction(context.Background(), actionOptions{actionDeps: deps}, e)
@@ -216,7 +229,7 @@ func TestParentAsAction(t *testing.T) {
 	if len(prs) != len(demo.Cases) {
 		t.Errorf("%d results, want %d: %v", len(prs), len(demo.Cases), prs)
 	}
-	if r.outputs["changed-count"] != "9" || r.outputs["failed-count"] != "0" || r.outputs["skipped-count"] != "11" {
+	if r.outputs["changed-count"] != "10" || r.outputs["failed-count"] != "0" || r.outputs["skipped-count"] != "10" {
 		t.Errorf("counts: changed %s skipped %s failed %s", r.outputs["changed-count"], r.outputs["skipped-count"], r.outputs["failed-count"])
 	}
 	for _, want := range []string{"| acme/api | `Dockerfile` | 1.2 → 1.3 | [#1](" + h.url + "/acme/api/pull/1) | created |", "**Adoption:**", "**Totals:**"} {
@@ -439,7 +452,7 @@ func TestOneFailureExitStatus(t *testing.T) {
 		if p := prs["acme/api "+demo.Image]; p.Action != "failed" || !strings.Contains(p.Reason, "422") {
 			t.Errorf("api = %+v", p)
 		}
-		if prs["acme/web "+demo.Image].Action != "created" || r.outputs["failed-count"] != "1" || r.outputs["changed-count"] != "8" {
+		if prs["acme/web "+demo.Image].Action != "created" || r.outputs["failed-count"] != "1" || r.outputs["changed-count"] != "9" {
 			t.Errorf("the others were not processed: %s", r.outputs["pull-requests"])
 		}
 	}
@@ -461,6 +474,11 @@ func TestIncompleteSearchIsReported(t *testing.T) {
 func TestConcurrentParentRunsKeepEveryStoreEntry(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	for i := range 20 {
+		if _, err := h.reg.PushImage(fmt.Sprintf("acme/img%d", i), "1.0", int64(1000+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Add(1)
@@ -474,12 +492,15 @@ func TestConcurrentParentRunsKeepEveryStoreEntry(t *testing.T) {
 	}
 	wg.Wait()
 	files, _ := h.srv.RepoFiles(demo.Org, "dfiu-store", "")
-	var st struct{ Images map[string]string }
+	var st struct{ Images, Digests map[string]string }
 	if err := json.Unmarshal([]byte(files["store.json"]), &st); err != nil {
 		t.Fatal(err)
 	}
 	if len(st.Images) != 22 {
 		t.Errorf("store has %d entries, want 22 (2 seeded + 20): %v", len(st.Images), st.Images)
+	}
+	if len(st.Digests) != 20 {
+		t.Errorf("store has %d digests, want 20 (one per run): %v", len(st.Digests), st.Digests)
 	}
 }
 

@@ -50,7 +50,9 @@ func runBudget(tb testing.TB, repos int, limits limiter.Limits, args ...string) 
 	}
 	h := &harness{t: tb, srv: srv, url: ts.URL}
 	env := map[string]string{"GITHUB_TOKEN": testToken}
+	// No registry here: the budget is about GitHub's writes alone.
 	r := h.exec(append([]string{"parent", "--image", "ubuntu", "--tag", "24.04", "--orgs", "big",
+		"--verify-tag=false", "--resolve-digest=false",
 		"--github-api-url", ts.URL, "--github-graphql-url", ts.URL + "/graphql"}, args...), env, true, actionDeps{Clock: clk})
 	st := srv.Stats()
 	out := budgetRun{code: r.code, content: st.ContentCreating, secondary: st.SecondaryRateLimited, refusedFields: st.RefusedFields,

@@ -43,6 +43,13 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 
+	reg, digest, err := demo.StartRegistry()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dfiu demo: %v\n", err)
+		return ExitFailure
+	}
+	defer reg.Close()
+
 	srv := ghsim.New(ghsim.Options{})
 	url, err := srv.Start(*addr)
 	if err != nil {
@@ -51,13 +58,14 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	}
 	defer srv.Close(context.Background())
 	srv.SetBaseURL(url)
-	if err := demo.Populate(srv, demoToken); err != nil {
+	if err := demo.Populate(srv, demoToken, digest); err != nil {
 		fmt.Fprintf(env.Stderr, "dfiu demo: %v\n", err)
 		return ExitFailure
 	}
 
 	out := env.Stdout
 	fmt.Fprintf(out, "GitHub simulator serving on %s\n", url)
+	fmt.Fprintf(out, "Container registry serving on %s, standing in for ghcr.io and Docker Hub (%s:%s is %s)\n", reg.Host, demo.Image, demo.NewTag, digest)
 	fmt.Fprintf(out, "Demo organisation %q, store %s (%s: %s, %s: %s):\n%s\n", demo.Org, demo.Store,
 		demo.Image, demo.OldTag, demo.NodeImage, demo.NodeTag, demo.Legend())
 
@@ -70,7 +78,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		return ""
 	}}
 	// The simulator runs without limits here: the demo need not pace writes.
-	deps := actionDeps{WriteLimits: []gh.WriteLimit{{N: 1 << 20, Per: time.Minute}}, Logger: slog.New(slog.DiscardHandler)}
+	deps := actionDeps{WriteLimits: []gh.WriteLimit{{N: 1 << 20, Per: time.Minute}}, Logger: slog.New(slog.DiscardHandler), RegistryTransport: reg.Transport()}
 	common := []string{"--orgs", demo.Org, "--github-api-url", url, "--github-graphql-url", url + "/graphql",
 		"--store", demo.Store, "--exclude-repos", demo.Exclude, "--labels", demo.Label, "--auto-merge", "squash"}
 
@@ -78,13 +86,28 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		title string
 		mode  string
 		args  []string
+		// before runs first, and says what it did
+		before func() (string, error)
 	}{
 		{fmt.Sprintf("$ dfiu parent --image %s --tag %s ...", demo.Image, demo.NewTag), "parent",
-			append([]string{"--image", demo.Image, "--tag", demo.NewTag}, common...)},
-		{"$ dfiu all ...   (every image in the store; " + demo.Image + " is now done, node is new)", "all", common},
+			append([]string{"--image", demo.Image, "--tag", demo.NewTag}, common...), nil},
+		{fmt.Sprintf("$ dfiu parent --image %s --tag %s ...   (the same tag, rebuilt)", demo.Image, demo.NewTag), "parent",
+			append([]string{"--image", demo.Image, "--tag", demo.NewTag}, common...), func() (string, error) {
+				d, err := demo.Rebuild(reg)
+				return fmt.Sprintf("%s:%s is rebuilt for a security fix and pushed again: the same tag, now %s", demo.Image, demo.NewTag, d), err
+			}},
+		{"$ dfiu all ...   (every image in the store; " + demo.Image + " is now done, node is new)", "all", common, nil},
 	}
 	code := ExitOK
 	for _, s := range steps {
+		if s.before != nil {
+			what, err := s.before()
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "dfiu demo: %v\n", err)
+				return ExitFailure
+			}
+			fmt.Fprintf(out, "\n%s\n", what)
+		}
 		fmt.Fprintf(out, "\n%s\n\n", s.title)
 		if c := runAction(ctx, actionOptions{Mode: s.mode, Args: s.args, actionDeps: deps}, runEnv); c != ExitOK {
 			code = c

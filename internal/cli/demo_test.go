@@ -32,14 +32,20 @@ func TestDemo(t *testing.T) {
 		"no push permission",
 		"pinned by digest",
 		"not forcing over it",
-		"adoption: 1 of 17",
+		"adoption: 2 of 18",
 		"Dockerfile:1: variant alpine differs from the new tag's",
 		"compose.yaml:3: floating tag",
 		"$ dfiu all",
+		base + "/acme/rebuilt/pull/1", // the rebuild of 1.3
+		base + "/acme/pinned/pull/1",
+		"is rebuilt for a security fix and pushed again",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	if !regexp.MustCompile(`# acme/rebuilt: ghcr.io/acme/base -> 1.3@(sha256:[0-9a-f]{64}) \(created\)\n--- a/Dockerfile\n\+\+\+ b/Dockerfile\n@@ -1,2 \+1,2 @@\n-FROM ghcr.io/acme/base:1.3@sha256:[0-9a-f]{64}\n\+FROM ghcr.io/acme/base:1.3@sha256:[0-9a-f]{64}\n`).MatchString(out) {
+		t.Errorf("the demo shows no rebuild re-pinning acme/rebuilt:\n%s", out)
 	}
 	// Deterministic apart from the port.
 	var again bytes.Buffer

@@ -41,8 +41,8 @@ var hostileStore = map[string]string{
 // hostileSeed is the demo organisation with every file moved into
 // hostileDir, hostile lines at the end of every Dockerfile, a hostile
 // title on the pull request a person opened, and hostile store entries.
-func hostileSeed(token string) ghsim.Seed {
-	s := demo.Seed(token)
+func hostileSeed(token, digest string) ghsim.Seed {
+	s := demo.Seed(token, digest)
 	move := func(files map[string]string) map[string]string {
 		out := map[string]string{}
 		for p, c := range files {
@@ -82,10 +82,15 @@ func newHostileHarness(t *testing.T) *harness {
 	srv := ghsim.New(ghsim.Options{Middleware: ghsimtest.ValidateIfPresent(t)})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	if err := demo.PopulateSeed(srv, hostileSeed(testToken), testToken); err != nil {
+	reg, digest, err := demo.StartRegistry()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, srv: srv, url: ts.URL}
+	t.Cleanup(reg.Close)
+	if err := demo.PopulateSeed(srv, hostileSeed(testToken, digest), testToken); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, srv: srv, url: ts.URL, reg: reg, digest: digest}
 }
 
 // e2eScenarios are the end-to-end runs TestHostileNames repeats with

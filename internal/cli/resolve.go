@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
+	"strings"
 
+	"github.com/dfiu/dfiu/internal/config"
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/registry"
 )
@@ -39,4 +42,34 @@ func dockerConfigDir(getenv func(string) string) string {
 		return filepath.Join(home, ".docker")
 	}
 	return ""
+}
+
+// newRegistry returns the registry client of a parent, child or all run:
+// anonymous first, then the Docker config, then registry-username and
+// registry-password (offered to the image's registry only), then the
+// GitHub token for ghcr.io (and, on GitHub Enterprise Server, its
+// containers.HOST registry).
+func newRegistry(cfg *config.Config, getenv func(string) string, deps actionDeps) (*registry.Client, error) {
+	opts := registry.Options{
+		DockerConfigDir: dockerConfigDir(getenv),
+		GitHubToken:     cfg.Token,
+		GitHubActor:     getenv("GITHUB_ACTOR"),
+		Timeout:         deps.RegistryTimeout,
+		Transport:       deps.RegistryTransport,
+	}
+	if cfg.RegistryUsername != "" {
+		opts.Login = registry.Login{
+			Registry: cfg.Target.Image.Registry(),
+			Username: cfg.RegistryUsername,
+			Password: cfg.RegistryPassword,
+		}
+	}
+	if u, err := url.Parse(cfg.APIURL); err == nil && u.Hostname() != "" && u.Hostname() != "api.github.com" && strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3") {
+		opts.GitHubTokenRegistries = []string{"containers." + u.Hostname()}
+	}
+	c, err := registry.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	return c, nil
 }

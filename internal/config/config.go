@@ -55,6 +55,11 @@ type Config struct {
 	TimeBudget time.Duration
 
 	FailOnError bool
+
+	// The explicit registry login (registry-username, registry-password);
+	// the password is never logged.
+	RegistryUsername string
+	RegistryPassword string
 }
 
 // InputError is a bad input. Its message names the input.
@@ -225,6 +230,8 @@ func (c *Config) resolve(get, getenv func(string) string, bad func(string, error
 		}
 	}
 
+	c.resolveRegistry(get, bad)
+
 	var err error
 	if c.Templates, err = update.NewTemplates(get("pr-title"), get("pr-body"), get("commit-message")); err != nil {
 		bad("pr-title", err)
@@ -336,4 +343,30 @@ func lookupInput(name string) (Input, bool) {
 		}
 	}
 	return Input{}, false
+}
+
+// resolveRegistry reads registry-username and registry-password, which go
+// to the image's registry only: all mode has no image input, so an
+// explicit login there could only be sent to every registry of the store,
+// and is refused (the Docker config's credentials, per registry, serve all
+// mode).
+func (c *Config) resolveRegistry(get func(string) string, bad func(string, error)) {
+	user, pass := get("registry-username"), get("registry-password")
+	switch {
+	case user == "" && pass == "":
+		return
+	case c.Mode == update.ModeAll:
+		name := "registry-username"
+		if user == "" {
+			name = "registry-password"
+		}
+		bad(name, errors.New("is only used in parent and child mode, where it goes to the image's registry; in all mode log in with docker/login-action"))
+	case user == "":
+		bad("registry-username", errors.New("is required with registry-password"))
+	case pass == "":
+		bad("registry-password", errors.New("is required with registry-username"))
+	case strings.ContainsAny(user, ":\r\n"):
+		bad("registry-username", errors.New("must not hold a colon or a line break"))
+	}
+	c.RegistryUsername, c.RegistryPassword = user, pass
 }

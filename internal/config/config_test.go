@@ -206,6 +206,12 @@ func TestBadInputsNameTheInput(t *testing.T) {
 		{"write-limits", map[string]string{"INPUT_WRITE-LIMITS": ", ,"}},
 		{"time-budget", map[string]string{"INPUT_TIME-BUDGET": "0s"}},
 		{"time-budget", map[string]string{"INPUT_TIME-BUDGET": "5 hours"}},
+		{"verify-tag", map[string]string{"INPUT_VERIFY-TAG": "sometimes"}},
+		{"resolve-digest", map[string]string{"INPUT_RESOLVE-DIGEST": "maybe"}},
+		{"registry-password", map[string]string{"INPUT_REGISTRY-USERNAME": "bot"}},
+		{"registry-username", map[string]string{"INPUT_REGISTRY-PASSWORD": "pw"}},
+		{"registry-username", map[string]string{"INPUT_REGISTRY-USERNAME": "a:b", "INPUT_REGISTRY-PASSWORD": "pw"}},
+		{"registry-username", map[string]string{"INPUT_MODE": "all", "INPUT_IMAGE": "", "INPUT_TAG": "", "INPUT_STORE": "acme/s", "INPUT_REGISTRY-USERNAME": "bot", "INPUT_REGISTRY-PASSWORD": "pw"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.input, func(t *testing.T) {
@@ -271,5 +277,36 @@ func TestStoreLocationParsed(t *testing.T) {
 	}
 	if c.Store == nil || c.Store.String() != "acme/ops/images.json@main" {
 		t.Errorf("store = %v, want acme/ops/images.json@main", c.Store)
+	}
+}
+
+func TestRegistryInputs(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"INPUT_IMAGE": "ghcr.io/acme/base", "INPUT_TAG": "1.3", "INPUT_GITHUB-TOKEN": "t", "INPUT_ORGS": "acme"}
+	c, err := FromAction(envOf(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.VerifyTag || !c.ResolveDigest || c.RegistryUsername != "" || c.RegistryPassword != "" {
+		t.Errorf("defaults: verify-tag %v, resolve-digest %v, login %q/%q; want true, true and none", c.VerifyTag, c.ResolveDigest, c.RegistryUsername, c.RegistryPassword)
+	}
+	env := map[string]string{"INPUT_VERIFY-TAG": "false", "INPUT_RESOLVE-DIGEST": "false", "INPUT_REGISTRY-USERNAME": "bot", "INPUT_REGISTRY-PASSWORD": "s3cret"}
+	for k, v := range base {
+		env[k] = v
+	}
+	if c, err = FromAction(envOf(env)); err != nil {
+		t.Fatal(err)
+	}
+	if c.VerifyTag || c.ResolveDigest || c.RegistryUsername != "bot" || c.RegistryPassword != "s3cret" {
+		t.Errorf("verify-tag %v, resolve-digest %v, login %q; want false, false, bot", c.VerifyTag, c.ResolveDigest, c.RegistryUsername)
+	}
+}
+
+func TestRegistryPasswordNeverInErrors(t *testing.T) {
+	t.Parallel()
+	_, err := FromAction(envOf(map[string]string{"INPUT_MODE": "all", "INPUT_STORE": "acme/s", "INPUT_GITHUB-TOKEN": "t", "INPUT_ORGS": "acme",
+		"INPUT_REGISTRY-USERNAME": "bot", "INPUT_REGISTRY-PASSWORD": "regSECRET123"}))
+	if err == nil || strings.Contains(err.Error(), "regSECRET123") {
+		t.Errorf("err = %v; want an error without the password", err)
 	}
 }

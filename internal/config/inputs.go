@@ -46,7 +46,7 @@ var Inputs = []Input{
 	{Name: "mode", Set: func(c *Config, v string) error { return setMode(c, v) }, Default: "parent", Description: "What to do: parent (record image:tag in the store and open PRs wherever the image is used), child (bump one repository, given by repository) or all (open PRs wherever a file deviates from the store)."},
 	{Name: "image", Description: "The image repository to bump, without tag or digest, e.g. ubuntu or ghcr.io/acme/base. Required in parent and child mode."},
 	{Name: "tag", Description: "The new tag, e.g. 24.04. Required in parent and child mode."},
-	{Name: "digest", Description: "Optional sha256:<64 hex> digest of the new tag. References pinned by digest are re-pinned as name:tag@digest; without it they are skipped with a warning."},
+	{Name: "digest", Description: "Optional sha256:<64 hex> digest of the new tag. References pinned by digest are re-pinned as name:tag@digest; without it (and without resolve-digest) they are skipped with a warning."},
 	{Name: "repository", Description: "child mode only: the repository to bump, as owner/name."},
 	{Name: "store", Description: "The image-to-tag store: owner/repo[/path][@branch], path defaulting to store.json. Optional in parent and child mode (recorded when given), required in all mode."},
 	{Name: "orgs", Set: list(func(c *Config) *[]string { return &c.Orgs }), Description: "Organisations (or users) to search, separated by commas or newlines. Defaults to GITHUB_REPOSITORY_OWNER."},
@@ -55,7 +55,7 @@ var Inputs = []Input{
 	{Name: "file-types", Set: setFileTypes, Default: "dockerfile,compose", Description: "Which files to rewrite: dockerfile, compose, or both, separated by commas."},
 	{Name: "dry-run", Set: boolean(func(c *Config) *bool { return &c.DryRun }), Default: "false", Bool: true, Description: "Make no changes at all: print the plan with diffs and report what would be created or updated."},
 	{Name: "branch-prefix", Set: setBranchPrefix, Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base; the whole name must pass git check-ref-format --branch, and the prefix must not start with refs/. One trailing / is dropped."},
-	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Digest, .Ref, .From, .Repository, .Files, .Branch)."},
+	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Digest, .Ref, .From, .Rebuilt, .OldDigests, .Repository, .Files, .Branch)."},
 	{Name: "pr-body", Default: update.DefaultPRBody, Description: "Pull request body, a Go text/template with the same fields as pr-title."},
 	{Name: "commit-message", Default: update.DefaultCommitMessage, Description: "Commit message, a Go text/template with the same fields as pr-title; the first line is the headline."},
 	{Name: "labels", Set: list(func(c *Config) *[]string { return &c.Labels }), Description: "Labels to add to new pull requests, separated by commas or newlines. Labels that do not exist in a repository are skipped and reported."},
@@ -74,6 +74,10 @@ var Inputs = []Input{
 	{Name: "github-token", ActionDefault: "${{ github.token }}", Description: "A token that can push to the target repositories and open pull requests: a personal access token or a GitHub App installation token (GITHUB_TOKEN can only write to the repository running the workflow). On the command line GITHUB_TOKEN is used when the flag is absent."},
 	{Name: "github-api-url", Description: "The REST API base URL. Defaults to GITHUB_API_URL, then https://api.github.com (set https://HOST/api/v3 for GitHub Enterprise Server)."},
 	{Name: "github-graphql-url", Description: "The GraphQL endpoint. Defaults to GITHUB_GRAPHQL_URL, then https://api.github.com/graphql (https://HOST/api/graphql on GitHub Enterprise Server)."},
+	{Name: "verify-tag", Set: boolean(func(c *Config) *bool { return &c.VerifyTag }), Default: "true", Bool: true, Description: "Before any write, check in the image's registry that image:tag exists (in all mode, each image of the store): a missing tag, refused credentials or an unreachable registry stops the run (in all mode, that image) with an error. Set false on runners that cannot reach the registry."},
+	{Name: "resolve-digest", Set: boolean(func(c *Config) *bool { return &c.ResolveDigest }), Default: "true", Bool: true, Description: "When digest is not given, take the digest of image:tag from its registry (the index's for a multi-platform image), so that references pinned by digest are re-pinned and a rebuild of the same tag is followed; in all mode the registry's digest wins over the store's. A registry that cannot be asked is a warning, not an error, unless verify-tag is on."},
+	{Name: "registry-username", Description: "The user name for the image's registry (parent and child mode; in all mode log in with docker/login-action). Tried after the Docker config's credentials and only with the image's own registry."},
+	{Name: "registry-password", Description: "The password or token for registry-username; masked like github-token and never printed."},
 	{Name: "fail-on-error", Set: boolean(func(c *Config) *bool { return &c.FailOnError }), Default: "true", Bool: true, Description: "Exit non-zero when any repository failed (after processing all the others)."},
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/state"
+	"github.com/dfiu/dfiu/internal/registry/registrytest"
 )
 
 // Names used by the demo.
@@ -47,7 +48,8 @@ var Cases = []Case{
 	{"automerge", "auto-merge allowed: requested, already clean", "created", "clean status"},
 	{"supersede", "an open dfiu PR for an older tag", "updated", ""},
 	{"current", "already on the new tag", "unchanged", ""},
-	{"pinned", "pinned by digest", "skipped", "pinned by digest"},
+	{"pinned", "pinned by digest: re-pinned to the registry's digest of 1.3", "created", ""},
+	{"rebuilt", "pinned to 1.3's digest: current until 1.3 is rebuilt", "unchanged", ""},
 	{"optout", "opted out with # no-dfiu", "skipped", "opted out"},
 	{"edge", "on a newer tag: downgrade refused", "skipped", "would downgrade"},
 	{"alpine", "another lineage (1.2-alpine): left alone", "skipped", "variant alpine differs"},
@@ -60,11 +62,15 @@ var Cases = []Case{
 	{"docs", "mentions the image in a comment only", "skipped", "no file references"},
 }
 
-const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+// oldDigest is the digest acme/pinned pins, of a build the registry no
+// longer has.
+const oldDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 // Seed returns the demo organisation. token is the bot's token: it writes
-// everywhere except acme/partner-config, which it may only read.
-func Seed(token string) ghsim.Seed {
+// everywhere except acme/partner-config, which it may only read. digest is
+// what the demo's registry holds for Image:NewTag (StartRegistry), which
+// acme/rebuilt pins.
+func Seed(token, digest string) ghsim.Seed {
 	base := func(tag string) string { return Image + ":" + tag }
 	repo := func(name string, files map[string]string) ghsim.SeedRepo {
 		return ghsim.SeedRepo{Name: Org + "/" + name, Files: files, Labels: []string{Label}}
@@ -92,7 +98,8 @@ func Seed(token string) ghsim.Seed {
 			{Name: Org + "/automerge", AutoMergeAllowed: true, Labels: []string{Label}, Files: map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\n"}},
 			repo("supersede", map[string]string{"Dockerfile": "FROM " + base("1.1") + "\n"}),
 			repo("current", map[string]string{"Dockerfile": "FROM " + base(NewTag) + "\n"}),
-			repo("pinned", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "@" + digest + "\n"}),
+			repo("pinned", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "@" + oldDigest + "\n"}),
+			repo("rebuilt", map[string]string{"Dockerfile": "FROM " + base(NewTag) + "@" + digest + "\nRUN ./serve\n"}),
 			repo("optout", map[string]string{"Dockerfile": "# no-dfiu\nFROM " + base("1.0") + "\n"}),
 			repo("edge", map[string]string{"Dockerfile": "FROM " + base("2.0") + "\n"}),
 			repo("alpine", map[string]string{"Dockerfile": "FROM " + base(OldTag+"-alpine") + "\nRUN apk add --no-cache curl\n"}),
@@ -114,11 +121,11 @@ func Seed(token string) ghsim.Seed {
 
 // Populate seeds srv with the demo organisation and then, as the bot,
 // opens the older dfiu pull request that parent mode supersedes.
-func Populate(srv *ghsim.Server, token string) error {
-	return PopulateSeed(srv, Seed(token), token)
+func Populate(srv *ghsim.Server, token, digest string) error {
+	return PopulateSeed(srv, Seed(token, digest), token)
 }
 
-// PopulateSeed is Populate with a seed derived from Seed(token): the
+// PopulateSeed is Populate with a seed derived from Seed(token, digest): the
 // end-to-end tests rename its files (hostile names) and run the same
 // scenarios. The older pull request changes the supersede repository's
 // one file, whatever its path.
@@ -173,4 +180,50 @@ func Legend() string {
 		fmt.Fprintf(&b, "  %-20s %s\n", Org+"/"+c.Repo, c.What)
 	}
 	return b.String()
+}
+
+// The demo's registry content: each tag is a small random image drawn from
+// its seed, so digests are the same on every run.
+var registryTags = []struct {
+	repo, tag string
+	seed      int64
+}{
+	{"acme/base", "1.0", 100}, {"acme/base", "1.1", 110}, {"acme/base", OldTag, 120},
+	{"acme/base", NewTag, 130}, {"acme/base", "1.4", 140}, {"acme/base", "2.0", 200},
+	{"library/node", NodeTag, 2200}, {"library/ubuntu", "24.04", 2404},
+}
+
+// rebuildSeed draws NewTag's rebuilt image.
+const rebuildSeed = 131
+
+// StartRegistry runs the demo's container registry in-process on loopback
+// and pushes the tags the demo and the tests use: Image 1.0 to 1.4 and
+// 2.0, node:22 and ubuntu:24.04 (Docker Hub's library/ repositories). It
+// returns the registry and the digest of Image:NewTag. Send registry
+// requests to it with its Transport, so that the images keep their names.
+func StartRegistry() (*registrytest.Registry, string, error) {
+	reg := registrytest.Start(registrytest.Options{})
+	var digest string
+	for _, t := range registryTags {
+		d, err := reg.PushImage(t.repo, t.tag, t.seed)
+		if err != nil {
+			reg.Close()
+			return nil, "", fmt.Errorf("demo registry: %w", err)
+		}
+		if t.repo == "acme/base" && t.tag == NewTag {
+			digest = d
+		}
+	}
+	return reg, digest, nil
+}
+
+// Rebuild pushes Image:NewTag again with other content, as a publisher
+// does after a security fix that keeps the tag, and returns the new
+// digest.
+func Rebuild(reg *registrytest.Registry) (string, error) {
+	d, err := reg.PushImage("acme/base", NewTag, rebuildSeed)
+	if err != nil {
+		return "", fmt.Errorf("demo registry: %w", err)
+	}
+	return d, nil
 }

@@ -102,7 +102,14 @@ func (n Name) Canonical() string { return n.canonical }
 // "ubuntu" or "ghcr.io/acme/base".
 func (n Name) Familiar() string { return n.familiar }
 
-// Same reports whether n and o name the same image repository.
+// Registry returns the registry host (with its port, if any) the name
+// lives in, e.g. "docker.io" or "ghcr.io".
+func (n Name) Registry() string {
+	host, _, _ := strings.Cut(n.canonical, "/")
+	return host
+}
+
+// Same reports whether n and o are the same image.
 func (n Name) Same(o Name) bool { return n.canonical == o.canonical }
 
 // tagRE is the tag grammar of the distribution reference, anchored.

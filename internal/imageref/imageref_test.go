@@ -57,3 +57,17 @@ func TestValidTag(t *testing.T) {
 		}
 	}
 }
+
+func TestRegistry(t *testing.T) {
+	for in, want := range map[string]string{
+		"ubuntu":                       "docker.io",
+		"index.docker.io/library/node": "docker.io",
+		"ghcr.io/acme/base":            "ghcr.io",
+		"registry.local:5000/team/app": "registry.local:5000",
+		"localhost/app":                "localhost",
+	} {
+		if got := MustParse(in).Registry(); got != want {
+			t.Errorf("Registry(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -31,6 +31,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -71,6 +72,10 @@ type Options struct {
 	// Timeout bounds each lookup: the requests made with one credential.
 	// Zero means DefaultTimeout.
 	Timeout time.Duration
+
+	// Transport carries the requests; nil means go-containerregistry's
+	// default (which honours HTTPS_PROXY and friends).
+	Transport http.RoundTripper
 }
 
 // Login is a username and password for one registry.
@@ -196,6 +201,9 @@ func (c *Client) head(ctx context.Context, image, tag string, ref name.Tag) (*v1
 			remote.WithContext(lctx),
 			remote.WithAuth(cred.auth),
 			remote.WithUserAgent(userAgent),
+		}
+		if c.opts.Transport != nil {
+			opts = append(opts, remote.WithTransport(c.opts.Transport))
 		}
 		desc, err := remote.Head(ref, opts...)
 		var te *transport.Error

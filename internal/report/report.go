@@ -79,11 +79,22 @@ func Markdown(rep *update.Report) string {
 		b.WriteString("\n")
 	}
 	for _, img := range rep.Images {
-		to := img.Tag
+		fmt.Fprintf(&b, "### %s → %s\n\n", safe.Code(img.Image), safe.Code(img.Tag))
 		if img.Digest != "" {
-			to += "@" + img.Digest
+			fmt.Fprintf(&b, "Digest: %s\n\n", safe.Code(img.Digest))
 		}
-		fmt.Fprintf(&b, "### %s → %s\n\n", safe.Code(img.Image), safe.Code(to))
+		for _, n := range img.Notes {
+			if img.Complete {
+				fmt.Fprintf(&b, "- %s\n", cell(n))
+			}
+		}
+		if img.Complete && len(img.Notes) > 0 {
+			b.WriteString("\n")
+		}
+		if img.Error != "" {
+			fmt.Fprintf(&b, "> [!CAUTION]\n> %s\n\n", cell(img.Error))
+			continue
+		}
 		if !img.Complete {
 			fmt.Fprintf(&b, "> [!WARNING]\n> Coverage is incomplete: some files may not have been seen.\n")
 			for _, n := range img.Notes {
@@ -138,11 +149,19 @@ func Text(rep *update.Report) string {
 		fmt.Fprintf(&b, "  %s\n", safe.Text(n))
 	}
 	for _, img := range rep.Images {
-		to := img.Tag
+		fmt.Fprintf(&b, "\n%s -> %s\n", safe.Text(img.Image), safe.Text(img.Tag))
 		if img.Digest != "" {
-			to += "@" + img.Digest
+			fmt.Fprintf(&b, "  digest: %s\n", safe.Text(img.Digest))
 		}
-		fmt.Fprintf(&b, "\n%s -> %s\n", safe.Text(img.Image), safe.Text(to))
+		if img.Complete {
+			for _, n := range img.Notes {
+				fmt.Fprintf(&b, "  %s\n", safe.Text(n))
+			}
+		}
+		if img.Error != "" {
+			fmt.Fprintf(&b, "  ERROR: %s\n", safe.Text(img.Error))
+			continue
+		}
 		if !img.Complete {
 			fmt.Fprintln(&b, "  WARNING: coverage is incomplete:")
 			for _, n := range img.Notes {

@@ -139,15 +139,22 @@ func Load(ctx context.Context, f Files, loc Location) (images, invalid map[strin
 	if err != nil {
 		return nil, nil, err
 	}
+	images, invalid = doc.tags()
+	return images, invalid, nil
+}
+
+// tags returns the tags of "images" by key, and the keys whose value is
+// not a tag, each with what it is instead.
+func (d *document) tags() (images, invalid map[string]string) {
 	images, invalid = map[string]string{}, map[string]string{}
-	for _, e := range doc.entries {
+	for _, e := range d.entries {
 		if e.isTag {
 			images[e.key] = e.tag
 		} else {
 			invalid[e.key] = "its value is " + kind(e.raw) + ", not a tag"
 		}
 	}
-	return images, invalid, nil
+	return images, invalid
 }
 
 // Options tune SetWithOptions.
@@ -175,6 +182,15 @@ func SetWithOptions(ctx context.Context, f Files, loc Location, image imageref.N
 	if !imageref.ValidTag(tag) {
 		return false, fmt.Errorf("store %s: tag %q for image %q is not a valid tag", loc, tag, image)
 	}
+	msg := fmt.Sprintf("dfiu: set %s to %s", image, tag)
+	return modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) { return d.set(image, tag), nil })
+}
+
+// modify reads the store, has change compute the new file and writes it
+// back with the sha it read; when another writer got there first
+// (gh.ErrConflict) it waits a jittered, growing moment and starts over
+// from a fresh read. Nothing is written when change returns nil.
+func modify(ctx context.Context, f Files, loc Location, image imageref.Name, msg string, opts Options, change func(*document) ([]byte, error)) (bool, error) {
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -188,11 +204,13 @@ func SetWithOptions(ctx context.Context, f Files, loc Location, image imageref.N
 		if err != nil {
 			return false, err
 		}
-		out := doc.set(image, tag)
+		out, err := change(doc)
+		if err != nil {
+			return false, fmt.Errorf("store %s: %w", loc, err)
+		}
 		if out == nil {
 			return false, nil
 		}
-		msg := fmt.Sprintf("dfiu: set %s to %s", image, tag)
 		err = f.PutContents(ctx, loc.Owner, loc.Repo, loc.Path, loc.Branch, out, sha, msg)
 		if err == nil {
 			return true, nil

@@ -293,20 +293,21 @@ type fakeStore struct {
 	mu      sync.Mutex
 	images  map[string]string
 	invalid map[string]string // key → why, as store.Load reports them
+	digests map[string]string // "image:tag" → digest
 	err     error
 	sets    int
 }
 
-func (s *fakeStore) Load(ctx context.Context) (images, invalid map[string]string, err error) {
+func (s *fakeStore) Load(ctx context.Context) (images, invalid, digests map[string]string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return nil, nil, s.err
+		return nil, nil, nil, s.err
 	}
-	return maps.Clone(s.images), maps.Clone(s.invalid), nil
+	return maps.Clone(s.images), maps.Clone(s.invalid), maps.Clone(s.digests), nil
 }
 
-func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag string) (bool, error) {
+func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag, digest string) (bool, error) {
 	image := name.String()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -316,10 +317,16 @@ func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag string) (bo
 	if s.images == nil {
 		s.images = map[string]string{}
 	}
-	if s.images[image] == tag {
+	if s.digests == nil {
+		s.digests = map[string]string{}
+	}
+	if s.images[image] == tag && (digest == "" || s.digests[image+":"+tag] == digest) {
 		return false, nil
 	}
 	s.images[image] = tag
+	if digest != "" {
+		s.digests[image+":"+tag] = digest
+	}
 	s.sets++
 	return true, nil
 }

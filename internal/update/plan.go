@@ -52,7 +52,7 @@ func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[stri
 			p := &plan{ti: ti, target: targets[ti], cand: c}
 			if c.excluded != "" {
 				p.result = Result{Repository: c.fullName(), Image: targets[ti].Image.String(), Action: Skipped, Reason: c.excluded,
-					To: toOf(targets[ti]), Files: []string{}}
+					To: targets[ti].Tag, Files: []string{}}
 			} else {
 				p.req = r.request(c, targets)
 				r.plan(p, hyd.Repos[key], viewerOf(hyd))
@@ -86,7 +86,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	t, c := p.target, p.cand
 	p.repo = repo
 	p.write = writeNone
-	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: toOf(t), Files: []string{}}
+	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: t.Tag, Files: []string{}}
 	res := &p.result
 	if repo == nil {
 		res.Action, res.Reason = Failed, "the repository was not read"
@@ -107,6 +107,12 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 
 	a := r.analyse(r.engines[p.ti], c, repo)
 	res.From = strings.Join(a.from, ", ")
+	if len(a.oldDigests) > 0 {
+		res.To = t.Tag + "@" + t.Digest // references pinned by digest are re-pinned
+	}
+	if a.rebuilt {
+		res.From = t.Tag + "@" + strings.Join(a.oldDigests, ", ")
+	}
 	res.Warnings = a.warnings
 	res.Files = a.files
 	if len(res.Files) == 0 {
@@ -156,6 +162,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	branch := r.branch(t)
 	data := TemplateData{
 		Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: a.from,
+		Rebuilt: a.rebuilt, OldDigests: a.oldDigests,
 		Repository: res.Repository, Files: a.files, Branch: branch,
 	}
 	title, body, msg, err := r.opts.Templates.Render(data)
@@ -275,6 +282,8 @@ type analysis struct {
 	files       []string          // changed paths, sorted
 	referencing []string          // paths that reference the image, sorted
 	from        []string          // distinct tags replaced, sorted
+	oldDigests  []string          // distinct digests replaced, sorted
+	rebuilt     bool              // a same-tag rebuild: digests re-pinned, no tag moved
 	allCurrent  bool              // every reference is at the tag
 	skips       []string          // "path:line: reason" for skipped references
 	problems    []string          // files that could not be read or parsed
@@ -296,7 +305,7 @@ func (r *runner) compile(targets []Target) {
 
 func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 	a := analysis{changes: map[string][]byte{}, allCurrent: true}
-	from := map[string]bool{}
+	from, oldDigests := map[string]bool{}, map[string]bool{}
 	full := repo.Owner + "/" + repo.Name
 	for _, path := range slices.Sorted(maps.Keys(c.paths)) {
 		f := repo.Files[path]
@@ -330,8 +339,13 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 			case dockerfile.StatusCurrent:
 			case dockerfile.StatusChanged:
 				a.allCurrent = false
-				if ref.OldTag != "" {
+				if ref.Rebuilt {
+					a.rebuilt = true
+				} else if ref.OldTag != "" {
 					from[ref.OldTag] = true
+				}
+				if _, d, ok := strings.Cut(ref.Old, "@"); ok {
+					oldDigests[d] = true
 				}
 			default:
 				a.allCurrent = false
@@ -347,14 +361,10 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 		}
 	}
 	a.from = slices.Sorted(maps.Keys(from))
+	a.oldDigests = slices.Sorted(maps.Keys(oldDigests))
+	// A change that also moves a tag is a bump, whatever else it re-pins.
+	a.rebuilt = a.rebuilt && len(a.from) == 0
 	return a
-}
-
-func toOf(t Target) string {
-	if t.Digest != "" {
-		return t.Tag + "@" + t.Digest
-	}
-	return t.Tag
 }
 
 func joinReasons(rs ...string) string {

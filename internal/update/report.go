@@ -34,7 +34,7 @@ type Result struct {
 	Action     Action   `json:"action"`
 	Files      []string `json:"files"`
 	From       string   `json:"from"` // the tags replaced, comma-separated
-	To         string   `json:"to"`   // the new tag, with @digest when given
+	To         string   `json:"to"`   // the new tag, with @digest when references pinned by digest are re-pinned
 	Reason     string   `json:"reason,omitempty"`
 
 	// Warnings are problems a person has to look at (a reference pinned by
@@ -60,6 +60,9 @@ type ImageReport struct {
 	// cap, incomplete results, truncated tree); Notes say why.
 	Complete bool
 	Notes    []string
+	// Error, when set, says why the image was not processed at all (all
+	// mode: verify-tag could not find its tag); it fails the run.
+	Error string
 }
 
 // Adoption returns how many repositories that use the image are already on
@@ -114,6 +117,17 @@ func (r *Report) Deferred() int {
 		}
 	}
 	return n
+}
+
+// Errors returns the errors of the images that were not processed.
+func (r *Report) Errors() []string {
+	var out []string
+	for _, img := range r.Images {
+		if img.Error != "" {
+			out = append(out, img.Error)
+		}
+	}
+	return out
 }
 
 // Results returns every result, image by image.

@@ -13,9 +13,9 @@ import (
 
 // Default templates.
 const (
-	DefaultPRTitle       = "Bump {{.Image}} to {{.Tag}}"
-	DefaultPRBody        = "This pull request updates `{{.Image}}` to `{{.Ref}}` in:\n\n{{range .Files}}- `{{.}}`\n{{end}}{{with .From}}\nPrevious tags: {{join . \", \"}}.\n{{end}}\nOpened by dfiu. A newer tag updates this pull request instead of opening another one."
-	DefaultCommitMessage = "Bump {{.Image}} to {{.Tag}}"
+	DefaultPRTitle       = "{{if .Rebuilt}}Re-pin {{.Image}}:{{.Tag}} (rebuilt){{else}}Bump {{.Image}} to {{.Tag}}{{end}}"
+	DefaultPRBody        = "{{if .Rebuilt}}`{{.Image}}:{{.Tag}}` was rebuilt. This pull request re-pins it from {{range $i, $d := .OldDigests}}{{if $i}}, {{end}}`{{$d}}`{{end}} to `{{.Digest}}` in:{{else}}This pull request updates `{{.Image}}` to `{{.Tag}}`{{with .OldDigests}} (references pinned by digest to `{{$.Digest}}`){{end}} in:{{end}}\n\n{{range .Files}}- `{{.}}`\n{{end}}{{with .From}}\nPrevious tags: {{join . \", \"}}.\n{{end}}{{if and .OldDigests (not .Rebuilt)}}\nPrevious digests: {{join .OldDigests \", \"}}.\n{{end}}\nOpened by dfiu. A newer tag (or a rebuild of this one) updates this pull request instead of opening another one."
+	DefaultCommitMessage = "{{if .Rebuilt}}Re-pin {{.Image}}:{{.Tag}} (rebuilt)\n\nFrom {{join .OldDigests \", \"}}\nto {{.Digest}}{{else}}Bump {{.Image}} to {{.Tag}}{{end}}"
 )
 
 // TemplateFuncs are the functions pr-title, pr-body and commit-message
@@ -30,7 +30,9 @@ type TemplateData struct {
 	Tag        string   // the new tag
 	Digest     string   // the new digest, or ""
 	Ref        string   // Image:Tag, with @Digest when given
-	From       []string // the distinct tags being replaced, sorted ("" for references without a tag is left out)
+	From       []string // the distinct tags being replaced, sorted ("" for references without a tag is left out; a rebuild's own tag too)
+	Rebuilt    bool     // the change only re-pins references already at Tag to Digest: the same tag rebuilt
+	OldDigests []string // the distinct digests being replaced, sorted
 	Repository string   // owner/name
 	Files      []string // the files changed, sorted
 	Branch     string   // our branch, e.g. "dfiu/ghcr.io-acme-base"
@@ -57,13 +59,19 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // *TemplateError for each template that fails.
 func NewTemplates(title, body, commit string) (*Templates, error) {
 	sample := SampleData(Target{Image: imageref.MustParse("ghcr.io/acme/base"), Tag: "1.3"}, "dfiu")
+	sample.OldDigests = []string{"sha256:0"} // both sides of the templates that mention them
 	parse := func(name, text string) (*template.Template, error) {
 		t, err := template.New(name).Funcs(TemplateFuncs).Option("missingkey=error").Parse(text)
 		if err != nil {
 			return nil, &TemplateError{Input: name, Err: err}
 		}
-		if err := t.Execute(new(strings.Builder), sample); err != nil {
-			return nil, &TemplateError{Input: name, Err: err}
+		// Both branches of a template that tells a rebuild from a bump.
+		rebuilt := sample
+		rebuilt.Rebuilt, rebuilt.From, rebuilt.Digest = true, nil, "sha256:1"
+		for _, d := range []TemplateData{sample, rebuilt} {
+			if err := t.Execute(new(strings.Builder), d); err != nil {
+				return nil, &TemplateError{Input: name, Err: err}
+			}
 		}
 		return t, nil
 	}

@@ -54,10 +54,13 @@ type Client interface {
 
 // Store is the image→tag store at one location.
 type Store interface {
-	// Load returns the tags by image key, and the keys whose value is not
-	// a tag at all, each with why.
-	Load(ctx context.Context) (images, invalid map[string]string, err error)
-	Set(ctx context.Context, image imageref.Name, tag string) (changed bool, err error)
+	// Load returns the tags by image key, the keys whose value is not a
+	// tag at all, each with why, and the digests ("image:tag" → digest,
+	// image spelled as in images).
+	Load(ctx context.Context) (images, invalid, digests map[string]string, err error)
+	// Set records tag for image, and digest for image:tag when digest is
+	// not empty, in one write.
+	Set(ctx context.Context, image imageref.Name, tag, digest string) (changed bool, err error)
 }
 
 // Mode is parent, child or all.
@@ -112,6 +115,13 @@ type Options struct {
 	AllowDowngrade bool
 	TagFilter      *regexp.Regexp
 
+	// VerifyTag stops the run (in all mode, skips the image) when
+	// Registry cannot find image:tag; ResolveDigest takes a target's
+	// digest from Registry when none is given (in all mode, in place of
+	// the store's). Both need Registry, and share its one lookup per image.
+	VerifyTag, ResolveDigest bool
+	Registry                 Resolver
+
 	MaxPRs      int // 0: no limit
 	Concurrency int // 0: 4
 	BatchSize   int // repositories per GraphQL read; 0: the client's default
@@ -140,12 +150,24 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	if opts.Templates == nil {
 		return nil, errors.New("update: no templates")
 	}
+	if (opts.VerifyTag || opts.ResolveDigest) && opts.Registry == nil {
+		return nil, errors.New("update: verify-tag or resolve-digest without a registry")
+	}
 	r := &runner{c: c, opts: opts, log: opts.Logger}
 	rep := &Report{Mode: string(opts.Mode), DryRun: opts.DryRun}
 
+	if opts.Mode != ModeAll {
+		// Before the store records anything.
+		if err := r.lookupTarget(ctx, rep); err != nil {
+			return nil, err
+		}
+	}
 	targets, unsearched, err := r.store(ctx, st, rep)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Mode == ModeAll {
+		targets, unsearched = r.lookupStored(ctx, targets, unsearched)
 	}
 	if len(targets) == 0 {
 		rep.Images = unsearched
@@ -202,6 +224,8 @@ type runner struct {
 	// engines holds the rewrite engine compiled for each target, or the
 	// error that stopped it.
 	engines []engine
+	// notes are notes on images, by image, for their reports.
+	notes map[string][]string
 }
 
 type engine struct {
@@ -229,26 +253,26 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 		defer r.phase("Store")()
 		if r.opts.DryRun {
 			// Read it anyway: an invalid store stops a dry run too.
-			if _, _, err := st.Load(ctx); err != nil {
+			if _, _, _, err := st.Load(ctx); err != nil {
 				return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
 			}
-			rep.Notes = append(rep.Notes, fmt.Sprintf("would record %s:%s in the store", t.Image, t.Tag))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("would record %s in the store", t.Ref()))
 			return []Target{t}, nil, nil
 		}
-		changed, err := st.Set(ctx, t.Image, t.Tag)
+		changed, err := st.Set(ctx, t.Image, t.Tag, t.Digest)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: recording %s:%s: %w", ErrStore, t.Image, t.Tag, err)
+			return nil, nil, fmt.Errorf("%w: recording %s: %w", ErrStore, t.Ref(), err)
 		}
 		if changed {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("recorded %s:%s in the store", t.Image, t.Tag))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("recorded %s in the store", t.Ref()))
 		} else {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("the store already had %s:%s", t.Image, t.Tag))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the store already had %s", t.Ref()))
 		}
 		r.log.Info("store", "image", t.Image.String(), "tag", t.Tag, "changed", changed)
 		return []Target{t}, nil, nil
 	}
 	defer r.phase("Store")()
-	images, invalid, err := st.Load(ctx)
+	images, invalid, digests, err := st.Load(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -271,7 +295,7 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 		case gitref.CheckBranch(r.branch(Target{Image: name})) != nil:
 			skip(key, tag, fmt.Sprintf("branch %q is not a valid branch name: %v", r.branch(Target{Image: name}), gitref.CheckBranch(r.branch(Target{Image: name}))))
 		default:
-			ts = append(ts, Target{Image: name, Tag: tag})
+			ts = append(ts, Target{Image: name, Tag: tag, Digest: digests[key+":"+tag]})
 		}
 	}
 	sort.Slice(unsearched, func(i, j int) bool { return unsearched[i].Image < unsearched[j].Image })
@@ -329,7 +353,7 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 	cands := map[string]*candidate{}
 	images := make([]*ImageReport, len(targets))
 	for i, t := range targets {
-		img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true}
+		img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true, Notes: r.notes[t.Image.String()]}
 		images[i] = img
 		res, err := r.c.SearchCode(ctx, gh.CodeQuery{Terms: SearchTerms(t.Image), Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
 		if err != nil {

@@ -231,3 +231,23 @@ func image(seed int64) (v1.Image, error) {
 	}
 	return img, nil
 }
+
+// Transport returns an http.RoundTripper that sends every request, for any
+// registry host (ghcr.io, index.docker.io, …), to this registry over plain
+// HTTP, keeping the path. With it as registry.Options.Transport, images
+// keep their usual names ("ghcr.io/acme/base") in the demo and in tests,
+// while the repositories pushed here ("acme/base", "library/node") answer.
+func (r *Registry) Transport() http.RoundTripper {
+	return redirect{host: r.Host, next: http.DefaultTransport}
+}
+
+type redirect struct {
+	host string
+	next http.RoundTripper
+}
+
+func (d redirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.URL.Scheme, out.URL.Host, out.Host = "http", d.host, d.host
+	return d.next.RoundTrip(out)
+}

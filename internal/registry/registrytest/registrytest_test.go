@@ -1,6 +1,11 @@
 package registrytest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
 
 func TestPushIsDeterministicAndUnlogged(t *testing.T) {
 	t.Parallel()
@@ -31,5 +36,26 @@ func TestPushIsDeterministicAndUnlogged(t *testing.T) {
 	}
 	if reqs := append(a.Requests(), b.Requests()...); len(reqs) != 0 {
 		t.Errorf("pushes were logged: %+v", reqs)
+	}
+}
+
+func TestTransportServesEveryHost(t *testing.T) {
+	t.Parallel()
+	r := Start(Options{})
+	defer r.Close()
+	want, err := r.PushImage("acme/base", "1.0", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewTag("ghcr.io/acme/base:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Head(ref, remote.WithTransport(r.Transport()))
+	if err != nil || desc.Digest.String() != want {
+		t.Fatalf("HEAD ghcr.io/acme/base:1.0 through Transport: %v, %v; want %s", desc, err, want)
+	}
+	if reqs := r.Requests(); len(reqs) == 0 || reqs[len(reqs)-1].Path != "/v2/acme/base/manifests/1.0" {
+		t.Errorf("requests = %+v", reqs)
 	}
 }
