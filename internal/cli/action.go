@@ -144,7 +144,12 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 	}
 	rep, err := update.Run(ctx, client, st, opts)
 	if err != nil {
-		out.error(err.Error())
+		for _, line := range strings.Split(err.Error(), "\n") {
+			out.error(line)
+		}
+		if ie := (*update.InputError)(nil); errors.As(err, &ie) {
+			return ExitUsage
+		}
 		return ExitFailure
 	}
 	if err := out.publish(rep); err != nil {
@@ -298,6 +303,10 @@ type storeAt struct {
 
 func (s storeAt) Load(ctx context.Context) (images, invalid, digests map[string]string, err error) {
 	return store.LoadDigests(ctx, s.files, s.loc)
+}
+
+func (s storeAt) Where() gh.PreflightRepo {
+	return gh.PreflightRepo{Owner: s.loc.Owner, Name: s.loc.Repo, Branch: s.loc.Branch, Path: s.loc.Path}
 }
 
 func (s storeAt) Set(ctx context.Context, image imageref.Name, tag, digest string) (bool, error) {

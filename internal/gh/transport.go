@@ -385,7 +385,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if !kind.safe || attempt >= t.maxRetries {
+			if !kind.safe || attempt >= t.maxRetries || (ctx.Value(failFastKey{}) != nil && isDialError(err)) {
 				return nil, err
 			}
 			wait := backoff(TransientBackoff, MaxTransientBackoff, attempt)

@@ -156,6 +156,9 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	r := &runner{c: c, opts: opts, log: opts.Logger}
 	rep := &Report{Mode: string(opts.Mode), DryRun: opts.DryRun}
 
+	if err := r.preflight(ctx, st, rep); err != nil {
+		return nil, err
+	}
 	if opts.Mode != ModeAll {
 		// Before the store records anything.
 		if err := r.lookupTarget(ctx, rep); err != nil {
