@@ -211,12 +211,17 @@ func (r *reporter) error(msg string) {
 	}
 }
 
-// warning reports something a person must look at (report.Annotations
-// neutralised it).
-func (r *reporter) warning(a report.Annotation) {
-	if r.asAction {
+// annotate reports something a person must look at (report.Annotations
+// neutralised it): an error or a warning annotation, or a line on stderr.
+func (r *reporter) annotate(a report.Annotation) {
+	switch {
+	case r.asAction && a.Error:
+		r.gha.WithFieldsMap(map[string]string{"title": a.Title}).Errorf("%s", a.Message)
+	case r.asAction:
 		r.gha.WithFieldsMap(map[string]string{"title": a.Title}).Warningf("%s", a.Message)
-	} else {
+	case a.Error:
+		fmt.Fprintf(r.stderr, "error: %s\n", a.Message)
+	default:
 		fmt.Fprintf(r.stderr, "warning: %s\n", a.Message)
 	}
 }
@@ -268,7 +273,7 @@ func (r *reporter) publish(rep *update.Report) error {
 		}
 	}
 	for _, a := range report.Annotations(rep) {
-		r.warning(a)
+		r.annotate(a)
 	}
 	// Diffs go to the terminal, and to the Actions log in a dry run (a real
 	// run's diffs are in its pull requests).

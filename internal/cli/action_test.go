@@ -200,6 +200,7 @@ func parentInputs() map[string]string {
 	return map[string]string{
 		"mode": "parent", "image": demo.Image, "tag": demo.NewTag, "store": demo.Store,
 		"exclude-repos": demo.Exclude, "labels": demo.Label + ",no-such-label", "auto-merge": "squash",
+		"fail-on-error": "false", // acme/partner-config fails: the token may only read it
 	}
 }
 
@@ -229,7 +230,7 @@ func TestParentAsAction(t *testing.T) {
 	if len(prs) != len(demo.Cases) {
 		t.Errorf("%d results, want %d: %v", len(prs), len(demo.Cases), prs)
 	}
-	if r.outputs["changed-count"] != "10" || r.outputs["failed-count"] != "0" || r.outputs["skipped-count"] != "10" {
+	if r.outputs["changed-count"] != "10" || r.outputs["failed-count"] != "1" || r.outputs["skipped-count"] != "9" {
 		t.Errorf("counts: changed %s skipped %s failed %s", r.outputs["changed-count"], r.outputs["skipped-count"], r.outputs["failed-count"])
 	}
 	for _, want := range []string{"| acme/api | `Dockerfile` | 1.2 → 1.3 | [#1](" + h.url + "/acme/api/pull/1) | created |", "**Adoption:**", "**Totals:**"} {
@@ -294,7 +295,7 @@ func TestParentViaFlagsPrintsReadableSummary(t *testing.T) {
 	env := map[string]string{"GITHUB_TOKEN": testToken}
 	r := h.exec([]string{"parent", "--image", demo.Image, "--tag", demo.NewTag, "--orgs", demo.Org,
 		"--github-api-url", h.url + "/api/v3", "--github-graphql-url", h.url + "/api/graphql",
-		"--exclude-repos", demo.Exclude}, env, false, actionDeps{})
+		"--exclude-repos", demo.Exclude, "--fail-on-error=false"}, env, false, actionDeps{})
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -440,6 +441,7 @@ func TestOneFailureExitStatus(t *testing.T) {
 		h := newHarnessWith(t, ghsim.Options{Middleware: failRepo("acme/api")})
 		in := parentInputs()
 		in["fail-on-error"] = failOnError
+		in["exclude-repos"] += ",acme/partner-config"
 		r := h.exec(nil, h.actionEnv(in), true, fast())
 		want := ExitFailure
 		if failOnError == "false" {
@@ -454,6 +456,18 @@ func TestOneFailureExitStatus(t *testing.T) {
 		}
 		if prs["acme/web "+demo.Image].Action != "created" || r.outputs["failed-count"] != "1" || r.outputs["changed-count"] != "9" {
 			t.Errorf("the others were not processed: %s", r.outputs["pull-requests"])
+		}
+		// The failure is an error annotation with its reason, not only a
+		// line of the summary.
+		var errs []string
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.HasPrefix(line, "::error") {
+				errs = append(errs, line)
+			}
+		}
+		if len(errs) != 1 || !strings.HasPrefix(errs[0], "::error title=dfiu%3A acme/api failed::acme/api: "+demo.Image+" not updated to "+demo.NewTag+": ") ||
+			!strings.Contains(errs[0], "422") {
+			t.Errorf("error annotations = %q, want one for acme/api with its reason", errs)
 		}
 	}
 }

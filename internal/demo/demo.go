@@ -57,7 +57,7 @@ var Cases = []Case{
 	{"archive", "archived", "skipped", "archived"},
 	{"api-fork", "a fork", "skipped", "fork"},
 	{"legacy-billing", "excluded by exclude-repos", "skipped", "excluded"},
-	{"partner-config", "the token may only read it", "skipped", "no push permission"},
+	{"partner-config", "the token may only read it: fails (exclude-repos would leave it out)", "failed", "no push permission"},
 	{"handmade", "a person pushed to the dfiu branch", "skipped", "not forcing"},
 	{"docs", "mentions the image in a comment only", "skipped", "no file references"},
 }

@@ -32,29 +32,35 @@ func Outputs(rep *update.Report) (map[string]string, error) {
 	}, nil
 }
 
-// Annotation is a warning for the workflow run's annotations.
+// Annotation is a warning, or an error, for the workflow run's
+// annotations.
 type Annotation struct {
+	Error   bool // an error annotation: a repository failed
 	Title   string
 	Message string
 }
 
-// Annotations returns one warning per problem that needs a person: a
-// reference pinned by digest or invalid, no push permission, a branch with
-// someone else's commits, incomplete search coverage. Titles and messages
-// are neutralised (safe.Text).
+// Annotations returns one error per failed repository, with its reason,
+// and one warning per problem that needs a person: a reference pinned by
+// digest or invalid, a branch with someone else's commits, incomplete
+// search coverage. Titles and messages are neutralised (safe.Text).
 func Annotations(rep *update.Report) []Annotation {
 	var out []Annotation
-	add := func(title, msg string) {
-		out = append(out, Annotation{Title: safe.Text(title), Message: safe.Text(msg)})
+	add := func(isErr bool, title, msg string) {
+		out = append(out, Annotation{Error: isErr, Title: safe.Text(title), Message: safe.Text(msg)})
 	}
 	for _, img := range rep.Images {
 		for _, res := range img.Results {
+			if res.Action == update.Failed {
+				add(true, "dfiu: "+res.Repository+" failed",
+					fmt.Sprintf("%s: %s not updated to %s: %s", res.Repository, img.Image, res.To, res.Reason))
+			}
 			for _, w := range res.Warnings {
-				add("dfiu: "+img.Image, w)
+				add(false, "dfiu: "+img.Image, w)
 			}
 		}
 		if !img.Complete {
-			add("dfiu: incomplete coverage for "+img.Image, strings.Join(img.Notes, "; "))
+			add(false, "dfiu: incomplete coverage for "+img.Image, strings.Join(img.Notes, "; "))
 		}
 	}
 	return out

@@ -102,7 +102,9 @@ func TestText(t *testing.T) {
 func TestAnnotations(t *testing.T) {
 	t.Parallel()
 	as := Annotations(sample())
-	if len(as) != 2 || !strings.Contains(as[0].Message, "pinned by digest") || !strings.Contains(as[1].Title, "incomplete") {
+	if len(as) != 3 || as[0].Error || !strings.Contains(as[0].Message, "pinned by digest") ||
+		!as[1].Error || as[1].Message != "acme/d: acme/base not updated to 1.3: 422" || !strings.Contains(as[1].Title, "acme/d") ||
+		as[2].Error || !strings.Contains(as[2].Title, "incomplete") {
 		t.Errorf("annotations = %+v", as)
 	}
 }

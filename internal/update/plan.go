@@ -150,10 +150,17 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	switch repo.ViewerPermission {
 	case "ADMIN", "MAINTAIN", "WRITE", "":
 	default:
-		res.Action = Skipped
-		res.Reason = joinReasons(fmt.Sprintf("no push permission (%s)", repo.ViewerPermission), res.Reason)
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: no push permission: %s is not updated to %s", res.Repository, t.Image, t.Tag))
-		return
+		// The repository needs the change and the token cannot make it:
+		// a failure, so that a read-only token does not exit 0 with work
+		// left undone. A dry run writes nothing and goes on to show the
+		// change.
+		why := fmt.Sprintf("no push permission (%s): github-token may only read this repository; give it write access, or leave the repository out with exclude-repos", repo.ViewerPermission)
+		if !r.opts.DryRun {
+			res.Action = Failed
+			res.Reason = joinReasons(why, res.Reason)
+			return
+		}
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", res.Repository, why))
 	}
 	for _, path := range a.files {
 		res.Diffs = append(res.Diffs, diff.Unified(path, []byte(repo.Files[path].Text), a.changes[path]))
