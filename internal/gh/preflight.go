@@ -71,28 +71,23 @@ type failFastKey struct{}
 
 // Preflight checks, before a run writes anything, that both endpoints
 // answer as GitHub does and accept the token, that the owners exist and
-// what the token may do in repos. It sends two requests: GET
-// /users/{owner} on the REST API
-// (https://docs.github.com/rest/users/users#get-a-user, which answers for
-// organisations too) and one GraphQL query (viewer, repositoryOwner per
-// owner, repository per repo). Connection errors are not retried.
+// what the token may do in repos. It sends two requests: GET /rate_limit
+// on the REST API (https://docs.github.com/rest/rate-limit/rate-limit,
+// which "does not count against your primary rate limit" and answers 401
+// to a token GitHub refuses) and one GraphQL query (viewer,
+// repositoryOwner per owner, repository per repo). Connection errors are
+// not retried.
 //
 // A 401 from either endpoint wraps ErrBadCredentials; a connection error, a
 // 404 or an answer that is not GitHub's JSON is an *EndpointError.
 func (c *Client) Preflight(ctx context.Context, owners []string, repos []PreflightRepo) (*PreflightResult, error) {
 	ctx = context.WithValue(ctx, failFastKey{}, true)
-	probe := ""
-	switch {
-	case len(owners) > 0:
-		probe = owners[0]
-	case len(repos) > 0:
-		probe = repos[0].Owner
+	limits, _, err := c.rest.RateLimit.Get(ctx)
+	if err == nil && (limits == nil || limits.Core == nil) {
+		err = errors.New("GET rate_limit: the answer has no core rate limit")
 	}
-	if probe != "" {
-		_, _, err := c.rest.Users.Get(ctx, probe)
-		if err := c.endpointError("REST", c.rest.BaseURL.String(), err); err != nil {
-			return nil, err
-		}
+	if err := c.endpointError("REST", c.rest.BaseURL.String(), err); err != nil {
+		return nil, err
 	}
 	ans, err := c.postGraphQL(ctx, buildPreflightQuery(owners, repos))
 	if err := c.endpointError("GraphQL", c.opts.GraphQLURL, err); err != nil {
