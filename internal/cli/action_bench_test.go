@@ -56,7 +56,7 @@ func parentRun(tb testing.TB, srv *ghsim.Server, url string) economy {
 	r := h.exec([]string{"parent", "--image", "ubuntu", "--tag", "24.04", "--orgs", "big", "--store", "big/store",
 		"--github-api-url", url, "--github-graphql-url", url + "/graphql", "--concurrency", "8"}, env, true, fast())
 	if r.code != ExitOK {
-		tb.Fatalf("exit %d\n%s", r.code, r.stderr)
+		tb.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	after := srv.Stats()
 	var changed int

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -82,11 +83,7 @@ type failFastKey struct{}
 // 404 or an answer that is not GitHub's JSON is an *EndpointError.
 func (c *Client) Preflight(ctx context.Context, owners []string, repos []PreflightRepo) (*PreflightResult, error) {
 	ctx = context.WithValue(ctx, failFastKey{}, true)
-	limits, _, err := c.rest.RateLimit.Get(ctx)
-	if err == nil && (limits == nil || limits.Core == nil) {
-		err = errors.New("GET rate_limit: the answer has no core rate limit")
-	}
-	if err := c.endpointError("REST", c.rest.BaseURL.String(), err); err != nil {
+	if err := c.endpointError("REST", c.rest.BaseURL.String(), c.getRateLimit(ctx)); err != nil {
 		return nil, err
 	}
 	ans, err := c.postGraphQL(ctx, buildPreflightQuery(owners, repos))
@@ -141,6 +138,44 @@ func (c *Client) Preflight(ctx context.Context, owners []string, repos []Preflig
 		res.Repos = append(res.Repos, st)
 	}
 	return res, nil
+}
+
+// getRateLimit sends GET /rate_limit and checks that the answer is
+// GitHub's. It does not go through go-github, which would remember the
+// limits in the body against the wall clock and then refuse requests
+// itself (the transport waits for limits, on the injected clock).
+func (c *Client) getRateLimit(ctx context.Context) error {
+	u := c.rest.BaseURL.String() + "rate_limit"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/vnd.github+json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	var ans struct {
+		Message   string                     `json:"message"`
+		Resources map[string]json.RawMessage `json:"resources"`
+	}
+	decoded := json.Unmarshal(body, &ans) == nil
+	if resp.StatusCode != http.StatusOK {
+		msg := ans.Message
+		if !decoded || msg == "" {
+			msg = strings.TrimSpace(string(body[:min(len(body), 200)]))
+		}
+		return fmt.Errorf("GET %s: %w", u, &HTTPError{StatusCode: resp.StatusCode, Message: msg})
+	}
+	if !decoded || ans.Resources["core"] == nil {
+		return fmt.Errorf("GET %s: the answer is not GitHub's rate limits", u)
+	}
+	return nil
 }
 
 func buildPreflightQuery(owners []string, repos []PreflightRepo) string {
