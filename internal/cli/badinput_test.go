@@ -157,6 +157,8 @@ func TestBadInputs(t *testing.T) {
 		{"max-prs negative", "max-prs", parent(map[string]string{"max-prs": "-1"}), nil, "not a whole number"},
 		{"max-prs a word", "max-prs", parent(map[string]string{"max-prs": "lots"}), nil, "not a whole number"},
 		{"max-prs a fraction", "max-prs", parent(map[string]string{"max-prs": "1.5"}), nil, "not a whole number"},
+		{"max-images negative", "max-images", all(map[string]string{"max-images": "-1"}), nil, "not a whole number"},
+		{"max-images exceeded by the store", "max-images", all(map[string]string{"max-images": "1"}), nil, "the store holds 2 images, more than the 1 allowed"},
 		{"concurrency zero", "concurrency", parent(map[string]string{"concurrency": "0"}), nil, "from 1 to 32"},
 		{"concurrency too high", "concurrency", parent(map[string]string{"concurrency": "33"}), nil, "from 1 to 32"},
 		{"concurrency a word", "concurrency", parent(map[string]string{"concurrency": "lots"}), nil, "not a whole number"},

@@ -297,11 +297,19 @@ type analysis struct {
 	warnings    []string          // what a person must look at
 }
 
-// compile compiles the rewrite engine for each target. An error (a tag
-// from the store that is not valid, say) is reported for each file.
-func (r *runner) compile(targets []Target) {
+// compile compiles the rewrite engine for each target some candidate
+// uses. An error (a tag from the store that is not valid, say) is
+// reported for each file.
+func (r *runner) compile(targets []Target, cands map[string]*candidate) {
 	r.engines = make([]engine, len(targets))
+	used := map[int]bool{}
+	for _, c := range cands {
+		maps.Copy(used, c.images)
+	}
 	for i, t := range targets {
+		if !used[i] {
+			continue
+		}
 		r.engines[i].rw, r.engines[i].err = dockerfile.Options{
 			Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest,
 			AllowDowngrade: r.opts.AllowDowngrade || r.opts.Mode == ModeChild,

@@ -123,6 +123,7 @@ type Options struct {
 	Registry                 Resolver
 
 	MaxPRs      int // 0: no limit
+	MaxImages   int // all mode refuses a store with more images; 0: no limit
 	Concurrency int // 0: 4
 	BatchSize   int // repositories per GraphQL read; 0: the client's default
 
@@ -180,9 +181,12 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	var cands map[string]*candidate
 	var images []*ImageReport
 	end := r.phase("Discover")
-	if opts.Mode == ModeChild {
+	switch {
+	case opts.Mode == ModeChild:
 		cands, images, err = r.discoverChild(ctx, targets[0])
-	} else {
+	case r.planDiscovery(targets, rep):
+		cands, images, err = r.discoverShared(ctx, targets)
+	default:
 		cands, images, err = r.discover(ctx, targets)
 	}
 	end()
@@ -199,7 +203,7 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	}
 
 	end = r.phase("Plan")
-	r.compile(targets)
+	r.compile(targets, cands)
 	plans := r.planAll(targets, images, cands, hyd)
 	end()
 
@@ -278,6 +282,11 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 	images, invalid, digests, err := st.Load(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if n := len(images); r.opts.MaxImages > 0 && n > r.opts.MaxImages {
+		return nil, nil, &InputError{Input: "max-images", Err: fmt.Errorf(
+			"the store holds %d images, more than the %d allowed: a run over all of them could open up to %d pull requests per repository; raise max-images (0 means no limit) or split the store",
+			n, r.opts.MaxImages, n)}
 	}
 	var ts []Target
 	var unsearched []*ImageReport
