@@ -56,19 +56,9 @@ func (r *runner) discoverShared(ctx context.Context, targets []Target) (map[stri
 	complete, notes := res.Complete, res.Notes
 	all := map[string]*candidate{}
 	for _, h := range res.Hits {
-		if !r.kindEnabled(h.Path) {
-			continue
+		if r.kindEnabled(h.Path) {
+			r.addHit(all, h)
 		}
-		key := repoKey(h.Owner, h.Name)
-		c := all[key]
-		if c == nil {
-			c = &candidate{owner: h.Owner, name: h.Name, paths: map[string]bool{}, images: map[int]bool{}}
-			if r.excluded(c.fullName()) {
-				c.excluded = "excluded by exclude-repos"
-			}
-			all[key] = c
-		}
-		c.paths[h.Path] = true
 	}
 	var reqs []gh.RepoRequest
 	for _, k := range slices.Sorted(maps.Keys(all)) {

@@ -382,21 +382,26 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 				continue
 			}
 			hits++
-			key := repoKey(h.Owner, h.Name)
-			c := cands[key]
-			if c == nil {
-				c = &candidate{owner: h.Owner, name: h.Name, paths: map[string]bool{}, images: map[int]bool{}}
-				if r.excluded(c.fullName()) {
-					c.excluded = "excluded by exclude-repos"
-				}
-				cands[key] = c
-			}
-			c.paths[h.Path] = true
-			c.images[i] = true
+			r.addHit(cands, h).images[i] = true
 		}
 		r.log.Info("discovered", "image", t.Image.String(), "files", hits, "search_requests", res.Requests, "complete", res.Complete)
 	}
 	return cands, images, nil
+}
+
+// addHit records hit h in cands and returns its repository's candidate.
+func (r *runner) addHit(cands map[string]*candidate, h gh.CodeHit) *candidate {
+	key := repoKey(h.Owner, h.Name)
+	c := cands[key]
+	if c == nil {
+		c = &candidate{owner: h.Owner, name: h.Name, paths: map[string]bool{}, images: map[int]bool{}}
+		if r.excluded(c.fullName()) {
+			c.excluded = "excluded by exclude-repos"
+		}
+		cands[key] = c
+	}
+	c.paths[h.Path] = true
+	return c
 }
 
 // discoverChild lists the one repository's files from its tree.
