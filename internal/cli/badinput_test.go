@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/dfiu/dfiu/internal/clock"
 	"github.com/dfiu/dfiu/internal/demo"
+	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/state"
 )
 
@@ -277,5 +280,42 @@ func TestMissingStoreFileIsCreatedInParentMode(t *testing.T) {
 	files, _ := h.srv.RepoFiles(demo.Org, "dfiu-store", "")
 	if !strings.Contains(files["images/new.json"], `"`+demo.Image+`": "`+demo.NewTag+`"`) {
 		t.Errorf("images/new.json = %q", files["images/new.json"])
+	}
+}
+
+// forbidRepo answers every GraphQL mutation naming repo as GitHub answers
+// a token without the permission: 200, data null, an error of type
+// FORBIDDEN ("Resource not accessible by integration" is what an App
+// installation token gets).
+func forbidRepo(repo string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "graphql") {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				if bytes.Contains(body, []byte("mutation")) && bytes.Contains(body, []byte(repo)) {
+					w.Header().Set("Content-Type", "application/json; charset=utf-8")
+					io.WriteString(w, `{"data":null,"errors":[{"type":"FORBIDDEN","path":["createRef"],"message":"Resource not accessible by integration"}]}`)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// TestPermissionRefusedMidRunNamesTheToken: a repository where GitHub
+// refuses the token a permission fails with a reason naming github-token.
+func TestPermissionRefusedMidRunNamesTheToken(t *testing.T) {
+	t.Parallel()
+	h := newHarnessWith(t, ghsim.Options{Middleware: forbidRepo("acme/api")})
+	r := h.exec(nil, h.actionEnv(parentInputs()), true, fast())
+	p := pullRequests(t, r)["acme/api "+demo.Image]
+	if p.Action != "failed" || !strings.HasPrefix(p.Reason, "github-token lacks a permission (it needs Contents and Pull requests: write): ") ||
+		!strings.Contains(p.Reason, "Resource not accessible by integration") {
+		t.Errorf("api = %+v", p)
+	}
+	if !strings.Contains(r.stdout, "::error title=dfiu%3A acme/api failed::acme/api: "+demo.Image+" not updated to "+demo.NewTag+": github-token lacks a permission") {
+		t.Errorf("no error annotation naming github-token:\n%s", r.stdout)
 	}
 }

@@ -248,3 +248,32 @@ func isRESTRateLimit(err error) bool {
 	var ab *github.AbuseRateLimitError
 	return errors.As(err, &rl) || errors.As(err, &ab)
 }
+
+// TokenProblem returns ErrBadCredentials when err is GitHub refusing the
+// token (401), ErrForbidden when it is GitHub refusing the token a
+// permission (a 403 that is not a rate limit, or a GraphQL error of type
+// FORBIDDEN), and nil otherwise. Installation tokens expire after an hour,
+// so a long run can meet the first in its middle.
+func TokenProblem(err error) error {
+	if err == nil || isRESTRateLimit(err) {
+		return nil
+	}
+	status := statusOf(err)
+	var he *HTTPError
+	if errors.As(err, &he) {
+		status = he.StatusCode
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		return ErrBadCredentials
+	case http.StatusForbidden:
+		if !strings.Contains(strings.ToLower(err.Error()), "rate limit") {
+			return ErrForbidden
+		}
+		return nil
+	}
+	if ge := (*GraphQLError)(nil); errors.As(err, &ge) && ge.Type == "FORBIDDEN" {
+		return ErrForbidden
+	}
+	return nil
+}

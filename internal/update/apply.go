@@ -142,7 +142,9 @@ func (r *runner) done(ctx context.Context, p *plan, out *gh.ProposeResult, hyd *
 }
 
 // fail records err as the plan's outcome: Deferred when the time budget
-// ran out before the write could be made, Failed otherwise.
+// ran out before the write could be made, Failed otherwise. An error that
+// is GitHub refusing the token, or refusing it a permission, names
+// github-token.
 func (p *plan) fail(err error) {
 	if errors.Is(err, gh.ErrTimeBudget) {
 		p.result.Action = Deferred
@@ -151,6 +153,12 @@ func (p *plan) fail(err error) {
 	}
 	p.result.Action = Failed
 	p.result.Reason = err.Error()
+	switch tp := gh.TokenProblem(err); {
+	case errors.Is(tp, gh.ErrBadCredentials):
+		p.result.Reason = fmt.Sprintf("github-token: %v: %s", tp, p.result.Reason)
+	case tp != nil:
+		p.result.Reason = "github-token lacks a permission (it needs Contents and Pull requests: write): " + p.result.Reason
+	}
 }
 
 // decorate adds labels, reviewers, assignees and auto-merge to a new pull
