@@ -36,7 +36,7 @@ type chaosOrg struct {
 
 const chaosStoreBefore = "{\n  \"images\": {\n    \"node\": \"22\"\n  },\n  \"owner\": \"platform team\"\n}\n"
 
-func newChaosOrg(t *testing.T, n int, wrap func(http.Handler) http.Handler) *chaosOrg {
+func newChaosOrg(t testing.TB, n int, wrap func(http.Handler) http.Handler) *chaosOrg {
 	t.Helper()
 	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
 	srv := ghsim.New(ghsim.Options{Clock: clk, Middleware: wrap})
@@ -59,7 +59,7 @@ func newChaosOrg(t *testing.T, n int, wrap func(http.Handler) http.Handler) *cha
 }
 
 // run runs parent mode for ubuntu 24.04 as the action, with ctx.
-func (o *chaosOrg) run(t *testing.T, ctx context.Context) run {
+func (o *chaosOrg) run(t testing.TB, ctx context.Context) run {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{
@@ -83,7 +83,7 @@ func (o *chaosOrg) run(t *testing.T, ctx context.Context) run {
 // default branch with every file rewritten (no partial commit), no other
 // pull request or leftover branch anywhere, and the store holding both
 // entries, byte for byte.
-func (o *chaosOrg) check(t *testing.T) {
+func (o *chaosOrg) check(t testing.TB) {
 	t.Helper()
 	w := o.srv.World()
 	admin, _ := w.TokenFor(o.srv.AdminToken())
@@ -182,18 +182,31 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // resets and GraphQL "Something went wrong" errors, 2% each of the 5xx and
 // 1% each of the others, plus secondary rate limits (concurrency, content
 // creation below the client's pace, REST points), answered 403 (GraphQL)
-// and 429 (REST). Runs repeat until one has no
-// failure (at most 4); then the end state must be exact (see check) and
-// one more run must make no write at all.
+// and 429 (REST). Runs repeat until one has no failure (at most 4); then
+// the end state must be exact (see check) and one more run must make no
+// write at all.
 //
-// The suite runs 1,000 repositories; with -short, 200 (every fault kind
-// still fires, which the test asserts).
+// The suite runs 300 repositories (100 with -short), enough for every
+// fault kind to fire, which the test asserts; BenchmarkChaos runs the same
+// over 1,000, which takes about a minute under -race on two cores.
 func TestChaos(t *testing.T) {
 	t.Parallel()
-	n := 1000
+	n := 300
 	if testing.Short() {
-		n = 200
+		n = 100
 	}
+	chaos(t, n)
+}
+
+// BenchmarkChaos is TestChaos over 1,000 repositories:
+// go test -run '^$' -bench Chaos -benchtime 1x ./internal/cli
+func BenchmarkChaos(b *testing.B) {
+	for b.Loop() {
+		chaos(b, 1000)
+	}
+}
+
+func chaos(t testing.TB, n int) {
 	counter := &statusCounter{by: map[int]int{}}
 	o := newChaosOrg(t, n, counter.wrap)
 	cfg := func() limiter.Config {
@@ -209,6 +222,14 @@ func TestChaos(t *testing.T) {
 				{Kind: limiter.FaultStatus, Status: 504, Rate: 0.02},
 				{Kind: limiter.FaultReset, Rate: 0.01},
 				{Kind: limiter.FaultGraphQLError, Rate: 0.01},
+				// And each kind once at a fixed request, so that a small
+				// run sees every kind whatever the draws.
+				{Kind: limiter.FaultStatus, Status: 500, Match: "POST /graphql", From: 5},
+				{Kind: limiter.FaultStatus, Status: 502, Match: "POST /graphql", From: 15},
+				{Kind: limiter.FaultStatus, Status: 503, Match: "GET /**", From: 3},
+				{Kind: limiter.FaultStatus, Status: 504, Match: "POST /graphql", From: 25},
+				{Kind: limiter.FaultReset, Match: "POST /graphql", From: 35},
+				{Kind: limiter.FaultGraphQLError, Match: "POST /graphql", From: 45},
 			}}
 	}
 	o.srv.SetLimits(cfg())
@@ -251,6 +272,9 @@ func TestChaos(t *testing.T) {
 		if st.FaultsByKind[kind] == 0 {
 			t.Errorf("no %s fault fired: the suite proves nothing about it", kind)
 		}
+	}
+	if n := st.FaultsByKind["status"] + st.FaultsByKind["reset"] + st.FaultsByKind["graphqlError"]; n*100 < st.Requests*7 {
+		t.Errorf("%d faults in %d requests: want about 10%%", n, st.Requests)
 	}
 	if counter.by[http.StatusForbidden] == 0 || counter.by[http.StatusTooManyRequests] == 0 {
 		t.Errorf("secondary refusals by status %v: want 403s and 429s", counter.by)
