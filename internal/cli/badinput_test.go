@@ -110,7 +110,7 @@ func TestBadInputs(t *testing.T) {
 		{"store with an empty repository", "store", parent(map[string]string{"store": "acme/"}), nil, ""},
 		{"store path with ..", "store", parent(map[string]string{"store": "acme/dfiu-store/a/../store.json"}), nil, ""},
 		{"store with an empty branch", "store", parent(map[string]string{"store": "acme/dfiu-store@"}), nil, "empty branch"},
-		{"store with a bad branch", "store", parent(map[string]string{"store": "acme/dfiu-store@a..b"}), nil, "not a valid branch"},
+		{"store with a bad branch", "store", parent(map[string]string{"store": "acme/dfiu-store@a..b"}), nil, "not a valid branch name"},
 		{"store missing in all mode", "store", all(map[string]string{"store": ""}), nil, "required in all mode"},
 		{"store repository that does not exist", "store", parent(map[string]string{"store": "acme/no-such-store"}), nil, "does not exist"},
 		{"store repository that does not exist, all mode", "store", all(map[string]string{"store": "acme/no-such-store"}), nil, "does not exist"},
@@ -139,10 +139,10 @@ func TestBadInputs(t *testing.T) {
 
 		{"dry-run not a boolean", "dry-run", parent(map[string]string{"dry-run": "perhaps"}), nil, "not a boolean"},
 
-		{"branch-prefix with ..", "branch-prefix", parent(map[string]string{"branch-prefix": "a..b"}), nil, "not a valid branch"},
-		{"branch-prefix with a space", "branch-prefix", parent(map[string]string{"branch-prefix": "a b"}), nil, "not a valid branch"},
-		{"branch-prefix only a slash", "branch-prefix", parent(map[string]string{"branch-prefix": "/"}), nil, "not a valid branch"},
-		{"branch-prefix with a tilde", "branch-prefix", parent(map[string]string{"branch-prefix": "a~1"}), nil, "not a valid branch"},
+		{"branch-prefix with ..", "branch-prefix", parent(map[string]string{"branch-prefix": "a..b"}), nil, "not a valid git branch name"},
+		{"branch-prefix with a space", "branch-prefix", parent(map[string]string{"branch-prefix": "a b"}), nil, "not a valid git branch name"},
+		{"branch-prefix only a slash", "branch-prefix", parent(map[string]string{"branch-prefix": "/"}), nil, "not a valid git branch name"},
+		{"branch-prefix with a tilde", "branch-prefix", parent(map[string]string{"branch-prefix": "a~1"}), nil, "not a valid git branch name"},
 
 		{"pr-title unknown field", "pr-title", parent(map[string]string{"pr-title": "{{.NoSuchField}}"}), nil, "NoSuchField"},
 		{"pr-title does not parse", "pr-title", parent(map[string]string{"pr-title": "{{"}), nil, ""},

@@ -282,8 +282,8 @@ func chaos(t testing.TB, n int) {
 }
 
 // TestCrashSafety cancels a run at 20 seeded points (the Nth request to
-// the simulator, half of them before it is served and half after, so that
-// the answer is lost), then reruns: the end state must be the one a run
+// the simulator, half of them dropped unserved and half served with the
+// answer lost), lets the requests already sent finish, then reruns: the end state must be the one a run
 // without a crash leaves, and the run after that must make no write.
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
@@ -307,12 +307,20 @@ func TestCrashSafety(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			// The crash: request at is dropped unserved (before) or served
+			// with its answer lost (after); the run is cancelled there and
+			// sends nothing more. Requests already in flight finish on the
+			// server, as GitHub finishes them, before the rerun starts.
 			var seen atomic.Int64
+			var inflight sync.WaitGroup
 			crash := func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					inflight.Add(1)
+					defer inflight.Done()
 					n := seen.Add(1)
 					if n == at && !after {
 						cancel()
+						panic(http.ErrAbortHandler)
 					}
 					next.ServeHTTP(w, r)
 					if n == at && after {
@@ -322,6 +330,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			o := newChaosOrg(t, repos, crash)
 			first := o.run(t, ctx)
+			inflight.Wait()
 			if ctx.Err() == nil {
 				t.Fatalf("the run ended (exit %d) before request %d", first.code, at)
 			}
@@ -332,9 +341,22 @@ func TestCrashSafety(t *testing.T) {
 				t.Fatalf("rerun: exit %d\n%s", r.code, tail(r.stdout, 3000))
 			}
 			o.check(t)
-			before := o.srv.Stats().Writes
-			if r := o.run(t, context.Background()); r.code != ExitOK || o.srv.Stats().Writes != before {
-				t.Errorf("the run after the rerun: exit %d, %d writes", r.code, o.srv.Stats().Writes-before)
+			before := o.srv.Stats()
+			if r := o.run(t, context.Background()); r.code != ExitOK || o.srv.Stats().Writes != before.Writes {
+				after := o.srv.Stats()
+				var writes []string
+				for k, n := range after.Endpoints {
+					if d := n - before.Endpoints[k]; d > 0 && !strings.HasPrefix(k, "GET") {
+						writes = append(writes, fmt.Sprintf("%s ×%d", k, d))
+					}
+				}
+				for k, n := range after.GraphQLFields {
+					if d := n - before.GraphQLFields[k]; d > 0 && strings.HasPrefix(k, "mutation") {
+						writes = append(writes, fmt.Sprintf("%s ×%d", k, d))
+					}
+				}
+				t.Errorf("the run after the rerun: exit %d, %d writes %v; changed %s:\n%s", r.code, after.Writes-before.Writes, writes,
+					r.outputs["changed-count"], r.outputs["pull-requests"])
 			}
 		})
 	}
