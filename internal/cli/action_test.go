@@ -418,6 +418,12 @@ func TestAllAsAction(t *testing.T) {
 
 // failRepo answers every GraphQL mutation naming repo with a 422.
 func failRepo(repo string) func(http.Handler) http.Handler {
+	return answerMutations(repo, http.StatusUnprocessableEntity, `{"message":"Validation Failed","documentation_url":"https://docs.github.com/graphql"}`)
+}
+
+// answerMutations answers every GraphQL mutation naming repo with status
+// and body.
+func answerMutations(repo string, status int, answer string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "graphql") {
@@ -425,8 +431,8 @@ func failRepo(repo string) func(http.Handler) http.Handler {
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				if bytes.Contains(body, []byte("mutation")) && bytes.Contains(body, []byte(repo)) {
 					w.Header().Set("Content-Type", "application/json; charset=utf-8")
-					w.WriteHeader(http.StatusUnprocessableEntity)
-					io.WriteString(w, `{"message":"Validation Failed","documentation_url":"https://docs.github.com/graphql"}`)
+					w.WriteHeader(status)
+					io.WriteString(w, answer)
 					return
 				}
 			}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -288,20 +286,7 @@ func TestMissingStoreFileIsCreatedInParentMode(t *testing.T) {
 // FORBIDDEN ("Resource not accessible by integration" is what an App
 // installation token gets).
 func forbidRepo(repo string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "graphql") {
-				body, _ := io.ReadAll(r.Body)
-				r.Body = io.NopCloser(bytes.NewReader(body))
-				if bytes.Contains(body, []byte("mutation")) && bytes.Contains(body, []byte(repo)) {
-					w.Header().Set("Content-Type", "application/json; charset=utf-8")
-					io.WriteString(w, `{"data":null,"errors":[{"type":"FORBIDDEN","path":["createRef"],"message":"Resource not accessible by integration"}]}`)
-					return
-				}
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	return answerMutations(repo, http.StatusOK, `{"data":null,"errors":[{"type":"FORBIDDEN","path":["createRef"],"message":"Resource not accessible by integration"}]}`)
 }
 
 // TestPermissionRefusedMidRunNamesTheToken: a repository where GitHub
