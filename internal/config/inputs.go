@@ -66,6 +66,7 @@ var Inputs = []Input{
 	{Name: "auto-merge", Set: setAutoMerge, Default: "off", Description: "Enable auto-merge on new pull requests: off, merge, squash or rebase. A PR that is already mergeable (clean status) or a repository that does not allow auto-merge is reported, not failed."},
 	{Name: "ignore-comment", Set: func(c *Config, v string) error { c.IgnoreComment = v; return nil }, Default: "no-dfiu", Description: "A comment line # <ignore-comment> directly above an instruction or image: key opts it out."},
 	{Name: "allow-downgrade", Set: boolean(func(c *Config) *bool { return &c.AllowDowngrade }), Default: "false", Bool: true, Description: "Let a lower version tag replace a higher one (child mode always allows it)."},
+	{Name: "floating-tags", Set: setFloatingTags, Default: string(dockerfile.FloatingSkip), Description: "What happens to references with a floating tag (no tag, latest, or a channel name such as lts or stable): skip leaves them alone; pin replaces a missing tag and latest (only those) with the new tag."},
 	{Name: "tag-filter", Set: setTagFilter, Description: "A regular expression: only references whose current tag matches it are changed, e.g. -slim$."},
 	{Name: "max-prs", Set: integer(0, 1<<20, func(c *Config) *int { return &c.MaxPRs }), Default: "0", Description: "The most pull requests to create or update in one run; 0 means no limit. The rest are reported skipped with reason \"max-prs reached\"."},
 	{Name: "concurrency", Set: integer(1, MaxConcurrency, func(c *Config) *int { return &c.Concurrency }), Default: "4", Description: "How many repositories are processed at once (1 to 32)."},
@@ -250,6 +251,15 @@ func setTimeBudget(c *Config, v string) error {
 		return fmt.Errorf("%q is not a positive Go duration such as 45m or 5h30m", v)
 	}
 	c.TimeBudget = d
+	return nil
+}
+
+func setFloatingTags(c *Config, v string) error {
+	f, err := dockerfile.ParseFloatingTags(strings.ToLower(v))
+	if err != nil {
+		return fmt.Errorf("%q is not skip or pin", v)
+	}
+	c.FloatingTags = f
 	return nil
 }
 

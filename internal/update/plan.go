@@ -298,6 +298,7 @@ func (r *runner) compile(targets []Target) {
 		r.engines[i].rw, r.engines[i].err = dockerfile.Options{
 			Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest,
 			AllowDowngrade: r.opts.AllowDowngrade || r.opts.Mode == ModeChild,
+			FloatingTags:   r.opts.FloatingTags,
 			TagFilter:      r.opts.TagFilter, IgnoreComment: r.opts.IgnoreComment,
 		}.Compile()
 	}

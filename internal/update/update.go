@@ -114,6 +114,7 @@ type Options struct {
 	IgnoreComment  string
 	AllowDowngrade bool
 	TagFilter      *regexp.Regexp
+	FloatingTags   dockerfile.FloatingTags // "" means skip
 
 	// VerifyTag stops the run (in all mode, skips the image) when
 	// Registry cannot find image:tag; ResolveDigest takes a target's
