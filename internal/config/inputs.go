@@ -55,7 +55,7 @@ var Inputs = []Input{
 	{Name: "file-types", Set: setFileTypes, Default: "dockerfile,compose", Description: "Which files to rewrite: dockerfile, compose, or both, separated by commas."},
 	{Name: "dry-run", Set: boolean(func(c *Config) *bool { return &c.DryRun }), Default: "false", Bool: true, Description: "Make no changes at all: print the plan with diffs and report what would be created or updated."},
 	{Name: "branch-prefix", Set: setBranchPrefix, Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base; the whole name must pass git check-ref-format --branch, and the prefix must not start with refs/. One trailing / is dropped."},
-	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Digest, .Ref, .From, .Rebuilt, .OldDigests, .Repository, .Files, .Branch)."},
+	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Tags, .Digest, .Ref, .Refs, .From, .Rebuilt, .OldDigests, .Repository, .Files, .Branch)."},
 	{Name: "pr-body", Default: update.DefaultPRBody, Description: "Pull request body, a Go text/template with the same fields as pr-title."},
 	{Name: "commit-message", Default: update.DefaultCommitMessage, Description: "Commit message, a Go text/template with the same fields as pr-title; the first line is the headline."},
 	{Name: "labels", Set: list(func(c *Config) *[]string { return &c.Labels }), Description: "Labels to add to new pull requests, separated by commas or newlines. Labels that do not exist in a repository are skipped and reported."},

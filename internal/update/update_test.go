@@ -587,7 +587,7 @@ func TestStaleBranchAfterMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := byRepo(rep)["acme/svc acme/base"]; r.Action != Unchanged || !r.Current {
+	if r := byRepo(rep)["acme/svc acme/base"]; r.Action != Unchanged || len(r.Uses) != 1 || !r.Uses[0].Current {
 		t.Errorf("same tag after the merge: %+v, want unchanged and current", r)
 	}
 	f.noWrites = false
