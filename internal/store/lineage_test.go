@@ -269,12 +269,8 @@ func FuzzStoreRecord(f *testing.F) {
 		f.Add([]byte(s), "node", "24")
 	}
 	f.Fuzz(func(t *testing.T, content []byte, image, tag string) {
-		name, err := imageref.Parse(image)
-		if err != nil || !imageref.ValidTag(tag) {
-			return
-		}
-		doc, err := parse(content)
-		if err != nil {
+		doc, name, ok := fuzzInput(content, image, tag)
+		if !ok {
 			return
 		}
 		before, _ := doc.lineageTags()
@@ -287,24 +283,14 @@ func FuzzStoreRecord(f *testing.F) {
 			after = doc
 		}
 		got := after.tagsOf(name)
-		held := false
-		for _, g := range got {
-			c, ok := dockerfile.CompareTags(g, tag)
-			held = held || g == tag || (ok && c >= 0)
-		}
-		if !held {
+		if !holdsTag(got, tag) {
 			t.Fatalf("%s:%s is not held: %q\n%s", image, tag, got, out)
 		}
 		for _, m := range mine {
 			if lineageID(m) == lineageID(tag) {
 				continue
 			}
-			kept := false
-			for _, g := range got {
-				c, ok := dockerfile.CompareTags(g, m)
-				kept = kept || g == m || (ok && c >= 0)
-			}
-			if !kept {
+			if !holdsTag(got, m) {
 				t.Fatalf("lineage of %q lost: %q before, %q after\n%s", m, mine, got, out)
 			}
 		}
@@ -345,4 +331,14 @@ func TestDigestsPerLineage(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"node:22-alpine": dg("b"), "node:24": dg("c")}, digests); diff != "" {
 		t.Errorf("digests (-want +got):\n%s", diff)
 	}
+}
+
+// holdsTag reports whether tags hold tag or a higher version of it.
+func holdsTag(tags []string, tag string) bool {
+	for _, g := range tags {
+		if c, ok := dockerfile.CompareTags(g, tag); g == tag || (ok && c >= 0) {
+			return true
+		}
+	}
+	return false
 }
