@@ -306,16 +306,16 @@ type storeAt struct {
 	loc   store.Location
 }
 
-func (s storeAt) Load(ctx context.Context) (images, invalid, digests map[string]string, err error) {
-	return store.LoadDigests(ctx, s.files, s.loc)
+func (s storeAt) Load(ctx context.Context) (images map[string][]string, invalid, digests map[string]string, err error) {
+	return store.Tags(ctx, s.files, s.loc)
 }
 
 func (s storeAt) Where() gh.PreflightRepo {
 	return gh.PreflightRepo{Owner: s.loc.Owner, Name: s.loc.Repo, Branch: s.loc.Branch, Path: s.loc.Path}
 }
 
-func (s storeAt) Set(ctx context.Context, image imageref.Name, tag, digest string) (bool, error) {
-	return store.Record(ctx, s.files, s.loc, image, tag, digest)
+func (s storeAt) Set(ctx context.Context, image imageref.Name, tag, digest string) (bool, []string, error) {
+	return store.RecordTags(ctx, s.files, s.loc, image, tag, digest, store.Options{})
 }
 
 // flagValue finds --name value or --name=value in args without parsing

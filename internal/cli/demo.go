@@ -66,8 +66,8 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	out := env.Stdout
 	fmt.Fprintf(out, "GitHub simulator serving on %s\n", url)
 	fmt.Fprintf(out, "Container registry serving on %s, standing in for ghcr.io and Docker Hub (%s:%s is %s)\n", reg.Host, demo.Image, demo.NewTag, digest)
-	fmt.Fprintf(out, "Demo organisation %q, store %s (%s: %s, %s: %s):\n%s\n", demo.Org, demo.Store,
-		demo.Image, demo.OldTag, demo.NodeImage, demo.NodeTag, demo.Legend())
+	fmt.Fprintf(out, "Demo organisation %q, store %s (%s: %s, %s: %s and %s):\n%s\n", demo.Org, demo.Store,
+		demo.Image, demo.OldTag, demo.NodeImage, demo.NodeTag, demo.NodeAlpineTag, demo.Legend())
 
 	// Everything goes to stdout in order; the logs are left out so that the
 	// output is the same on every run, apart from the port.

@@ -32,7 +32,12 @@ func TestDemo(t *testing.T) {
 		"no push permission",
 		"pinned by digest",
 		"not forcing over it",
-		"adoption: 2 of 18",
+		// acme/alpine (another lineage) and acme/floating (latest) are not
+		// counted as behind.
+		"adoption: 2 of 16",
+		// One pull request moves both of node's lineages.
+		"# acme/fullstack: node -> 22, 22-alpine (created)",
+		"-    image: node:20-alpine\n+    image: node:22-alpine\n",
 		"Dockerfile:1: variant alpine differs from the new tag's",
 		"compose.yaml:3: floating tag",
 		"$ dfiu all",

@@ -236,8 +236,8 @@ func checkSummaryStructure(t *testing.T, summary string, dryRun bool) {
 					kinds = append(kinds, "code")
 				}
 			}
-			if n.Level != 3 || len(kinds) != 2 {
-				bad(n, "heading is not an image's: `image` → `tag`")
+			if n.Level != 3 || len(kinds) < 2 {
+				bad(n, "heading is not an image's: `image` → `tag`, one tag per lineage")
 			}
 			return ast.WalkSkipChildren, nil
 		case *ast.HTMLBlock:

@@ -21,7 +21,8 @@ func TestHugeStoreSharesDiscovery(t *testing.T) {
 	for i := range extra {
 		fmt.Fprintf(&b, ",\n  \"ghcr.io/acme/unused-%d\": \"1.%d\"", i, i)
 	}
-	b.WriteString("\n}}\n")
+	// The demo store's other lineage, so that both stores propose the same.
+	fmt.Fprintf(&b, "\n},\n\"lineages\": {%q: {\"alpine\": %q}}}\n", demo.NodeImage, demo.NodeAlpineTag)
 
 	runAll := func(store string, seed bool) (run, *harness) {
 		h := newHarness(t)

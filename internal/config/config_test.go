@@ -32,6 +32,7 @@ func TestFromActionReadsRunnerEnvironment(t *testing.T) {
 		"INPUT_MAX-PRS":            "5",
 		"INPUT_GITHUB-TOKEN":       "tok",
 		"INPUT_TAG-FILTER":         "-slim$",
+		"INPUT_FLOATING-TAGS":      "Pin",
 		"GITHUB_REPOSITORY_OWNER":  "acme",
 		"GITHUB_API_URL":           "https://ghe.example/api/v3",
 		"GITHUB_GRAPHQL_URL":       "https://ghe.example/api/graphql",
@@ -63,6 +64,7 @@ func TestFromActionReadsRunnerEnvironment(t *testing.T) {
 		{"fail-on-error", c.FailOnError, false},
 		{"branch-prefix", c.BranchPrefix, "deps"},
 		{"tag-filter", c.TagFilter.String(), "-slim$"},
+		{"floating-tags", c.FloatingTags, dockerfile.FloatingPin},
 		{"pr-title", c.Templates.Title.Root.String(), update.DefaultPRTitle},
 	}
 	for _, ck := range checks {
@@ -85,7 +87,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Mode != update.ModeParent || c.APIURL != DefaultAPIURL || c.GraphQLURL != DefaultGraphQLURL || !c.FailOnError ||
 		c.BranchPrefix != "dfiu" || c.IgnoreComment != "no-dfiu" || c.AutoMerge != "" || c.Token != "t" ||
-		len(c.Kinds) != 2 || c.DryRun || c.Draft {
+		len(c.Kinds) != 2 || c.DryRun || c.Draft || c.FloatingTags != dockerfile.FloatingSkip {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }
@@ -184,6 +186,7 @@ func TestBadInputsNameTheInput(t *testing.T) {
 		{"branch-prefix", map[string]string{"INPUT_BRANCH-PREFIX": "x//"}},
 		{"auto-merge", map[string]string{"INPUT_AUTO-MERGE": "yes"}},
 		{"tag-filter", map[string]string{"INPUT_TAG-FILTER": "("}},
+		{"floating-tags", map[string]string{"INPUT_FLOATING-TAGS": "always"}},
 		{"max-prs", map[string]string{"INPUT_MAX-PRS": "-1"}},
 		{"concurrency", map[string]string{"INPUT_CONCURRENCY": "0"}},
 		{"concurrency", map[string]string{"INPUT_CONCURRENCY": "many"}},

@@ -55,7 +55,7 @@ var Inputs = []Input{
 	{Name: "file-types", Set: setFileTypes, Default: "dockerfile,compose", Description: "Which files to rewrite: dockerfile, compose, or both, separated by commas."},
 	{Name: "dry-run", Set: boolean(func(c *Config) *bool { return &c.DryRun }), Default: "false", Bool: true, Description: "Make no changes at all: print the plan with diffs and report what would be created or updated."},
 	{Name: "branch-prefix", Set: setBranchPrefix, Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base; the whole name must pass git check-ref-format --branch, and the prefix must not start with refs/. One trailing / is dropped."},
-	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Digest, .Ref, .From, .Rebuilt, .OldDigests, .Repository, .Files, .Branch)."},
+	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Tags, .Digest, .Ref, .Refs, .From, .Rebuilt, .OldDigests, .Repository, .Files, .Branch)."},
 	{Name: "pr-body", Default: update.DefaultPRBody, Description: "Pull request body, a Go text/template with the same fields as pr-title."},
 	{Name: "commit-message", Default: update.DefaultCommitMessage, Description: "Commit message, a Go text/template with the same fields as pr-title; the first line is the headline."},
 	{Name: "labels", Set: list(func(c *Config) *[]string { return &c.Labels }), Description: "Labels to add to new pull requests, separated by commas or newlines. Labels that do not exist in a repository are skipped and reported."},
@@ -66,6 +66,7 @@ var Inputs = []Input{
 	{Name: "auto-merge", Set: setAutoMerge, Default: "off", Description: "Enable auto-merge on new pull requests: off, merge, squash or rebase. A PR that is already mergeable (clean status) or a repository that does not allow auto-merge is reported, not failed."},
 	{Name: "ignore-comment", Set: func(c *Config, v string) error { c.IgnoreComment = v; return nil }, Default: "no-dfiu", Description: "A comment line # <ignore-comment> directly above an instruction or image: key opts it out."},
 	{Name: "allow-downgrade", Set: boolean(func(c *Config) *bool { return &c.AllowDowngrade }), Default: "false", Bool: true, Description: "Let a lower version tag replace a higher one (child mode always allows it)."},
+	{Name: "floating-tags", Set: setFloatingTags, Default: string(dockerfile.FloatingSkip), Description: "What happens to references with a floating tag (no tag, latest, or a channel name such as lts or stable): skip leaves them alone; pin replaces a missing tag and latest (only those) with the new tag."},
 	{Name: "tag-filter", Set: setTagFilter, Description: "A regular expression: only references whose current tag matches it are changed, e.g. -slim$."},
 	{Name: "max-prs", Set: integer(0, 1<<20, func(c *Config) *int { return &c.MaxPRs }), Default: "0", Description: "The most pull requests to create or update in one run; 0 means no limit. The rest are reported skipped with reason \"max-prs reached\"."},
 	{Name: "max-images", Set: integer(0, 1<<30, func(c *Config) *int { return &c.MaxImages }), Default: "1000", Description: "all mode: the most images the store may hold; a larger store is refused before any search (0 means no limit). Over 3 images, files are found by name once per organisation and matched to every image, so the code searches do not grow with the store."},
@@ -251,6 +252,15 @@ func setTimeBudget(c *Config, v string) error {
 		return fmt.Errorf("%q is not a positive Go duration such as 45m or 5h30m", v)
 	}
 	c.TimeBudget = d
+	return nil
+}
+
+func setFloatingTags(c *Config, v string) error {
+	f, err := dockerfile.ParseFloatingTags(strings.ToLower(v))
+	if err != nil {
+		return fmt.Errorf("%q is not skip or pin", v)
+	}
+	c.FloatingTags = f
 	return nil
 }
 

@@ -25,6 +25,10 @@ const (
 	Label     = "dependencies"
 	NodeImage = "node"
 	NodeTag   = "22"
+	// NodeAlpineTag is the store's tag of node's alpine lineage: all mode
+	// moves node:20 and node:20-alpine of acme/fullstack in one pull
+	// request.
+	NodeAlpineTag = "22-alpine"
 )
 
 // Case is one seeded repository and what dfiu should do with it in parent
@@ -44,7 +48,7 @@ var Cases = []Case{
 	{"stack", "compose file", "created", ""},
 	{"services", "several Dockerfiles and a Containerfile in subdirectories", "created", ""},
 	{"windows-app", "CRLF line endings", "created", ""},
-	{"fullstack", "uses two images (base and node)", "created", ""},
+	{"fullstack", "uses two images (base, and node in two lineages: 20 and 20-alpine)", "created", ""},
 	{"automerge", "auto-merge allowed: requested, already clean", "created", "clean status"},
 	{"supersede", "an open dfiu PR for an older tag", "updated", ""},
 	{"current", "already on the new tag", "unchanged", ""},
@@ -93,7 +97,7 @@ func Seed(token, digest string) ghsim.Seed {
 			repo("windows-app", map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\r\nRUN echo crlf\r\n"}),
 			repo("fullstack", map[string]string{
 				"Dockerfile":   "FROM " + base(OldTag) + "\nCOPY app /app\n",
-				"compose.yaml": "services:\n  frontend:\n    image: node:20\n  backend:\n    build: .\n",
+				"compose.yaml": "services:\n  frontend:\n    image: node:20\n  ssr:\n    image: node:20-alpine\n  backend:\n    build: .\n",
 			}),
 			{Name: Org + "/automerge", AutoMergeAllowed: true, Labels: []string{Label}, Files: map[string]string{"Dockerfile": "FROM " + base(OldTag) + "\n"}},
 			repo("supersede", map[string]string{"Dockerfile": "FROM " + base("1.1") + "\n"}),
@@ -111,7 +115,8 @@ func Seed(token, digest string) ghsim.Seed {
 				Branches: []ghsim.SeedBranch{{Name: Branch, Files: map[string]string{"Dockerfile": "FROM " + base(NewTag) + "\nRUN ./extra-step.sh\n"}}},
 				Pulls:    []ghsim.SeedPull{{Head: Branch, Title: "Bump base, with an extra step", Author: "alice"}}},
 			repo("docs", map[string]string{"Dockerfile": "FROM alpine:3.20\n# Production images use ghcr.io/acme/base instead.\n"}),
-			{Name: Store, Files: map[string]string{"store.json": "{\n  \"images\": {\n    \"" + Image + "\": \"" + OldTag + "\",\n    \"" + NodeImage + "\": \"" + NodeTag + "\"\n  }\n}\n"}},
+			{Name: Store, Files: map[string]string{"store.json": "{\n  \"images\": {\n    \"" + Image + "\": \"" + OldTag + "\",\n    \"" + NodeImage + "\": \"" + NodeTag + "\"\n  },\n" +
+				"  \"lineages\": {\n    \"" + NodeImage + "\": {\n      \"alpine\": \"" + NodeAlpineTag + "\"\n    }\n  }\n}\n"}},
 		},
 	}
 	// The fork is seeded after its parent.

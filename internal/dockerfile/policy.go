@@ -255,3 +255,34 @@ func (p policy) kindSkip(old string, ov version, oldIsVer bool) string {
 	}
 	return ""
 }
+
+// Lineage is the line of tags a tag belongs to under the tag policy: a
+// reference moves only to a tag of its own lineage (rules 1, 2 and 4).
+// Versions are one lineage per v prefix and variant ("22" and "20.1" are
+// one, "22-alpine" another, "v1.4.0" a third); build ids and codenames
+// share the lineage whose Version and Floating are false; floating tags
+// (no tag, latest, channel names) are the lineage whose Floating is true,
+// which nothing moves to or from by default.
+type Lineage struct {
+	Floating bool   // no tag, latest or a channel name
+	Version  bool   // the tag is a version
+	Prefix   string // "v" or ""
+	Variant  string // what follows the version's "-", or ""
+}
+
+// LineageOf returns the lineage of tag, read as the policy reads it.
+func LineageOf(tag string) Lineage {
+	if isFloating(tag) {
+		return Lineage{Floating: true}
+	}
+	v, ok := parseVersion(tag)
+	if !ok {
+		return Lineage{}
+	}
+	return Lineage{Version: true, Prefix: v.prefix, Variant: v.variant}
+}
+
+// CompareTags compares two tags of one version lineage as the policy does:
+// number by number, a missing part counting as 0. It returns -1, 0 or +1,
+// and false when either tag is not a version or their lineages differ.
+func CompareTags(a, b string) (int, bool) { return compareVersions(a, b) }

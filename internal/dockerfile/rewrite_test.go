@@ -566,3 +566,36 @@ func TestAttention(t *testing.T) {
 		t.Errorf("Attention by line (-want +got):\n%s", diff)
 	}
 }
+
+func TestLineageOf(t *testing.T) {
+	t.Parallel()
+	tests := map[string]Lineage{
+		"22":                 {Version: true},
+		"1.2.3":              {Version: true},
+		"v1.4.0":             {Version: true, Prefix: "v"},
+		"3.11-slim-bookworm": {Version: true, Variant: "slim-bookworm"},
+		"v2-alpine":          {Version: true, Prefix: "v", Variant: "alpine"},
+		"8c9d0e1":            {},
+		"latest":             {Floating: true},
+		"LTS":                {Floating: true},
+		"":                   {Floating: true},
+		"1.2.3.4.5":          {},
+	}
+	for tag, want := range tests {
+		if got := LineageOf(tag); got != want {
+			t.Errorf("LineageOf(%q) = %+v, want %+v", tag, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		a, b string
+		want int
+		ok   bool
+	}{
+		{"22", "20.11", 1, true}, {"1.2", "1.2.0", 0, true}, {"20-alpine", "22-alpine", -1, true},
+		{"20", "22-alpine", 0, false}, {"v1", "1", 0, false}, {"abc", "abc", 0, false},
+	} {
+		if got, ok := CompareTags(tc.a, tc.b); got != tc.want || ok != tc.ok {
+			t.Errorf("CompareTags(%q, %q) = %d, %v, want %d, %v", tc.a, tc.b, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -85,7 +85,7 @@ func Markdown(rep *update.Report) string {
 		b.WriteString("\n")
 	}
 	for _, img := range rep.Images {
-		fmt.Fprintf(&b, "### %s → %s\n\n", safe.Code(img.Image), safe.Code(img.Tag))
+		fmt.Fprintf(&b, "### %s → %s\n\n", safe.Code(img.Image), strings.Join(mapStrings(append([]string{img.Tag}, img.Also...), safe.Code), ", "))
 		if img.Digest != "" {
 			fmt.Fprintf(&b, "Digest: %s\n\n", safe.Code(img.Digest))
 		}
@@ -128,8 +128,7 @@ func Markdown(rep *update.Report) string {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "**Totals:** %s.\n\n", totals(img.Results))
-		cur, all := img.Adoption()
-		fmt.Fprintf(&b, "**Adoption:** %s\n\n", adoption(safe.Code(img.Image), safe.Code(img.Tag), cur, all))
+		fmt.Fprintf(&b, "**Adoption:** %s\n\n", adoption(img, safe.Code))
 	}
 	if len(rep.Images) > 1 {
 		changed, skipped, failed := rep.Counts()
@@ -155,7 +154,7 @@ func Text(rep *update.Report) string {
 		fmt.Fprintf(&b, "  %s\n", safe.Text(n))
 	}
 	for _, img := range rep.Images {
-		fmt.Fprintf(&b, "\n%s -> %s\n", safe.Text(img.Image), safe.Text(img.Tag))
+		fmt.Fprintf(&b, "\n%s -> %s\n", safe.Text(img.Image), strings.Join(mapStrings(append([]string{img.Tag}, img.Also...), safe.Text), ", "))
 		if img.Digest != "" {
 			fmt.Fprintf(&b, "  digest: %s\n", safe.Text(img.Digest))
 		}
@@ -186,8 +185,7 @@ func Text(rep *update.Report) string {
 			tw.Flush()
 		}
 		fmt.Fprintf(&b, "  totals: %s\n", totals(img.Results))
-		cur, all := img.Adoption()
-		fmt.Fprintf(&b, "  adoption: %s\n", adoption(safe.Text(img.Image), safe.Text(img.Tag), cur, all))
+		fmt.Fprintf(&b, "  adoption: %s\n", adoption(img, safe.Text))
 	}
 	return b.String()
 }
@@ -235,13 +233,33 @@ func totals(rs []update.Result) string {
 	return strings.Join(parts, ", ")
 }
 
-// adoption says how many consumers are current; image and tag come
-// neutralised for the output they go to.
-func adoption(image, tag string, cur, all int) string {
-	if all == 0 {
-		return fmt.Sprintf("no repository found uses %s.", image)
+func mapStrings(ss []string, f func(string) string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
 	}
-	return fmt.Sprintf("%d of %d repositories using %s are on %s (%d%%).", cur, all, image, tag, cur*100/all)
+	return out
+}
+
+// adoption says, for each lineage, how many of the repositories that use
+// it are on its new tag; show neutralises the image and the tags for the
+// output they go to.
+func adoption(img *update.ImageReport, show func(string) string) string {
+	var parts []string
+	for i, tag := range append([]string{img.Tag}, img.Also...) {
+		cur, all := img.AdoptionOf(tag)
+		switch {
+		case all == 0 && len(img.Also) == 0:
+			return fmt.Sprintf("no repository found uses %s.", show(img.Image))
+		case all == 0:
+			parts = append(parts, fmt.Sprintf("none uses the lineage of %s", show(tag)))
+		case i == 0:
+			parts = append(parts, fmt.Sprintf("%d of %d repositories using %s are on %s (%d%%)", cur, all, show(img.Image), show(tag), cur*100/all))
+		default:
+			parts = append(parts, fmt.Sprintf("%d of %d using the lineage of %s are on it (%d%%)", cur, all, show(tag), cur*100/all))
+		}
+	}
+	return strings.Join(parts, "; ") + "."
 }
 
 // cell makes text safe inside a Markdown table cell.

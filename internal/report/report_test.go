@@ -15,9 +15,9 @@ func sample() *update.Report {
 	return &update.Report{Mode: "parent", Notes: []string{"recorded acme/base:1.3 in the store"}, Images: []*update.ImageReport{{
 		Image: "acme/base", Tag: "1.3", Complete: false, Notes: []string{"query over the 1,000 cap"},
 		Results: []update.Result{
-			{Repository: "acme/a", Image: "acme/base", Number: 4, URL: "http://x/acme/a/pull/4", Action: update.Created, Files: []string{"Dockerfile", "compose.yaml"}, From: "1.2", To: "1.3", Consumer: true},
-			{Repository: "acme/b", Image: "acme/base", Action: update.Unchanged, Files: []string{"Dockerfile"}, From: "", To: "1.3", Consumer: true, Current: true},
-			{Repository: "acme/c", Image: "acme/base", Action: update.Skipped, Files: []string{"Dockerfile"}, From: "", To: "1.3", Reason: "Dockerfile:1: pinned by digest | x", Consumer: true,
+			{Repository: "acme/a", Image: "acme/base", Number: 4, URL: "http://x/acme/a/pull/4", Action: update.Created, Files: []string{"Dockerfile", "compose.yaml"}, From: "1.2", To: "1.3", Uses: []update.Use{{Tag: "1.3"}}},
+			{Repository: "acme/b", Image: "acme/base", Action: update.Unchanged, Files: []string{"Dockerfile"}, From: "", To: "1.3", Uses: []update.Use{{Tag: "1.3", Current: true}}},
+			{Repository: "acme/c", Image: "acme/base", Action: update.Skipped, Files: []string{"Dockerfile"}, From: "", To: "1.3", Reason: "Dockerfile:1: pinned by digest | x", Uses: []update.Use{{Tag: "1.3"}},
 				Warnings: []string{"acme/c: Dockerfile:1: pinned by digest"}},
 			{Repository: "acme/d", Image: "acme/base", Action: update.Failed, Files: []string{}, To: "1.3", Reason: "422"},
 		},
@@ -133,5 +133,31 @@ func TestDeferredIsReported(t *testing.T) {
 	}
 	if txt := Text(rep); !strings.Contains(txt, "1 deferred") {
 		t.Errorf("text lacks the deferred total:\n%s", txt)
+	}
+}
+
+// TestAdoptionPerLineage: each lineage has its own figure, and a
+// repository counts only for the lineages it uses.
+func TestAdoptionPerLineage(t *testing.T) {
+	t.Parallel()
+	rep := &update.Report{Mode: "all", Images: []*update.ImageReport{{
+		Image: "node", Tag: "22", Also: []string{"22-alpine", "22-slim"}, Complete: true,
+		Results: []update.Result{
+			{Repository: "acme/a", Image: "node", Action: update.Created, To: "22, 22-alpine", Uses: []update.Use{{Tag: "22"}, {Tag: "22-alpine", Current: true}}},
+			{Repository: "acme/b", Image: "node", Action: update.Unchanged, To: "22", Uses: []update.Use{{Tag: "22", Current: true}}},
+			{Repository: "acme/c", Image: "node", Action: update.Skipped, To: "22", Reason: "floating tag"},
+		},
+	}}}
+	md := Markdown(rep)
+	for _, want := range []string{
+		"### `node` → `22`, `22-alpine`, `22-slim`",
+		"**Adoption:** 1 of 2 repositories using `node` are on `22` (50%); 1 of 1 using the lineage of `22-alpine` are on it (100%); none uses the lineage of `22-slim`.",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if text := Text(rep); !strings.Contains(text, "node -> 22, 22-alpine, 22-slim\n") {
+		t.Errorf("text lacks the lineages' tags:\n%s", text)
 	}
 }

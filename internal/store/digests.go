@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dfiu/dfiu/internal/imageref"
@@ -18,7 +19,8 @@ import (
 //
 // A key is an images key (in its spelling) and the tag it holds; parent
 // mode records the digest the tag had when it recorded the tag, and drops
-// the image's digests for other tags. All mode re-pins references to the
+// the image's digests for other tags of its lineage (lineage.go): those
+// of the image's other lineages stay. All mode re-pins references to the
 // stored digest after a rebuild that kept its tag.
 const digestsKey = "digests"
 
@@ -33,23 +35,34 @@ func LoadDigests(ctx context.Context, f Files, loc Location) (images, invalid, d
 		return nil, nil, nil, err
 	}
 	images, invalid = doc.tags()
-	_, entries, _, err := doc.digests()
-	if err != nil {
+	if digests, err = doc.digestMap(); err != nil {
 		return nil, nil, nil, fmt.Errorf("store %s: %w", loc, err)
 	}
-	digests = map[string]string{}
+	return images, invalid, digests, nil
+}
+
+// digestMap returns the valid entries of "digests".
+func (d *document) digestMap() (map[string]string, error) {
+	_, entries, _, err := d.digests()
+	if err != nil {
+		return nil, err
+	}
+	digests := map[string]string{}
 	for _, e := range entries {
 		if e.isTag && digestRE.MatchString(e.tag) {
 			digests[e.key] = e.tag
 		}
 	}
-	return images, invalid, digests, nil
+	return digests, nil
 }
 
 // Record is Set that also records digest for image:tag, in the same write;
 // an empty digest records only the tag (and keeps a digest already stored
-// for image:tag). Either way the image's digests for other tags are
-// dropped: they no longer describe the store's tag. As with Set, only the
+// for image:tag). Either way the image's digests for other tags of the
+// tag's lineage are dropped: they no longer describe the store's tag.
+// The tag is recorded as the newest of its lineage (see SetWithOptions):
+// when the store keeps a higher version, nothing is written, digest
+// included. As with Set, only the
 // bytes that change differ: the "digests" value is rewritten with every
 // entry it keeps copied byte for byte.
 func Record(ctx context.Context, f Files, loc Location, image imageref.Name, tag, digest string) (changed bool, err error) {
@@ -58,30 +71,43 @@ func Record(ctx context.Context, f Files, loc Location, image imageref.Name, tag
 
 // RecordWithOptions is Record with an injected clock and attempt bound.
 func RecordWithOptions(ctx context.Context, f Files, loc Location, image imageref.Name, tag, digest string, opts Options) (changed bool, err error) {
+	changed, _, err = RecordTags(ctx, f, loc, image, tag, digest, opts)
+	return changed, err
+}
+
+// RecordTags is RecordWithOptions that also returns the image's tags of
+// every lineage once tag is recorded (as Tags reads them), from the read
+// it makes anyway.
+func RecordTags(ctx context.Context, f Files, loc Location, image imageref.Name, tag, digest string, opts Options) (changed bool, tags []string, err error) {
 	if !imageref.ValidTag(tag) {
-		return false, fmt.Errorf("store %s: tag %q for image %q is not a valid tag", loc, tag, image)
+		return false, nil, fmt.Errorf("store %s: tag %q for image %q is not a valid tag", loc, tag, image)
 	}
 	if digest != "" && !digestRE.MatchString(digest) {
-		return false, fmt.Errorf("store %s: digest %q for %s:%s: want sha256:<64 hex>", loc, digest, image, tag)
+		return false, nil, fmt.Errorf("store %s: digest %q for %s:%s: want sha256:<64 hex>", loc, digest, image, tag)
 	}
 	msg := fmt.Sprintf("dfiu: set %s to %s", image, tag)
 	if digest != "" {
 		msg += "@" + digest
 	}
-	return modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) {
-		out := d.set(image, tag)
-		if out != nil {
-			var err error
-			if d, err = parse(out); err != nil {
-				return nil, fmt.Errorf("after setting %s: %w", image, err)
-			}
+	changed, err = modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) {
+		out, after, err := d.record(image, tag)
+		if err != nil {
+			return nil, err
 		}
-		withDigest, err := d.setDigest(image, tag, digest)
+		tags = after.tagsOf(image)
+		if !slices.Contains(tags, tag) {
+			return nil, nil // the store keeps a higher version of the lineage
+		}
+		withDigest, err := after.setDigest(image, tag, digest)
 		if err != nil || withDigest != nil {
 			return withDigest, err
 		}
 		return out, nil
 	})
+	if err != nil {
+		return false, nil, err
+	}
+	return changed, tags, nil
 }
 
 // digests returns the "digests" member (nil when absent or null), its
@@ -137,8 +163,12 @@ func (d *document) setDigest(image imageref.Name, tag, digest string) ([]byte, e
 			kept = append(kept, string(d.src[e.keyStart:e.valueEnd]))
 			continue
 		}
+		if t != tag && lineageID(t) != lineageID(tag) {
+			kept = append(kept, string(d.src[e.keyStart:e.valueEnd])) // another lineage's
+			continue
+		}
 		if t != tag || found {
-			changed = true // another tag's digest, or a second spelling
+			changed = true // another tag of the lineage, or a second spelling
 			continue
 		}
 		found = true

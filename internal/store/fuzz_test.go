@@ -15,6 +15,17 @@ import (
 // parses gets exactly one more or one changed entry, every other member
 // keeps its bytes, the result parses with the image at the tag, and a
 // second set changes nothing.
+// fuzzInput reads a fuzzed store, image and tag; ok is false when any of
+// them is not valid.
+func fuzzInput(content []byte, image, tag string) (doc *document, name imageref.Name, ok bool) {
+	name, err := imageref.Parse(image)
+	if err != nil || !imageref.ValidTag(tag) {
+		return nil, name, false
+	}
+	doc, err = parse(content)
+	return doc, name, err == nil
+}
+
 func FuzzStoreSet(f *testing.F) {
 	for _, s := range []string{
 		"", "{}", `{"images": {}}`, `{"images": null}`, `{"images": {"ubuntu": "20.04", "x": 5}, "meta": [1, 2.50]}`,
@@ -24,12 +35,8 @@ func FuzzStoreSet(f *testing.F) {
 		f.Add([]byte(s), "ubuntu", "24.04")
 	}
 	f.Fuzz(func(t *testing.T, content []byte, image, tag string) {
-		name, err := imageref.Parse(image)
-		if err != nil || !imageref.ValidTag(tag) {
-			return
-		}
-		doc, err := parse(content)
-		if err != nil {
+		doc, name, ok := fuzzInput(content, image, tag)
+		if !ok {
 			return
 		}
 		out := doc.set(name, tag)

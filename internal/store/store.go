@@ -4,7 +4,10 @@
 //	{"images": {"<image>": "<tag>"}}
 //
 // Parent mode records the tag it rolls out; all mode reads the store and
-// rolls out every entry.
+// rolls out every entry. The store keeps the newest tag of each lineage of
+// an image (lineage.go): the plain one in "images", the others (variants,
+// v-prefixed versions) in a top-level "lineages" that the original tool
+// leaves alone.
 //
 // Keys are image names without tag or digest, stored as the user first gave
 // them to parent mode ("ubuntu" stays "ubuntu"). Existing keys are matched
@@ -183,7 +186,10 @@ func SetWithOptions(ctx context.Context, f Files, loc Location, image imageref.N
 		return false, fmt.Errorf("store %s: tag %q for image %q is not a valid tag", loc, tag, image)
 	}
 	msg := fmt.Sprintf("dfiu: set %s to %s", image, tag)
-	return modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) { return d.set(image, tag), nil })
+	return modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) {
+		out, _, err := d.record(image, tag)
+		return out, err
+	})
 }
 
 // modify reads the store, has change compute the new file and writes it
@@ -264,6 +270,11 @@ type document struct {
 	entries []entry
 	// imagesClose is the offset of the "}" closing "images".
 	imagesClose int
+
+	// The lineages other than the one in "images" (lineage.go).
+	lineages     *member // the "lineages" member, or nil
+	lineagesObj  *object // its value when it is an object
+	lineageItems []lineageItem
 }
 
 // member is one "key": value of an object, with offsets into src.
@@ -331,12 +342,20 @@ func parse(b []byte) (*document, error) {
 		}
 		doc.imagesClose = end
 		for _, im := range members {
-			e := entry{member: im}
-			e.isTag = im.raw[0] == '"' && json.Unmarshal(im.raw, &e.tag) == nil
-			doc.entries = append(doc.entries, e)
+			doc.entries = append(doc.entries, tagEntry(im))
 		}
 	}
+	if err := doc.parseLineages(); err != nil {
+		return nil, err
+	}
 	return doc, nil
+}
+
+// tagEntry reads a member as an entry: a tag when its value is a string.
+func tagEntry(m member) entry {
+	e := entry{member: m}
+	e.isTag = m.raw[0] == '"' && json.Unmarshal(m.raw, &e.tag) == nil
+	return e
 }
 
 // objectMembers splits the JSON object in b, which starts at offset base

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -288,31 +289,46 @@ func (f *fake) Decorate(ctx context.Context, d gh.Decoration) ([]string, error) 
 
 func (f *fake) writes() int { return f.proposes + f.retitles + f.decorates + f.opens }
 
-// fakeStore is an in-memory store.
+// fakeStore is an in-memory store: images holds one lineage of each
+// image, lineages the others.
 type fakeStore struct {
-	mu      sync.Mutex
-	images  map[string]string
-	invalid map[string]string // key → why, as store.Load reports them
-	digests map[string]string // "image:tag" → digest
-	err     error
-	sets    int
+	mu       sync.Mutex
+	images   map[string]string
+	lineages map[string][]string
+	invalid  map[string]string // key → why, as store.Load reports them
+	digests  map[string]string // "image:tag" → digest
+	err      error
+	sets     int
 }
 
-func (s *fakeStore) Load(ctx context.Context) (images, invalid, digests map[string]string, err error) {
+func (s *fakeStore) Load(ctx context.Context) (images map[string][]string, invalid, digests map[string]string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return nil, nil, nil, s.err
 	}
-	return maps.Clone(s.images), maps.Clone(s.invalid), maps.Clone(s.digests), nil
+	out := map[string][]string{}
+	for k, v := range s.images {
+		out[k] = []string{v}
+	}
+	for k, v := range s.lineages {
+		out[k] = append(out[k], v...)
+	}
+	return out, maps.Clone(s.invalid), maps.Clone(s.digests), nil
 }
 
-func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag, digest string) (bool, error) {
+func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag, digest string) (bool, []string, error) {
 	image := name.String()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return false, s.err
+		return false, nil, s.err
+	}
+	tags := func() []string {
+		if cur, ok := s.images[image]; ok {
+			return append([]string{cur}, s.lineages[image]...)
+		}
+		return s.lineages[image]
 	}
 	if s.images == nil {
 		s.images = map[string]string{}
@@ -320,15 +336,38 @@ func (s *fakeStore) Set(ctx context.Context, name imageref.Name, tag, digest str
 	if s.digests == nil {
 		s.digests = map[string]string{}
 	}
-	if s.images[image] == tag && (digest == "" || s.digests[image+":"+tag] == digest) {
-		return false, nil
+	held := s.images[image] == tag || slices.Contains(s.lineages[image], tag)
+	if held && (digest == "" || s.digests[image+":"+tag] == digest) {
+		return false, tags(), nil
 	}
-	s.images[image] = tag
+	// The store keeps the newest tag of a lineage.
+	for _, cur := range tags() {
+		if c, ok := dockerfile.CompareTags(cur, tag); ok && c > 0 {
+			return false, tags(), nil
+		}
+	}
+	s.sets++
 	if digest != "" {
 		s.digests[image+":"+tag] = digest
 	}
-	s.sets++
-	return true, nil
+	if held {
+		return true, tags(), nil
+	}
+	if cur, ok := s.images[image]; ok && !sameLineage(cur, tag) {
+		for i, t := range s.lineages[image] {
+			if sameLineage(t, tag) {
+				s.lineages[image][i] = tag
+				return true, tags(), nil
+			}
+		}
+		if s.lineages == nil {
+			s.lineages = map[string][]string{}
+		}
+		s.lineages[image] = append(s.lineages[image], tag)
+		return true, tags(), nil
+	}
+	s.images[image] = tag
+	return true, tags(), nil
 }
 
 var errInvalidJSON = errors.New(`store "acme/store/store.json": invalid JSON`)

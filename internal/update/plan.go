@@ -52,7 +52,7 @@ func (r *runner) planAll(targets []Target, images []*ImageReport, cands map[stri
 			p := &plan{ti: ti, target: targets[ti], cand: c}
 			if c.excluded != "" {
 				p.result = Result{Repository: c.fullName(), Image: targets[ti].Image.String(), Action: Skipped, Reason: c.excluded,
-					To: targets[ti].Tag, Files: []string{}}
+					To: toOf(targets[ti]), Files: []string{}}
 			} else {
 				p.req = r.request(c, targets)
 				r.plan(p, hyd.Repos[key], viewerOf(hyd))
@@ -86,7 +86,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	t, c := p.target, p.cand
 	p.repo = repo
 	p.write = writeNone
-	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: t.Tag, Files: []string{}}
+	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: toOf(t), Files: []string{}}
 	res := &p.result
 	if repo == nil {
 		res.Action, res.Reason = Failed, "the repository was not read"
@@ -105,10 +105,11 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 		return
 	}
 
-	a := r.analyse(r.engines[p.ti], c, repo)
+	es := r.engines[p.ti]
+	a := r.analyse(es, c, repo)
 	res.From = strings.Join(a.from, ", ")
 	if len(a.oldDigests) > 0 {
-		res.To = t.Tag + "@" + t.Digest // references pinned by digest are re-pinned
+		res.To = t.to(append([]string{t.Tag}, t.Also...), true) // references pinned by digest are re-pinned
 	}
 	if a.rebuilt {
 		res.From = t.Tag + "@" + strings.Join(a.oldDigests, ", ")
@@ -134,10 +135,9 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 		res.Action, res.Reason = Skipped, "fork (include-forks is false)"
 		return
 	}
-	res.Consumer = true
+	res.Uses = usesOf(es, a.uses)
 	if len(a.changes) == 0 {
 		if a.allCurrent {
-			res.Current = true
 			res.Action = Unchanged
 			res.Reason = strings.Join(a.problems, "; ")
 			return
@@ -167,11 +167,10 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	}
 
 	branch := r.branch(t)
-	data := TemplateData{
-		Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: a.from,
-		Rebuilt: a.rebuilt, OldDigests: a.oldDigests,
-		Repository: res.Repository, Files: a.files, Branch: branch,
-	}
+	data := templateData(t, movedTo(es, a.moved))
+	data.From, data.Rebuilt, data.OldDigests = a.from, a.rebuilt, a.oldDigests
+	data.Repository, data.Files, data.Branch = res.Repository, a.files, branch
+	res.To = t.to(data.Tags, len(a.oldDigests) > 0)
 	title, body, msg, err := r.opts.Templates.Render(data)
 	if err != nil {
 		res.Action, res.Reason = Failed, err.Error()
@@ -295,30 +294,11 @@ type analysis struct {
 	skips       []string          // "path:line: reason" for skipped references
 	problems    []string          // files that could not be read or parsed
 	warnings    []string          // what a person must look at
+	uses        map[string]bool   // new tag → every reference of its lineage is at it
+	moved       map[string]bool   // the new tags references are moved to
 }
 
-// compile compiles the rewrite engine for each target some candidate
-// uses. An error (a tag from the store that is not valid, say) is
-// reported for each file.
-func (r *runner) compile(targets []Target, cands map[string]*candidate) {
-	r.engines = make([]engine, len(targets))
-	used := map[int]bool{}
-	for _, c := range cands {
-		maps.Copy(used, c.images)
-	}
-	for i, t := range targets {
-		if !used[i] {
-			continue
-		}
-		r.engines[i].rw, r.engines[i].err = dockerfile.Options{
-			Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest,
-			AllowDowngrade: r.opts.AllowDowngrade || r.opts.Mode == ModeChild,
-			TagFilter:      r.opts.TagFilter, IgnoreComment: r.opts.IgnoreComment,
-		}.Compile()
-	}
-}
-
-func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
+func (r *runner) analyse(es []engine, c *candidate, repo *gh.Repo) analysis {
 	a := analysis{changes: map[string][]byte{}, allCurrent: true}
 	from, oldDigests := map[string]bool{}, map[string]bool{}
 	full := repo.Owner + "/" + repo.Name
@@ -331,11 +311,7 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 			a.problems = append(a.problems, fmt.Sprintf("%s: not read (binary or too large)", path))
 			continue
 		}
-		err := e.err
-		var res dockerfile.Result
-		if err == nil {
-			res, err = e.rw.Rewrite(dockerfile.KindOf(path), []byte(f.Text))
-		}
+		res, owner, err := rewriteLineages(es, dockerfile.KindOf(path), []byte(f.Text))
 		if err != nil {
 			a.problems = append(a.problems, fmt.Sprintf("%s: %v", path, err))
 			switch {
@@ -349,6 +325,7 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 		if len(res.Refs) > 0 {
 			a.referencing = append(a.referencing, path)
 		}
+		a.use(es, res.Refs, owner)
 		for _, ref := range res.Refs {
 			switch ref.Status {
 			case dockerfile.StatusCurrent:
@@ -380,6 +357,22 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 	// A change that also moves a tag is a bump, whatever else it re-pins.
 	a.rebuilt = a.rebuilt && len(a.from) == 0
 	return a
+}
+
+// toOf returns the new tags of every lineage of t, comma-separated.
+func toOf(t Target) string { return t.to(append([]string{t.Tag}, t.Also...), false) }
+
+// to returns tags comma-separated, with the digest after t's own tag when
+// pinned (references pinned by digest are re-pinned).
+func (t Target) to(tags []string, pinned bool) string {
+	out := make([]string, len(tags))
+	for i, tag := range tags {
+		out[i] = tag
+		if pinned && tag == t.Tag && t.Digest != "" {
+			out[i] += "@" + t.Digest
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func joinReasons(rs ...string) string {

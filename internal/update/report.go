@@ -43,11 +43,9 @@ type Result struct {
 	Warnings []string `json:"-"`
 	// Diffs are unified diffs of the planned changes, in path order.
 	Diffs []string `json:"-"`
-	// Current is true when the repository references the image and every
-	// reference is already at the tag; Consumer when it references it at
-	// all. They feed the adoption figure.
-	Current  bool `json:"-"`
-	Consumer bool `json:"-"`
+	// Uses are the image's lineages the repository references, each with
+	// whether it is current; they feed the adoption figures.
+	Uses []Use `json:"-"`
 }
 
 // ImageReport holds the results for one image.
@@ -55,6 +53,7 @@ type ImageReport struct {
 	Image   string
 	Tag     string
 	Digest  string
+	Also    []string // the tags of the image's other lineages, proposed too
 	Results []Result // sorted by repository
 	// Complete is false when discovery could not see every file (search
 	// cap, incomplete results, truncated tree); Notes say why.
@@ -65,14 +64,20 @@ type ImageReport struct {
 	Error string
 }
 
-// Adoption returns how many repositories that use the image are already on
-// the tag, and how many use it.
-func (r *ImageReport) Adoption() (current, consumers int) {
+// Adoption returns how many repositories that use the lineage of the tag
+// are already on it, and how many use that lineage. A repository that uses
+// only another variant, or a floating tag, is not counted.
+func (r *ImageReport) Adoption() (current, consumers int) { return r.AdoptionOf(r.Tag) }
+
+// AdoptionOf is Adoption for the lineage of tag, Tag or one of Also.
+func (r *ImageReport) AdoptionOf(tag string) (current, consumers int) {
 	for _, res := range r.Results {
-		if res.Consumer {
-			consumers++
-			if res.Current {
-				current++
+		for _, u := range res.Uses {
+			if u.Tag == tag {
+				consumers++
+				if u.Current {
+					current++
+				}
 			}
 		}
 	}

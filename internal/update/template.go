@@ -11,11 +11,12 @@ import (
 	"github.com/dfiu/dfiu/internal/imageref"
 )
 
-// Default templates.
+// Default templates. With one lineage (the usual case) they read
+// "Bump node to 22"; with several, "Bump node to 22, 22-alpine".
 const (
-	DefaultPRTitle       = "{{if .Rebuilt}}Re-pin {{.Image}}:{{.Tag}} (rebuilt){{else}}Bump {{.Image}} to {{.Tag}}{{end}}"
-	DefaultPRBody        = "{{if .Rebuilt}}`{{.Image}}:{{.Tag}}` was rebuilt. This pull request re-pins it from {{range $i, $d := .OldDigests}}{{if $i}}, {{end}}`{{$d}}`{{end}} to `{{.Digest}}` in:{{else}}This pull request updates `{{.Image}}` to `{{.Tag}}`{{with .OldDigests}} (references pinned by digest to `{{$.Digest}}`){{end}} in:{{end}}\n\n{{range .Files}}- `{{.}}`\n{{end}}{{with .From}}\nPrevious tags: {{join . \", \"}}.\n{{end}}{{if and .OldDigests (not .Rebuilt)}}\nPrevious digests: {{join .OldDigests \", \"}}.\n{{end}}\nOpened by dfiu. A newer tag (or a rebuild of this one) updates this pull request instead of opening another one."
-	DefaultCommitMessage = "{{if .Rebuilt}}Re-pin {{.Image}}:{{.Tag}} (rebuilt)\n\nFrom {{join .OldDigests \", \"}}\nto {{.Digest}}{{else}}Bump {{.Image}} to {{.Tag}}{{end}}"
+	DefaultPRTitle       = "{{if .Rebuilt}}Re-pin {{.Image}}:{{.Tag}} (rebuilt){{else}}Bump {{.Image}} to {{join .Tags \", \"}}{{end}}"
+	DefaultPRBody        = "{{if .Rebuilt}}`{{.Image}}:{{.Tag}}` was rebuilt. This pull request re-pins it from {{range $i, $d := .OldDigests}}{{if $i}}, {{end}}`{{$d}}`{{end}} to `{{.Digest}}` in:{{else}}This pull request updates `{{.Image}}` to {{range $i, $t := .Tags}}{{if $i}}, {{end}}`{{$t}}`{{end}}{{with .OldDigests}} (references pinned by digest to `{{$.Digest}}`){{end}} in:{{end}}\n\n{{range .Files}}- `{{.}}`\n{{end}}{{with .From}}\nPrevious tags: {{join . \", \"}}.\n{{end}}{{if and .OldDigests (not .Rebuilt)}}\nPrevious digests: {{join .OldDigests \", \"}}.\n{{end}}\nOpened by dfiu. A newer tag (or a rebuild of this one) updates this pull request instead of opening another one."
+	DefaultCommitMessage = "{{if .Rebuilt}}Re-pin {{.Image}}:{{.Tag}} (rebuilt)\n\nFrom {{join .OldDigests \", \"}}\nto {{.Digest}}{{else}}Bump {{.Image}} to {{join .Tags \", \"}}{{end}}"
 )
 
 // TemplateFuncs are the functions pr-title, pr-body and commit-message
@@ -27,9 +28,11 @@ var TemplateFuncs = template.FuncMap{
 // TemplateData is what pr-title, pr-body and commit-message templates see.
 type TemplateData struct {
 	Image      string   // the image as given, e.g. "ghcr.io/acme/base"
-	Tag        string   // the new tag
-	Digest     string   // the new digest, or ""
+	Tag        string   // the new tag (the first of Tags)
+	Tags       []string // every new tag the pull request moves references to, one per lineage (22, 22-alpine); usually one
+	Digest     string   // the new digest of Tag, or ""
 	Ref        string   // Image:Tag, with @Digest when given
+	Refs       []string // Image:tag for each of Tags, with the digest where given
 	From       []string // the distinct tags being replaced, sorted ("" for references without a tag is left out; a rebuild's own tag too)
 	Rebuilt    bool     // the change only re-pins references already at Tag to Digest: the same tag rebuilt
 	OldDigests []string // the distinct digests being replaced, sorted
@@ -89,10 +92,9 @@ func NewTemplates(title, body, commit string) (*Templates, error) {
 // SampleData is what the templates would see for target in a typical
 // repository, to try them before any request.
 func SampleData(t Target, branchPrefix string) TemplateData {
-	return TemplateData{
-		Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Ref: t.Ref(), From: []string{"1.2"},
-		Repository: "acme/svc", Files: []string{"Dockerfile"}, Branch: branchPrefix + "/" + Slug(t.Image),
-	}
+	d := templateData(t, nil)
+	d.From, d.Repository, d.Files, d.Branch = []string{"1.2"}, "acme/svc", []string{"Dockerfile"}, branchPrefix+"/"+Slug(t.Image)
+	return d
 }
 
 // GitHub's limits on a pull request, as its API states them in a 422:
@@ -140,6 +142,28 @@ func (ts *Templates) Render(d TemplateData) (title, body string, msg gh.CommitMe
 		return fail("commit-message", fmt.Errorf("renders an empty headline for %s", d.Repository))
 	}
 	return title, body, msg, nil
+}
+
+// templateData returns the fields of a proposal's template data that come
+// from the tags it moves references to: moved, in the target's order (its
+// own tag first).
+func templateData(t Target, moved []string) TemplateData {
+	if len(moved) == 0 {
+		moved = []string{t.Tag}
+	}
+	d := TemplateData{Image: t.Image.String(), Tag: moved[0], Tags: moved}
+	for _, tag := range moved {
+		ref := d.Image + ":" + tag
+		if tag == t.Tag && t.Digest != "" {
+			ref += "@" + t.Digest
+		}
+		d.Refs = append(d.Refs, ref)
+	}
+	d.Ref = d.Refs[0]
+	if d.Tag == t.Tag {
+		d.Digest = t.Digest
+	}
+	return d
 }
 
 func execute(t *template.Template, d TemplateData) (string, error) {

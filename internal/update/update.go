@@ -52,15 +52,19 @@ type Client interface {
 	Writer
 }
 
-// Store is the image→tag store at one location.
+// Store is the image→tag store at one location. Load returns each image's
+// tags, one per lineage (package store): the plain lineage's first when
+// the store has one.
 type Store interface {
-	// Load returns the tags by image key, the keys whose value is not a
-	// tag at all, each with why, and the digests ("image:tag" → digest,
-	// image spelled as in images).
-	Load(ctx context.Context) (images, invalid, digests map[string]string, err error)
-	// Set records tag for image, and digest for image:tag when digest is
-	// not empty, in one write.
-	Set(ctx context.Context, image imageref.Name, tag, digest string) (changed bool, err error)
+	// Load returns each image's tags, one per lineage (package store), the
+	// plain lineage's first when the store has one; the keys whose value
+	// is not a tag at all, each with why; and the digests ("image:tag" →
+	// digest, image spelled as in images).
+	Load(ctx context.Context) (images map[string][]string, invalid, digests map[string]string, err error)
+	// Set records tag for image, as the newest of its lineage, and digest
+	// for image:tag when digest is not empty, in one write; it returns the
+	// image's tags of every lineage after it.
+	Set(ctx context.Context, image imageref.Name, tag, digest string) (changed bool, tags []string, err error)
 }
 
 // Mode is parent, child or all.
@@ -78,6 +82,10 @@ type Target struct {
 	Image  imageref.Name
 	Tag    string
 	Digest string
+	// Also are the newest tags of the image's other lineages in the store
+	// (22-alpine beside 22): the proposal for the image moves their
+	// references too, so one pull request carries every lineage.
+	Also []string
 }
 
 // Ref returns image:tag[@digest].
@@ -114,6 +122,7 @@ type Options struct {
 	IgnoreComment  string
 	AllowDowngrade bool
 	TagFilter      *regexp.Regexp
+	FloatingTags   dockerfile.FloatingTags // "" means skip
 
 	// VerifyTag stops the run (in all mode, skips the image) when
 	// Registry cannot find image:tag; ResolveDigest takes a target's
@@ -228,9 +237,9 @@ type runner struct {
 	c    Client
 	opts Options
 	log  *slog.Logger
-	// engines holds the rewrite engine compiled for each target, or the
-	// error that stopped it.
-	engines []engine
+	// engines holds, for each target, the rewrite engine compiled for
+	// each of its tags (its own, then Also), or the error that stopped it.
+	engines [][]engine
 	// notes are notes on images, by image, for their reports.
 	notes map[string][]string
 }
@@ -238,6 +247,7 @@ type runner struct {
 type engine struct {
 	rw  *dockerfile.Rewriter
 	err error
+	tag string
 }
 
 func (r *runner) phase(name string) func() {
@@ -260,21 +270,28 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 		defer r.phase("Store")()
 		if r.opts.DryRun {
 			// Read it anyway: an invalid store stops a dry run too.
-			if _, _, _, err := st.Load(ctx); err != nil {
+			stored, _, _, err := st.Load(ctx)
+			if err != nil {
 				return nil, nil, fmt.Errorf("%w: %w", ErrStore, err)
 			}
 			rep.Notes = append(rep.Notes, fmt.Sprintf("would record %s in the store", t.Ref()))
-			return []Target{t}, nil, nil
+			return []Target{r.withLineages(t, stored, rep)}, nil, nil
 		}
-		changed, err := st.Set(ctx, t.Image, t.Tag, t.Digest)
+		changed, tags, err := st.Set(ctx, t.Image, t.Tag, t.Digest)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: recording %s: %w", ErrStore, t.Ref(), err)
 		}
-		if changed {
+		stored := map[string][]string{t.Image.String(): tags}
+		newer := newerInLineage(stored, t)
+		switch {
+		case changed:
 			rep.Notes = append(rep.Notes, fmt.Sprintf("recorded %s in the store", t.Ref()))
-		} else {
+		case newer != "":
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the store keeps the newer %s:%s of this lineage; proposing %s as given", t.Image, newer, t.Tag))
+		default:
 			rep.Notes = append(rep.Notes, fmt.Sprintf("the store already had %s", t.Ref()))
 		}
+		t = r.withLineages(t, stored, rep)
 		r.log.Info("store", "image", t.Image.String(), "tag", t.Tag, "changed", changed)
 		return []Target{t}, nil, nil
 	}
@@ -299,15 +316,22 @@ func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []
 	}
 	for _, key := range slices.Sorted(maps.Keys(images)) {
 		name, err := imageref.Parse(key)
-		switch tag := images[key]; {
+		var tags []string
+		for _, tag := range images[key] {
+			if imageref.ValidTag(tag) {
+				tags = append(tags, tag)
+			} else {
+				skip(key, tag, fmt.Sprintf("tag %q is not a valid tag", tag))
+			}
+		}
+		switch {
+		case len(tags) == 0:
 		case err != nil:
-			skip(key, tag, err.Error())
-		case !imageref.ValidTag(tag):
-			skip(key, tag, fmt.Sprintf("tag %q is not a valid tag", tag))
+			skip(key, strings.Join(tags, ", "), err.Error())
 		case gitref.CheckBranch(r.branch(Target{Image: name})) != nil:
-			skip(key, tag, fmt.Sprintf("branch %q is not a valid branch name: %v", r.branch(Target{Image: name}), gitref.CheckBranch(r.branch(Target{Image: name}))))
+			skip(key, strings.Join(tags, ", "), fmt.Sprintf("branch %q is not a valid branch name: %v", r.branch(Target{Image: name}), gitref.CheckBranch(r.branch(Target{Image: name}))))
 		default:
-			ts = append(ts, Target{Image: name, Tag: tag, Digest: digests[key+":"+tag]})
+			ts = append(ts, r.withLineages(Target{Image: name, Tag: tags[0], Digest: digests[key+":"+tags[0]]}, map[string][]string{key: tags}, rep))
 		}
 	}
 	sort.Slice(unsearched, func(i, j int) bool { return unsearched[i].Image < unsearched[j].Image })
@@ -365,7 +389,7 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 	cands := map[string]*candidate{}
 	images := make([]*ImageReport, len(targets))
 	for i, t := range targets {
-		img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true, Notes: r.notes[t.Image.String()]}
+		img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Also: t.Also, Complete: true, Notes: r.notes[t.Image.String()]}
 		images[i] = img
 		res, err := r.c.SearchCode(ctx, gh.CodeQuery{Terms: SearchTerms(t.Image), Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
 		if err != nil {
@@ -406,7 +430,7 @@ func (r *runner) addHit(cands map[string]*candidate, h gh.CodeHit) *candidate {
 
 // discoverChild lists the one repository's files from its tree.
 func (r *runner) discoverChild(ctx context.Context, t Target) (map[string]*candidate, []*ImageReport, error) {
-	img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true}
+	img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Also: t.Also, Complete: true}
 	owner, name, _ := strings.Cut(r.opts.Repository, "/")
 	c := &candidate{owner: owner, name: name, paths: map[string]bool{}, images: map[int]bool{0: true}}
 	cands := map[string]*candidate{repoKey(owner, name): c}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
 	"github.com/dfiu/dfiu/internal/imageref"
 )
@@ -586,7 +587,7 @@ func TestStaleBranchAfterMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := byRepo(rep)["acme/svc acme/base"]; r.Action != Unchanged || !r.Current {
+	if r := byRepo(rep)["acme/svc acme/base"]; r.Action != Unchanged || len(r.Uses) != 1 || !r.Uses[0].Current {
 		t.Errorf("same tag after the merge: %+v, want unchanged and current", r)
 	}
 	f.noWrites = false
@@ -686,5 +687,38 @@ func TestRenderedTextCheckedBeforeWriting(t *testing.T) {
 				t.Errorf("acme/one: %+v after %d proposals, want created after 1", r, f.proposes)
 			}
 		})
+	}
+}
+
+// TestFloatingTagsReachTheEngine checks that Options.FloatingTags is what
+// the engine applies: latest stays by default and is pinned with pin.
+func TestFloatingTagsReachTheEngine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		floating dockerfile.FloatingTags
+		want     Action
+		content  string
+	}{
+		{"", Skipped, "FROM acme/base:latest\n"},
+		{dockerfile.FloatingSkip, Skipped, "FROM acme/base:latest\n"},
+		{dockerfile.FloatingPin, Created, "FROM acme/base:1.3\n"},
+	} {
+		f := newFake(t, &fakeRepo{owner: "acme", name: "svc", files: map[string]string{"Dockerfile": "FROM acme/base:latest\n"}})
+		opts := testOptions(t, ModeParent, "acme/base", "1.3")
+		opts.FloatingTags = tc.floating
+		rep, err := Run(context.Background(), f, nil, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := byRepo(rep)["acme/svc acme/base"]
+		if res.Action != tc.want {
+			t.Errorf("floating-tags %q: action %s (%s), want %s", tc.floating, res.Action, res.Reason, tc.want)
+		}
+		if tc.want == Skipped && !strings.Contains(res.Reason, "floating tag") {
+			t.Errorf("floating-tags %q: reason %q, want floating tag", tc.floating, res.Reason)
+		}
+		if br := f.repos["acme/svc"].branches["dfiu/acme-base"]; tc.want == Created && (br == nil || br.files["Dockerfile"] != tc.content) {
+			t.Errorf("floating-tags %q: branch = %+v, want Dockerfile %q", tc.floating, br, tc.content)
+		}
 	}
 }
