@@ -22,21 +22,23 @@ import (
 //
 // An existing branch is never moved to BaseOID: GitHub closes an open pull
 // request whose head has no commits over its base, for good. So it takes
-// two documents (see proposeExisting): the commit is made on a temporary
-// branch (TempBranch), then one atomic updateRefs moves our branch from
-// BranchHeadOID straight to the commit and deletes the temporary branch,
-// and the pull request is opened, or updated when its title or body
-// differ.
+// two or three documents (see proposeExisting): the commit is made on a
+// temporary branch (TempBranch), then one atomic updateRefs moves our
+// branch from BranchHeadOID straight to the commit and deletes the
+// temporary branch, and only once that succeeded is the pull request
+// opened, or updated when its title or body differ.
 //
 // A branch that moved since it was read gives an error wrapping
 // ErrBranchMoved.
 // Partial failure and what the caller does: on any error, re-read the
 // repository with Hydrate and call Propose again with the fresh state
 // (BranchRefID, BranchHeadOID, ExistingPR). GitHub runs every field of a
-// document even when an earlier one fails, so after a failed commit or
-// branch move the pull-request step may still have opened or updated the
-// PR (from the branch as it stood); the result, non-nil with an empty
-// CommitOID, then reports it, and the re-read finds it as ExistingPR. When
+// document even when an earlier one fails, so after a failed commit on a
+// new branch the pull-request step may still have opened a PR (from the
+// branch as it stood); the result, non-nil with an empty CommitOID, then
+// reports it, and the re-read finds it as ExistingPR. A failed move of an
+// existing branch leaves its pull request untouched and deletes the
+// temporary branch. When
 // the outcome is unknown (a transport error, 5xx or timeout on a mutation,
 // which the transport does not resend), the error wraps both
 // ErrOutcomeUnknown and the cause, for the same reason. A temporary branch left behind by a
@@ -97,8 +99,11 @@ const zeroOID = "0000000000000000000000000000000000000000"
 //  2. ref: updateRefs (https://docs.github.com/graphql/reference/mutations#updaterefs),
 //     atomically, moves Branch from BranchHeadOID to the commit (force: the
 //     old commit is replaced, not built on) and deletes the temporary
-//     branch; pr: createPullRequest, or updatePullRequest when the title
-//     or body differ.
+//     branch.
+//  3. pr: createPullRequest, or updatePullRequest when the title or body
+//     differ, only after the move succeeded. GitHub runs every field of a
+//     document even after one failed, so in the move's document it would
+//     retitle the pull request of a branch that was not moved.
 //
 // Branch goes from one commit ahead of an older base straight to one
 // commit ahead of the current base, as a force push would move it, and
@@ -123,8 +128,7 @@ func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*Propose
 		return nil, contentLimited(ans, fmt.Errorf("committing to %s on %s: %w", tmp, repo, err))
 	}
 
-	doc, prField := buildMoveDocument(in, oid)
-	ans, err = c.postMutation(ctx, in, doc)
+	ans, err = c.postMutation(ctx, in, buildMoveDocument(in, oid))
 	if err != nil {
 		return nil, err
 	}
@@ -136,23 +140,62 @@ func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*Propose
 				break
 			}
 		}
-		return decodePartialPR(ans, prField, in), contentLimited(ans, fmt.Errorf("moving %s on %s to commit %s: %w", in.Branch, repo, oid, cause))
+		// The move failed atomically, so the temporary branch still holds
+		// the commit: delete it (only if it is still there).
+		if derr := c.deleteTemp(ctx, in, oid); derr != nil {
+			cause = fmt.Errorf("%w (and removing %s: %w)", cause, tmp, derr)
+		}
+		return nil, contentLimited(ans, fmt.Errorf("moving %s on %s to commit %s: %w", in.Branch, repo, oid, cause))
 	}
-	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
+	// Only now that the branch holds the commit is the pull request opened
+	// or retitled: a failed move leaves it as it was.
+	return c.proposePR(ctx, in, &ProposeResult{CommitOID: oid})
+}
+
+// deleteTemp deletes TempBranch(in.Branch) if it is still at oid.
+func (c *Client) deleteTemp(ctx context.Context, in ProposeInput, oid string) error {
+	doc := fmt.Sprintf("mutation {\n  next: updateRefs(input: {repositoryId: %s, refUpdates: [{name: %s, beforeOid: %s, afterOid: %s}]}) { clientMutationId }\n}\n",
+		quote(in.RepoID), quote("refs/heads/"+TempBranch(in.Branch)), quote(oid), quote(zeroOID))
+	ans, err := c.postMutation(ctx, in, doc)
+	if err != nil {
+		return err
+	}
+	if errs := ans.errorsFor("next"); len(errs) > 0 {
+		return joinGraphQL(errs)
+	}
+	return nil
+}
+
+// proposePR opens or updates the pull request of in.Branch, which holds
+// res.CommitOID, in a document of its own (none when the open pull request
+// is already as wanted).
+func (c *Client) proposePR(ctx context.Context, in ProposeInput, res *ProposeResult) (*ProposeResult, error) {
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	prField := writePR(&b, in)
+	b.WriteString("}\n")
+	if prField == "" {
+		return decodePR(nil, "", in, res)
+	}
+	ans, err := c.postMutation(ctx, in, b.String())
+	if err != nil {
+		return res, err
+	}
+	res, err = decodePR(ans, prField, in, res)
 	return res, contentLimited(ans, err)
 }
 
-// buildMoveDocument writes proposeExisting's second document and returns
-// the name of the pull-request mutation in it ("" when there is none).
-func buildMoveDocument(in ProposeInput, oid string) (doc, prField string) {
+// buildMoveDocument writes proposeExisting's second document: one atomic
+// updateRefs that moves the branch from the head read to oid and deletes
+// the temporary branch.
+func buildMoveDocument(in ProposeInput, oid string) string {
 	var b strings.Builder
 	b.WriteString("mutation {\n")
 	fmt.Fprintf(&b, "  ref: updateRefs(input: {repositoryId: %s, refUpdates: [{name: %s, beforeOid: %s, afterOid: %s, force: true}, {name: %s, beforeOid: %s, afterOid: %s}]}) { clientMutationId }\n",
 		quote(in.RepoID), quote("refs/heads/"+in.Branch), quote(in.BranchHeadOID), quote(oid),
 		quote("refs/heads/"+TempBranch(in.Branch)), quote(oid), quote(zeroOID))
-	prField = writePR(&b, in)
 	b.WriteString("}\n")
-	return b.String(), prField
+	return b.String()
 }
 
 // postMutation posts one of Propose's documents; an error says whether the

@@ -384,8 +384,8 @@ func TestSimProposeCreatesThenUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.graphQLRequests() - before; got != 2 {
-		t.Errorf("second Propose sent %d requests, want 2", got)
+	if got := s.graphQLRequests() - before; got != 3 {
+		t.Errorf("second Propose sent %d requests, want 3 (commit, move, update the PR once the move succeeded)", got)
 	}
 	if res2.Created || res2.PR.Number != res.PR.Number || res2.PR.Body != "second" {
 		t.Errorf("second Propose = %+v, want the same PR updated", res2)
