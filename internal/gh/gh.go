@@ -127,7 +127,11 @@ type Branch struct {
 	HeadAuthorName  string
 	HeadAuthorEmail string
 	Files           map[string]*File // the requested paths at the branch head; nil value when absent
-	PR              *PullRequest     // the open PR from this branch into the default branch, or nil
+	// InBase: the head is the default branch's head or an ancestor of it,
+	// so the branch has no commits of its own (as a createRef whose commit
+	// then failed leaves it).
+	InBase bool
+	PR     *PullRequest // the open PR from this branch into the default branch, or nil
 	// ClosedPR is the most recently updated pull request from this branch
 	// into the default branch that was closed without being merged, or nil.
 	ClosedPR *PullRequest

@@ -209,7 +209,14 @@ func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) 
 	for i, r := range batch {
 		fmt.Fprintf(&b, "  r%d: repository(owner: %s, name: %s) {\n", i, quote(r.Owner), quote(r.Name))
 		b.WriteString("    id nameWithOwner isArchived isFork isDisabled isEmpty viewerPermission autoMergeAllowed\n")
-		b.WriteString("    defaultBranchRef { name target { oid } }\n")
+		// aN: how far branch N is ahead of the default branch, whose
+		// name is not known yet
+		// (https://docs.github.com/graphql/reference/objects#ref).
+		b.WriteString("    defaultBranchRef { name target { oid }")
+		for k, br := range r.Branches {
+			fmt.Fprintf(&b, " a%d: compare(headRef: %s) { aheadBy }", k, quote("refs/heads/"+br))
+		}
+		b.WriteString(" }\n")
 		for j, p := range r.Paths {
 			fmt.Fprintf(&b, "    f%d: object(expression: %s) { %s }\n", j, quote("HEAD:"+p), blobFields)
 		}
@@ -269,6 +276,25 @@ type repoJSON struct {
 			OID string `json:"oid"`
 		} `json:"target"`
 	} `json:"defaultBranchRef"`
+}
+
+// aheadBy reads the aN comparisons of the default branch ref: branch
+// index → commits ahead of the default branch.
+func aheadBy(raw json.RawMessage) map[string]int {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return nil
+	}
+	out := map[string]int{}
+	for k, v := range fields {
+		var c *struct {
+			AheadBy int `json:"aheadBy"`
+		}
+		if strings.HasPrefix(k, "a") && json.Unmarshal(v, &c) == nil && c != nil {
+			out[k] = c.AheadBy
+		}
+	}
+	return out
 }
 
 type refJSON struct {
@@ -373,6 +399,7 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 		return m
 	}
 	repo.Files = files("")
+	ahead := aheadBy(fields["defaultBranchRef"])
 	repo.Branches = make(map[string]*Branch, len(req.Branches))
 	for k, name := range req.Branches {
 		var rf refJSON
@@ -381,6 +408,9 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 			continue
 		}
 		br := &Branch{RefID: rf.ID, Files: files(fmt.Sprintf("b%d", k))}
+		if n, ok := ahead[fmt.Sprintf("a%d", k)]; ok && n == 0 {
+			br.InBase = true
+		}
 		if t := rf.Target; t != nil {
 			br.HeadOID = t.OID
 			if a := t.Author; a != nil {

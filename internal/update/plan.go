@@ -184,8 +184,10 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	if br.PR != nil {
 		res.Number, res.URL = br.PR.Number, br.PR.URL
 	}
-	// Our branch: it has no commit of its own yet, or its head is ours.
-	ours := br.HeadOID == repo.HeadOID || br.AuthoredBy(v.login, v.id)
+	// Our branch: it has no commit of its own (its head is the default
+	// branch's or an ancestor of it, as a failed commit after createRef
+	// leaves it), or its head is ours.
+	ours := br.HeadOID == repo.HeadOID || br.InBase || br.AuthoredBy(v.login, v.id)
 	if !ours {
 		who := br.HeadAuthor
 		if who == "" {

@@ -312,3 +312,29 @@ func TestSimAppTokenOwnsItsBranch(t *testing.T) {
 		t.Errorf("rerun for 1.4: %s %q with %d writes, want unchanged with none", again.Action, again.Reason, writes)
 	}
 }
+
+// TestSimBranchLeftAtOldBaseIsReused: createRef ran and the commit did
+// not, so dfiu's branch points at a commit of the default branch authored
+// by someone else; the default branch then moved on. The branch has no
+// commits of its own, so the next run reuses it instead of skipping it
+// for good as "a commit by someone else".
+func TestSimBranchLeftAtOldBaseIsReused(t *testing.T) {
+	t.Parallel()
+	o := newSimOrgWith(t, true, "1.0")
+	base, err := o.w.Ref(o.actor, o.repo.ID, "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.w.CreateRef(o.actor, o.repo.ID, "refs/heads/"+simBranch, base.OID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.w.CommitOnBranch(o.actor, o.repo.ID, state.CommitInput{Branch: "main", ExpectedHeadOID: base.OID,
+		Additions: map[string][]byte{"README.md": []byte("moved on\n")}, Headline: "a person's commit"}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := o.run("1.1")
+	if res.Action != update.Created || res.Number == 0 {
+		t.Fatalf("1.1: %s %q, want a pull request created from the reused branch", res.Action, res.Reason)
+	}
+	o.checkProposal(res.Number, "1.1")
+}

@@ -19,7 +19,28 @@ func dateTime(t time.Time) any {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// comparisonV is a Comparison: how far a head ref is ahead of and behind
+// a base ref.
+type comparisonV struct{ ahead, behind int }
+
 func init() {
+	register("Comparison", map[string]resolver{
+		"aheadBy":  func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(comparisonV).ahead, nil },
+		"behindBy": func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(comparisonV).behind, nil },
+		"status": func(_ *execCtx, src any, _ map[string]any) (any, error) {
+			c := src.(comparisonV)
+			switch {
+			case c.ahead > 0 && c.behind > 0:
+				return "DIVERGED", nil
+			case c.ahead > 0:
+				return "AHEAD", nil
+			case c.behind > 0:
+				return "BEHIND", nil
+			}
+			return "IDENTICAL", nil
+		},
+	})
+
 	register("Repository", map[string]resolver{
 		"id":            func(_ *execCtx, src any, _ map[string]any) (any, error) { return repoOf(src).NodeID, nil },
 		"databaseId":    func(_ *execCtx, src any, _ map[string]any) (any, error) { return int(repoOf(src).ID), nil },
@@ -124,6 +145,28 @@ func init() {
 	})
 
 	register("Ref", map[string]resolver{
+		// compare: "Compares the current ref as a base ref to another head
+		// ref, if the comparison can be made" (schema; docs.github.com
+		// graphql/reference/objects#ref): null when headRef does not
+		// resolve. aheadBy counts the head's commits the base lacks,
+		// behindBy the base's the head lacks, as REST's compare does
+		// (docs.github.com rest/commits/commits#compare-two-commits).
+		"compare": func(ec *execCtx, src any, args map[string]any) (any, error) {
+			rv := src.(refV)
+			head, err := ec.world().Ref(ec.actor, rv.repo.ID, argString(args, "headRef"))
+			if err != nil {
+				return nil, nil
+			}
+			ahead, err := ec.world().CommitsBetween(ec.actor, rv.repo.ID, rv.ref.OID, head.OID)
+			if err != nil {
+				return nil, stateErr(err)
+			}
+			behind, err := ec.world().CommitsBetween(ec.actor, rv.repo.ID, head.OID, rv.ref.OID)
+			if err != nil {
+				return nil, stateErr(err)
+			}
+			return comparisonV{ahead: len(ahead), behind: len(behind)}, nil
+		},
 		"id":         func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(refV).ref.NodeID, nil },
 		"name":       func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(refV).ref.ShortName(), nil },
 		"prefix":     func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(refV).ref.Prefix(), nil },
