@@ -39,6 +39,10 @@ type Seed struct {
 	ForkDelay *limiter.Duration `yaml:"forkDelay,omitempty" json:"forkDelay,omitempty"`
 	// IncompleteResults makes code search answer incomplete_results: true.
 	IncompleteResults bool `yaml:"incompleteResults,omitempty" json:"incompleteResults,omitempty"`
+	// PullRequestLag, when set, is how long after a commit a pull request
+	// from it is refused with "No commits between" (see
+	// state.World.SetPullRequestLag).
+	PullRequestLag *limiter.Duration `yaml:"pullRequestLag,omitempty" json:"pullRequestLag,omitempty"`
 }
 
 // SeedTeam is a team of an organisation.
@@ -66,20 +70,26 @@ type SeedToken struct {
 // form the first commit on DefaultBranch ("main" if empty); without files
 // the repository is empty unless AutoInit.
 type SeedRepo struct {
-	Name             string            `yaml:"name" json:"name"`
-	Description      string            `yaml:"description,omitempty" json:"description,omitempty"`
-	DefaultBranch    string            `yaml:"defaultBranch,omitempty" json:"defaultBranch,omitempty"`
-	Private          bool              `yaml:"private,omitempty" json:"private,omitempty"`
-	Archived         bool              `yaml:"archived,omitempty" json:"archived,omitempty"`
-	Disabled         bool              `yaml:"disabled,omitempty" json:"disabled,omitempty"`
-	ForkOf           string            `yaml:"forkOf,omitempty" json:"forkOf,omitempty"`
-	AutoMergeAllowed bool              `yaml:"autoMergeAllowed,omitempty" json:"autoMergeAllowed,omitempty"`
-	RequiredChecks   bool              `yaml:"requiredChecks,omitempty" json:"requiredChecks,omitempty"`
-	AutoInit         bool              `yaml:"autoInit,omitempty" json:"autoInit,omitempty"`
-	Files            map[string]string `yaml:"files,omitempty" json:"files,omitempty"`
-	Branches         []SeedBranch      `yaml:"branches,omitempty" json:"branches,omitempty"`
-	Labels           []string          `yaml:"labels,omitempty" json:"labels,omitempty"`
-	Pulls            []SeedPull        `yaml:"pulls,omitempty" json:"pulls,omitempty"`
+	Name             string `yaml:"name" json:"name"`
+	Description      string `yaml:"description,omitempty" json:"description,omitempty"`
+	DefaultBranch    string `yaml:"defaultBranch,omitempty" json:"defaultBranch,omitempty"`
+	Private          bool   `yaml:"private,omitempty" json:"private,omitempty"`
+	Archived         bool   `yaml:"archived,omitempty" json:"archived,omitempty"`
+	Disabled         bool   `yaml:"disabled,omitempty" json:"disabled,omitempty"`
+	ForkOf           string `yaml:"forkOf,omitempty" json:"forkOf,omitempty"`
+	AutoMergeAllowed bool   `yaml:"autoMergeAllowed,omitempty" json:"autoMergeAllowed,omitempty"`
+	RequiredChecks   bool   `yaml:"requiredChecks,omitempty" json:"requiredChecks,omitempty"`
+	// DraftsUnsupported refuses draft pull requests, as GitHub does on a
+	// plan without them (see state.Repo.DraftsUnsupported).
+	DraftsUnsupported bool `yaml:"draftsUnsupported,omitempty" json:"draftsUnsupported,omitempty"`
+	// Rules is a ruleset on every branch, applied after the seed's
+	// branches and pull requests exist (see state.Rules).
+	Rules    state.Rules       `yaml:"rules,omitempty" json:"rules,omitempty"`
+	AutoInit bool              `yaml:"autoInit,omitempty" json:"autoInit,omitempty"`
+	Files    map[string]string `yaml:"files,omitempty" json:"files,omitempty"`
+	Branches []SeedBranch      `yaml:"branches,omitempty" json:"branches,omitempty"`
+	Labels   []string          `yaml:"labels,omitempty" json:"labels,omitempty"`
+	Pulls    []SeedPull        `yaml:"pulls,omitempty" json:"pulls,omitempty"`
 }
 
 // SeedBranch is a branch made of one commit with Files on top of From (the
@@ -167,6 +177,9 @@ func (s *Server) Seed(seed Seed) error {
 	}
 	if seed.ForkDelay != nil {
 		w.SetForkDelay(time.Duration(*seed.ForkDelay))
+	}
+	if seed.PullRequestLag != nil {
+		w.SetPullRequestLag(time.Duration(*seed.PullRequestLag))
 	}
 	if seed.IncompleteResults {
 		s.SetIncompleteResults(true)
@@ -265,6 +278,12 @@ func (s *Server) seedRepo(sr SeedRepo) error {
 			if _, err := w.RequestReviewers(nil, repo.ID, pr.Number, p.Reviewers, nil, true); err != nil {
 				return fmt.Errorf("pull request %q reviewers: %w", p.Head, err)
 			}
+		}
+	}
+	if sr.DraftsUnsupported || sr.Rules != (state.Rules{}) {
+		drafts, rules := sr.DraftsUnsupported, sr.Rules
+		if _, err := w.UpdateRepo(nil, repo.ID, state.RepoPatch{DraftsUnsupported: &drafts, Rules: &rules}); err != nil {
+			return err
 		}
 	}
 	if sr.Archived || sr.Disabled {

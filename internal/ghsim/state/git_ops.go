@@ -64,6 +64,38 @@ func validRefName(name string) bool {
 	return !strings.ContainsAny(name, " ~^:?*[\\\x7f")
 }
 
+// Rules are the rules of a repository ruleset that refuse ref moves
+// (docs.github.com repositories/configuring-branches-and-merges-in-your-repository/
+// managing-rulesets/available-rules-for-rulesets: "Restrict deletions",
+// "Block force pushes"). They apply to every branch, with no bypass actor:
+// a real ruleset targets branch patterns (a simplification).
+type Rules struct {
+	NonFastForward bool `yaml:"nonFastForward,omitempty" json:"nonFastForward,omitempty"`
+	Deletion       bool `yaml:"deletion,omitempty" json:"deletion,omitempty"`
+}
+
+// ruleRefusal returns the refusal of moving branch ref name from cur to
+// next (zeroOID: deleting it), or nil. The messages are the rules' as git
+// pushes show them under "GH013: Repository rule violations found for
+// refs/heads/…": "- Cannot force-push to this branch", "- Cannot delete
+// this branch" (third-party transcripts, e.g. 9r4rxssx64-creator/CMCteams
+// and the Poyu-Tu/llm-gateway push log); a REST ref PATCH was seen
+// answering 422 "Repository rule violations found Changes must be made
+// through a pull request." (satisfactory-factories/application#67). The
+// exact wording of the API's message is a guess from those.
+func (w *World) ruleRefusal(r *repo, name, cur, next string) error {
+	if !strings.HasPrefix(name, "refs/heads/") || cur == "" {
+		return nil
+	}
+	switch {
+	case next == zeroOID && r.Rules.Deletion:
+		return errorf(Invalid, "Repository rule violations found\n\nCannot delete this branch\n")
+	case next != zeroOID && r.Rules.NonFastForward && !w.isAncestor(cur, next):
+		return errorf(Invalid, "Repository rule violations found\n\nCannot force-push to this branch\n")
+	}
+	return nil
+}
+
 // CreateRef creates ref name (fully qualified) at commit oid.
 func (w *World) CreateRef(actor *Token, repoID int64, name, oid string) (Ref, error) {
 	w.mu.Lock()
@@ -107,6 +139,9 @@ func (w *World) UpdateRef(actor *Token, repoID int64, name, oid string, force bo
 	if !force && !w.isAncestor(r.refs[full], oid) {
 		return Ref{}, errorf(Invalid, "Update is not a fast forward")
 	}
+	if err := w.ruleRefusal(r, full, r.refs[full], oid); err != nil {
+		return Ref{}, err
+	}
 	w.setRef(r, full, oid)
 	return r.refSnap(full, oid), nil
 }
@@ -122,6 +157,9 @@ func (w *World) DeleteRef(actor *Token, repoID int64, name string) error {
 	full, ok := r.lookupRef(name)
 	if !ok {
 		return errorf(Invalid, "Reference does not exist")
+	}
+	if err := w.ruleRefusal(r, full, r.refs[full], zeroOID); err != nil {
+		return err
 	}
 	w.deleteRef(r, full)
 	return nil

@@ -179,6 +179,14 @@ func (w *World) CreatePullRequest(actor *Token, repoID int64, in NewPullRequest)
 			return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("A pull request already exists for %s:%s.", headOwner, headRef), Resource: "PullRequest", Code: "custom"}
 		}
 	}
+	if in.Draft && base.DraftsUnsupported {
+		// See Repo.DraftsUnsupported.
+		return PullRequest{}, &Error{Kind: Invalid, Message: "Draft pull requests are not supported in this repository.", Resource: "PullRequest", Code: "custom"}
+	}
+	if c := w.objects[headOID].commit; w.prLag > 0 && c != nil && w.clk.Now().Before(c.Committer.Date.Add(w.prLag)) {
+		// See SetPullRequestLag.
+		return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("Head sha can't be blank, No commits between %s and %s", in.Base, headRef), Resource: "PullRequest", Code: "custom"}
+	}
 	if headOID == baseOID || w.isAncestor(headOID, baseOID) {
 		return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("No commits between %s and %s", in.Base, headRef), Resource: "PullRequest", Code: "custom"}
 	}

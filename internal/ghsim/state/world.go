@@ -153,6 +153,7 @@ type World struct {
 	baseURL   string
 	forkDelay time.Duration
 	indexLag  time.Duration
+	prLag     time.Duration
 
 	nextID    int64
 	accounts  map[string]*Account // by lowercase login
@@ -219,6 +220,18 @@ func (w *World) SetIndexLag(d time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.indexLag = d
+}
+
+// SetPullRequestLag sets how long after a commit a pull request from it
+// cannot be opened yet: GitHub may answer "No commits between" or "Head
+// sha can't be blank" right after a push (the createPullRequest answer
+// quoted in wso2/mi-vscode#1608; the timing diagnosis in
+// microsoft/vscode-pull-request-github#5543). The length of the real lag
+// is not documented: 0 (the default) turns it off.
+func (w *World) SetPullRequestLag(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.prLag = d
 }
 
 // SetForkDelay sets how long a new fork stays invisible.
