@@ -32,6 +32,10 @@ var (
 	// steps before it ran. The transport holds every request back for the
 	// limit's wait; the caller re-reads and redoes only what did not happen.
 	ErrContentLimited = errors.New("content creation refused as submitted too quickly")
+	// ErrRefusedByRule: a repository ruleset or branch protection refused
+	// a write (a force move, a deletion, an unsigned commit…); more writes
+	// to the repository would be refused the same way.
+	ErrRefusedByRule = errors.New("refused by a repository rule")
 )
 
 // Options configure a Client.
@@ -197,6 +201,9 @@ type ProposeResult struct {
 	CommitOID string
 	PR        PullRequest
 	Created   bool // a new PR was opened
+	// DraftRefused: a draft was asked for, GitHub does not support drafts
+	// in the repository, and a normal pull request was opened instead.
+	DraftRefused bool
 }
 
 // Decoration is what Decorate adds to a pull request in one document.

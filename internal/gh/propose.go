@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Propose commits in.Files on in.Branch and opens or updates the pull
@@ -44,6 +45,28 @@ import (
 // ErrOutcomeUnknown and the cause, for the same reason. A temporary branch left behind by a
 // failure is reset by the next call.
 func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
+	res, err := c.propose(ctx, in)
+	if err != nil && refusedByRule(err) {
+		err = fmt.Errorf("%w: %w", ErrRefusedByRule, err)
+	}
+	return res, err
+}
+
+// refusedByRule reports whether err is a refusal by a repository ruleset
+// ("Repository rule violations found", GH013: dependabot-core#9439,
+// renovate#44819) or by classic branch protection (GH006 "Protected branch
+// update failed"; GraphQL type BRANCH_PROTECTION_RULE_VIOLATION, which
+// Thinkmill/keystatic#1598 reports rulesets do not use).
+func refusedByRule(err error) bool {
+	var ge *GraphQLError
+	if errors.As(err, &ge) && ge.Type == "BRANCH_PROTECTION_RULE_VIOLATION" {
+		return true
+	}
+	m := strings.ToLower(err.Error())
+	return strings.Contains(m, "repository rule violation") || strings.Contains(m, "protected branch")
+}
+
+func (c *Client) propose(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -62,8 +85,7 @@ func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, 
 		// The pull-request step ran regardless; report a PR it opened.
 		return decodePartialPR(ans, prField, in), contentLimited(ans, fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cerr))
 	}
-	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
-	return res, contentLimited(ans, err)
+	return c.finishPR(ctx, in, ans, prField, &ProposeResult{CommitOID: oid})
 }
 
 // contentLimited wraps a non-nil err with ErrContentLimited when a step of
@@ -78,6 +100,66 @@ func contentLimited(ans *graphQLAnswer, err error) error {
 		}
 	}
 	return err
+}
+
+// prLagRetries bounds the tries of a pull request GitHub refuses as if the
+// fresh commit were not there yet; the waits double from prLagWait.
+const (
+	prLagRetries = 4
+	prLagWait    = 2 * time.Second
+)
+
+// finishPR completes res with the pull request the pr field of ans opened
+// or updated. Two refusals of createPullRequest are fixed by sending the
+// pull-request step again, alone (the commit is already on the branch):
+//   - "No commits between" or "Head sha can't be blank" right after the
+//     commit: GitHub has not caught up with the push yet (the
+//     createPullRequest answer quoted in wso2/mi-vscode#1608, the timing
+//     diagnosis in microsoft/vscode-pull-request-github#5543). Retried
+//     after 2, 4, 8 and 16 s.
+//   - "Draft pull requests are not supported in this repository" (a plan
+//     without drafts; cli/cli#520): opened as a normal pull request, and
+//     res.DraftRefused says so.
+func (c *Client) finishPR(ctx context.Context, in ProposeInput, ans *graphQLAnswer, prField string, res *ProposeResult) (*ProposeResult, error) {
+	out, err := decodePR(ans, prField, in, res)
+	wait := prLagWait
+	for lagTries := 0; err != nil && prField == "createPullRequest"; {
+		switch {
+		case in.Draft && draftRefused(err):
+			in.Draft = false
+			res.DraftRefused = true
+		case prLagging(err) && lagTries < prLagRetries:
+			lagTries++
+			c.opts.logger().InfoContext(ctx, "the pull request was refused as if the commit were not there yet; trying again",
+				"repository", in.Owner+"/"+in.Name, "branch", in.Branch, "wait", wait)
+			if serr := c.transport.clk.Sleep(ctx, wait); serr != nil {
+				return out, err
+			}
+			wait *= 2
+		default:
+			return out, contentLimited(ans, err)
+		}
+		var b strings.Builder
+		b.WriteString("mutation {\n")
+		writePR(&b, in)
+		b.WriteString("}\n")
+		var perr error
+		ans, perr = c.postMutation(ctx, in, b.String())
+		if perr != nil {
+			return res, perr
+		}
+		out, err = decodePR(ans, prField, in, res)
+	}
+	return out, contentLimited(ans, err)
+}
+
+func draftRefused(err error) bool {
+	return strings.Contains(strings.ToLower(err.Error()), "draft pull requests are not supported")
+}
+
+func prLagging(err error) bool {
+	m := strings.ToLower(err.Error())
+	return strings.Contains(m, "no commits between") || strings.Contains(m, "head sha can't be blank")
 }
 
 // TempBranch is the branch Propose makes a superseding commit on before it
@@ -181,8 +263,7 @@ func (c *Client) proposePR(ctx context.Context, in ProposeInput, res *ProposeRes
 	if err != nil {
 		return res, err
 	}
-	res, err = decodePR(ans, prField, in, res)
-	return res, contentLimited(ans, err)
+	return c.finishPR(ctx, in, ans, prField, res)
 }
 
 // buildMoveDocument writes proposeExisting's second document: one atomic
@@ -239,8 +320,7 @@ func (c *Client) OpenPullRequest(ctx context.Context, in ProposeInput) (*Propose
 	if err != nil {
 		return nil, err
 	}
-	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: in.BranchHeadOID})
-	return res, contentLimited(ans, err)
+	return c.finishPR(ctx, in, ans, prField, &ProposeResult{CommitOID: in.BranchHeadOID})
 }
 
 // decodeCommit returns the oid made by the "commit" field, or an error

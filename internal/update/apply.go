@@ -49,11 +49,33 @@ func (r *runner) applyAll(ctx context.Context, plans []*plan, hyd *gh.HydrateRes
 // what did not happen is redone; the client holds every request back for
 // the limit's wait meanwhile. A write that would have to wait past the
 // time budget (gh.ErrTimeBudget) leaves the repository Deferred.
+//
+// A write a repository rule refused (gh.ErrRefusedByRule) leaves the
+// repository Skipped with the rule's message, and no later plan of the run
+// writes to it.
 func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	if err := ctx.Err(); err != nil {
 		p.fail(err)
 		return
 	}
+	key := repoKey(p.cand.owner, p.cand.name)
+	if why, ok := r.refused.Load(key); ok {
+		p.result.Action = Skipped
+		p.result.Reason = joinReasons(fmt.Sprintf("not written: %s", why), p.result.Reason)
+		return
+	}
+	r.applyWrites(ctx, p, hyd)
+	if p.result.Action == Failed && p.ruleRefusal != nil {
+		why := fmt.Sprintf("a rule of the repository refused a write: %v", p.ruleRefusal)
+		r.refused.Store(key, why)
+		p.result.Action = Skipped
+		p.result.Reason = why
+		p.result.Warnings = append(p.result.Warnings, fmt.Sprintf("%s: %s; no further writes to it in this run", p.result.Repository, why))
+	}
+}
+
+// applyWrites makes the writes of apply.
+func (r *runner) applyWrites(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	intended := p.result.Action
 	reread, limited := false, 0
 	for {
@@ -132,6 +154,10 @@ const maxLimitedRetries = 12
 // done records a successful proposal and decorates a new pull request.
 func (r *runner) done(ctx context.Context, p *plan, out *gh.ProposeResult, hyd *gh.HydrateResult) {
 	p.result.Number, p.result.URL = out.PR.Number, out.PR.URL
+	if out.DraftRefused {
+		p.draftRefused = true
+		p.result.Reason = joinReasons(p.result.Reason, "draft pull requests are not supported in this repository; opened a normal pull request")
+	}
 	if !out.Created {
 		p.result.Action = Updated
 		return
@@ -144,6 +170,9 @@ func (r *runner) done(ctx context.Context, p *plan, out *gh.ProposeResult, hyd *
 // fail records err as the plan's outcome: Deferred when the time budget
 // ran out before the write could be made, Failed otherwise.
 func (p *plan) fail(err error) {
+	if errors.Is(err, gh.ErrRefusedByRule) {
+		p.ruleRefusal = err
+	}
 	if errors.Is(err, gh.ErrTimeBudget) {
 		p.result.Action = Deferred
 		p.result.Reason = "time-budget reached before this repository's writes; left for the next run"
@@ -194,7 +223,7 @@ func (r *runner) decorate(ctx context.Context, p *plan, prID string, hyd *gh.Hyd
 	}
 	switch {
 	case r.opts.AutoMerge == "":
-	case r.opts.Draft:
+	case r.opts.Draft && !p.draftRefused:
 		notes = append(notes, "auto-merge not enabled on a draft pull request")
 	case !repo.AutoMergeAllowed:
 		notes = append(notes, "auto-merge is not allowed in this repository")

@@ -35,6 +35,9 @@ type plan struct {
 	write writeKind
 	in    gh.ProposeInput // writePropose
 	prID  string          // writeRetitle
+
+	draftRefused bool  // the pull request was opened as a normal one: the repository has no drafts
+	ruleRefusal  error // a repository rule refused a write (wraps gh.ErrRefusedByRule)
 }
 
 // planAll plans every (image, repository) pair in a stable order

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
@@ -226,6 +227,9 @@ type runner struct {
 	engines []engine
 	// notes are notes on images, by image, for their reports.
 	notes map[string][]string
+	// refused holds, by lower-case "owner/name", the rule refusal that
+	// stopped writes to a repository for the rest of the run.
+	refused sync.Map
 }
 
 type engine struct {
