@@ -79,6 +79,8 @@ type SeedRepo struct {
 	ForkOf           string `yaml:"forkOf,omitempty" json:"forkOf,omitempty"`
 	AutoMergeAllowed bool   `yaml:"autoMergeAllowed,omitempty" json:"autoMergeAllowed,omitempty"`
 	RequiredChecks   bool   `yaml:"requiredChecks,omitempty" json:"requiredChecks,omitempty"`
+	// Executables are paths of Files with mode 100755.
+	Executables []string `yaml:"executables,omitempty" json:"executables,omitempty"`
 	// DraftsUnsupported refuses draft pull requests, as GitHub does on a
 	// plan without them (see state.Repo.DraftsUnsupported).
 	DraftsUnsupported bool `yaml:"draftsUnsupported,omitempty" json:"draftsUnsupported,omitempty"`
@@ -240,6 +242,11 @@ func (s *Server) seedRepo(sr SeedRepo) error {
 			DefaultBranch: sr.DefaultBranch, AutoInit: sr.AutoInit, Files: toBytes(sr.Files)})
 		if err != nil {
 			return err
+		}
+	}
+	if len(sr.Executables) > 0 {
+		if err := w.SeedExecutable(repo.ID, repo.DefaultBranch, sr.Executables); err != nil {
+			return fmt.Errorf("executables: %w", err)
 		}
 	}
 	for _, b := range sr.Branches {

@@ -224,6 +224,27 @@ func init() {
 			c := src.(commitV)
 			return ec.url(c.repo.FullName(), "commit", c.c.OID), nil
 		},
+		// file: "The tree entry at the given path" of the commit
+		// (schema, Commit.file), null when there is none; its mode is how
+		// a client sees an executable bit.
+		"file": func(ec *execCtx, src any, args map[string]any) (any, error) {
+			c := src.(commitV)
+			p := strings.Trim(argString(args, "path"), "/")
+			dir, name := "", p
+			if i := strings.LastIndexByte(p, '/'); i >= 0 {
+				dir, name = p[:i], p[i+1:]
+			}
+			o, err := ec.world().Object(ec.actor, c.repo.ID, c.c.OID+":"+dir)
+			if err != nil {
+				return nil, nil
+			}
+			for _, e := range o.Entries {
+				if e.Name == name {
+					return entryV{repo: c.repo, e: e, path: p}, nil
+				}
+			}
+			return nil, nil
+		},
 		"tree": func(ec *execCtx, src any, _ map[string]any) (any, error) {
 			c := src.(commitV)
 			o, err := ec.world().Object(ec.actor, c.repo.ID, c.c.Tree)

@@ -526,6 +526,9 @@ func (w *World) commit(r *repo, ref, parent string, adds map[string][]byte, dels
 				delete(files, q)
 			}
 		}
+		// Every addition is a regular file, whatever the path's mode was:
+		// "The createCommitOnBranch GraphQL mutation creates all files as
+		// mode 100644 (non-executable)" (babarot/gh-infra#167).
 		files[p] = file{oid: w.objects.putBlob(adds[p]), size: len(adds[p])}
 	}
 	c := Commit{Tree: w.objects.buildTree(files), Message: msg, Author: author, Verified: verified,
@@ -543,6 +546,38 @@ func (w *World) commit(r *repo, ref, parent string, adds map[string][]byte, dels
 		w.setRef(r, ref, c.OID)
 	}
 	return c, nil
+}
+
+// SeedExecutable makes paths executable (mode 100755) on branch, in a new
+// commit on its head, without permission checks. Seeding uses it.
+func (w *World) SeedExecutable(repoID int64, branch string, paths []string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.repoByID[repoID]
+	if r == nil {
+		return notFound()
+	}
+	head, ok := r.refs["refs/heads/"+branch]
+	if !ok {
+		return errorf(Invalid, "branch %q does not exist", branch)
+	}
+	parent := w.objects[head].commit
+	files := w.objects.flatten(parent.Tree)
+	for _, p := range paths {
+		f, ok := files[p]
+		if !ok {
+			return errorf(Invalid, "path %q does not exist", p)
+		}
+		f.mode = ModeExecutable
+		files[p] = f
+	}
+	c := Commit{Tree: w.objects.buildTree(files), Message: "chmod +x", Author: parent.Author, Committer: parent.Committer, Parents: []string{head}}
+	c = w.objects.putCommit(c)
+	r.refs["refs/heads/"+branch] = c.OID
+	if branch == r.DefaultBranch {
+		r.index = append(r.index, indexEntry{commit: c.OID})
+	}
+	return nil
 }
 
 // SeedBranch creates or moves branch in the repository to a new commit with

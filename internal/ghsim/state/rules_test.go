@@ -105,3 +105,35 @@ func TestPullRequestLag(t *testing.T) {
 		t.Errorf("after the lag: %v", err)
 	}
 }
+
+// TestCommitWritesRegularFiles: an executable file written by
+// createCommitOnBranch becomes a regular file, as on GitHub.
+func TestCommitWritesRegularFiles(t *testing.T) {
+	t.Parallel()
+	w, tok, r, _ := rulesWorld(t)
+	if err := w.SeedExecutable(r.ID, "main", []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	mode := func() string {
+		_, entries, err := w.Tree(tok, r.ID, "main", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Name == "a" {
+				return e.Mode
+			}
+		}
+		return ""
+	}
+	if got := mode(); got != ModeExecutable {
+		t.Fatalf("seeded mode %q, want %s", got, ModeExecutable)
+	}
+	head, _ := w.Ref(tok, r.ID, "refs/heads/main")
+	if _, err := w.CommitOnBranch(tok, r.ID, CommitInput{Branch: "main", ExpectedHeadOID: head.OID, Additions: map[string][]byte{"a": []byte("2\n")}, Headline: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mode(); got != ModeFile {
+		t.Errorf("mode after a commit %q, want %s", got, ModeFile)
+	}
+}
