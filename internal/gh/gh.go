@@ -110,6 +110,10 @@ type File struct {
 	Size      int
 	Binary    bool
 	Truncated bool
+	// Mode is the git mode at the default branch's head (0o100644 for a
+	// regular file, 0o100755 executable, 0o120000 a symbolic link); 0 when
+	// not read (files at other branches).
+	Mode int
 }
 
 // PullRequest is a pull request from one of our branches.

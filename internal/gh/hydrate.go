@@ -212,7 +212,17 @@ func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) 
 		// aN: how far branch N is ahead of the default branch, whose
 		// name is not known yet
 		// (https://docs.github.com/graphql/reference/objects#ref).
-		b.WriteString("    defaultBranchRef { name target { oid }")
+		// mJ: the mode of path J, since a commit writes every file as a
+		// regular one (100644).
+		b.WriteString("    defaultBranchRef { name target { oid")
+		if len(r.Paths) > 0 {
+			b.WriteString(" ... on Commit {")
+			for j, p := range r.Paths {
+				fmt.Fprintf(&b, " m%d: file(path: %s) { mode }", j, quote(p))
+			}
+			b.WriteString(" }")
+		}
+		b.WriteString(" }")
 		for k, br := range r.Branches {
 			fmt.Fprintf(&b, " a%d: compare(headRef: %s) { aheadBy }", k, quote("refs/heads/"+br))
 		}
@@ -276,6 +286,28 @@ type repoJSON struct {
 			OID string `json:"oid"`
 		} `json:"target"`
 	} `json:"defaultBranchRef"`
+}
+
+// fileModes reads the mJ tree entries of the default branch's head:
+// alias → git mode (GitHub gives the octal mode's value, 33261 for
+// 100755).
+func fileModes(raw json.RawMessage) map[string]int {
+	var ref struct {
+		Target map[string]json.RawMessage `json:"target"`
+	}
+	if json.Unmarshal(raw, &ref) != nil {
+		return nil
+	}
+	out := map[string]int{}
+	for k, v := range ref.Target {
+		var e *struct {
+			Mode int `json:"mode"`
+		}
+		if strings.HasPrefix(k, "m") && json.Unmarshal(v, &e) == nil && e != nil {
+			out[k] = e.Mode
+		}
+	}
+	return out
 }
 
 // aheadBy reads the aN comparisons of the default branch ref: branch
@@ -399,6 +431,12 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 		return m
 	}
 	repo.Files = files("")
+	modes := fileModes(fields["defaultBranchRef"])
+	for j, p := range req.Paths {
+		if f := repo.Files[p]; f != nil {
+			f.Mode = modes[fmt.Sprintf("m%d", j)]
+		}
+	}
 	ahead := aheadBy(fields["defaultBranchRef"])
 	repo.Branches = make(map[string]*Branch, len(req.Branches))
 	for k, name := range req.Branches {

@@ -321,6 +321,13 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 			a.problems = append(a.problems, fmt.Sprintf("%s: not read (binary or too large)", path))
 			continue
 		}
+		if f.Mode != 0 && f.Mode != 0o100644 {
+			// createCommitOnBranch writes every file as 100644
+			// (babarot/gh-infra#167): an executable would lose its bit, a
+			// symbolic link would become a file.
+			a.problems = append(a.problems, fmt.Sprintf("%s: left alone: its mode is %o and a commit through the API would make it a regular file (100644)", path, f.Mode))
+			continue
+		}
 		err := e.err
 		var res dockerfile.Result
 		if err == nil {

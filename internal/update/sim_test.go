@@ -431,3 +431,18 @@ func (o *simOrg) runAll(st memStore) []update.Result {
 	}
 	return results
 }
+
+// TestSimExecutableFileIsLeftAlone: a commit through the API would write
+// an executable Dockerfile back as a regular file, so it is skipped with a
+// reason and nothing is written.
+func TestSimExecutableFileIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	if err := o.w.SeedExecutable(o.repo.ID, "main", []string{"Dockerfile"}); err != nil {
+		t.Fatal(err)
+	}
+	res, writes := o.run("1.1")
+	if res.Action != update.Skipped || !strings.Contains(res.Reason, "100755") || writes != 0 {
+		t.Errorf("1.1: %s %q with %d writes, want skipped naming mode 100755, with none", res.Action, res.Reason, writes)
+	}
+}
