@@ -187,7 +187,7 @@ const blobFields = `... on Blob { text byteSize isBinary isTruncated oid }`
 
 // hydratePRFields are read of a branch's pull requests. CLOSED excludes
 // merged pull requests (their state is MERGED).
-const hydratePRFields = "id number url title body baseRefName headRefOid"
+const hydratePRFields = "id number url title body baseRefName headRefOid headRepository { nameWithOwner }"
 
 // buildHydrateQuery writes one aliased query: rN per repository (fJ per
 // path, bK per branch with bKfJ, bKp (open pull requests) and bKc (the
@@ -232,10 +232,11 @@ func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) 
 		}
 		for k, br := range r.Branches {
 			fmt.Fprintf(&b, "    b%d: ref(qualifiedName: %s) { id target { oid ... on Commit { author { email name user { login } } } } }\n", k, quote("refs/heads/"+br))
+			// Fully qualified: "br:path" would read a tag called br.
 			for j, p := range r.Paths {
-				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote(br+":"+p), blobFields)
+				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote("refs/heads/"+br+":"+p), blobFields)
 			}
-			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 10) { nodes { %s } }\n", k, quote(br), hydratePRFields)
+			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 20) { nodes { %s } }\n", k, quote(br), hydratePRFields)
 			fmt.Fprintf(&b, "    b%dc: pullRequests(headRefName: %s, states: [CLOSED], first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { %s } }\n", k, quote(br), hydratePRFields)
 		}
 		for m, l := range r.Labels {
@@ -352,15 +353,24 @@ type prsJSON struct {
 		Body        string `json:"body"`
 		BaseRefName string `json:"baseRefName"`
 		HeadRefOID  string `json:"headRefOid"`
+		HeadRepo    *struct {
+			NameWithOwner string `json:"nameWithOwner"`
+		} `json:"headRepository"`
 	} `json:"nodes"`
 }
 
-// first returns the first pull request into base, or nil. The base is
-// matched here, since the default branch's name is not known when the
-// query is written.
-func (p *prsJSON) first(base string) *PullRequest {
+// first returns the first pull request into base from the repository
+// repo itself ("owner/name"), or nil. pullRequests(headRefName:) matches
+// the branch name only, so a fork's pull request from a branch of the
+// same name is among the nodes (a deleted fork's head repository is null).
+// The base is matched here, since the default branch's name is not known
+// when the query is written.
+func (p *prsJSON) first(base, repo string) *PullRequest {
 	for _, n := range p.Nodes {
 		if n.BaseRefName != "" && n.BaseRefName != base {
+			continue
+		}
+		if n.HeadRepo == nil || !strings.EqualFold(n.HeadRepo.NameWithOwner, repo) {
 			continue
 		}
 		return &PullRequest{ID: n.ID, Number: n.Number, URL: n.URL, Title: n.Title, Body: n.Body, HeadOID: n.HeadRefOID}
@@ -460,10 +470,10 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 		}
 		var open, closed prsJSON
 		if decode(fmt.Sprintf("b%dp", k), &open) {
-			br.PR = open.first(repo.DefaultBranch)
+			br.PR = open.first(repo.DefaultBranch, repo.Owner+"/"+repo.Name)
 		}
 		if decode(fmt.Sprintf("b%dc", k), &closed) {
-			br.ClosedPR = closed.first(repo.DefaultBranch)
+			br.ClosedPR = closed.first(repo.DefaultBranch, repo.Owner+"/"+repo.Name)
 		}
 		repo.Branches[name] = br
 	}

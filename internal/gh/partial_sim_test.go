@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/dfiu/dfiu/internal/gh"
+	"github.com/dfiu/dfiu/internal/ghsim"
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
+	"github.com/dfiu/dfiu/internal/ghsim/state"
 )
 
 func alpineInput(r *gh.Repo) gh.ProposeInput {
@@ -94,5 +96,45 @@ func TestSimProposeFallsBackFromDraft(t *testing.T) {
 	pr, err := w.PullRequest(actor, repo.ID, res.PR.Number)
 	if err != nil || pr.Draft || pr.State != "open" {
 		t.Errorf("pull request: draft %v state %q (%v), want an open, normal one", pr.Draft, pr.State, err)
+	}
+}
+
+// TestSimHydrateReadsTheBranchNotATag: a tag with the branch's name does
+// not shadow the branch's files (git resolves a bare name to the tag
+// first).
+func TestSimHydrateReadsTheBranchNotATag(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{}, appSeed())
+	c, _ := s.client(t, gh.Options{})
+	in, _ := proposeAlpine(t, s, c)
+	w, actor, repo := worldRepo(t, s)
+	if _, err := w.CreateRef(actor, repo.ID, "refs/tags/"+alpineBranch, in.BaseOID); err != nil {
+		t.Fatal(err)
+	}
+	b := simRepo(t, c, "acme", "app", alpineBranch).Branches[alpineBranch]
+	if f := b.Files["Dockerfile"]; f == nil || f.Text != "FROM alpine:3.20\n" {
+		t.Errorf("Dockerfile on the branch = %+v, want the branch's FROM alpine:3.20", f)
+	}
+}
+
+// TestSimHydrateIgnoresAForksPullRequest: a fork's pull request from a
+// branch of the same name is not our branch's pull request.
+func TestSimHydrateIgnoresAForksPullRequest(t *testing.T) {
+	t.Parallel()
+	seed := appSeed(ghsim.SeedBranch{Name: alpineBranch, Files: map[string]string{"Dockerfile": "FROM alpine:3.20\n"}})
+	seed.Users = []string{"mallory"}
+	seed.Repos = append(seed.Repos, ghsim.SeedRepo{Name: "mallory/app", ForkOf: "acme/app",
+		Branches: []ghsim.SeedBranch{{Name: alpineBranch, Files: map[string]string{"Dockerfile": "FROM evil:1\n"}}}})
+	s := newSim(t, limiter.Config{}, seed)
+	w, actor, repo := worldRepo(t, s)
+	s.clk.Advance(time.Hour) // the fork is visible
+	pr, err := w.CreatePullRequest(actor, repo.ID, state.NewPullRequest{Base: "main", Head: "mallory:" + alpineBranch, Title: "from a fork"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.client(t, gh.Options{})
+	b := simRepo(t, c, "acme", "app", alpineBranch).Branches[alpineBranch]
+	if b == nil || b.PR != nil {
+		t.Errorf("branch = %+v, want ours with no pull request (#%d is the fork's)", b, pr.Number)
 	}
 }

@@ -263,8 +263,15 @@ func (w *World) resolveRev(r *repo, rev string) (string, bool) {
 		oid, ok := r.refs["refs/heads/"+r.DefaultBranch]
 		return oid, ok
 	}
-	if full, ok := r.lookupRef(rev); ok {
-		return r.refs[full], true
+	// A revision names a ref in git's order, tags before branches
+	// (gitrevisions(7), "<refname>": refs/<refname>, refs/tags/<refname>,
+	// refs/heads/<refname>, …): "x:path" reads tag x when both a tag and
+	// a branch are called x. That GitHub's object(expression:) resolves
+	// an ambiguous name as git rev-parse does is a guess.
+	for _, cand := range []string{rev, "refs/" + rev, "refs/tags/" + rev, "refs/heads/" + rev} {
+		if oid, ok := r.refs[cand]; ok && strings.HasPrefix(cand, "refs/") {
+			return oid, true
+		}
 	}
 	if IsOID(strings.ToLower(rev)) {
 		if o := w.objects[strings.ToLower(rev)]; o != nil && o.typ == TypeCommit {
