@@ -2,6 +2,9 @@ package gh_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +139,36 @@ func TestSimHydrateIgnoresAForksPullRequest(t *testing.T) {
 	b := simRepo(t, c, "acme", "app", alpineBranch).Branches[alpineBranch]
 	if b == nil || b.PR != nil {
 		t.Errorf("branch = %+v, want ours with no pull request (#%d is the fork's)", b, pr.Number)
+	}
+}
+
+// TestTransportKeepsTheTokenOffOtherHosts: a redirect to another host
+// (a release asset, an archive) is followed without the token.
+func TestTransportKeepsTheTokenOffOtherHosts(t *testing.T) {
+	t.Parallel()
+	var gotAuth []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = append(gotAuth, r.Header.Get("Authorization"))
+		_, _ = io.WriteString(w, "{}")
+	}))
+	t.Cleanup(other.Close)
+	var apiAuth string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		apiAuth = r.Header.Get("Authorization")
+		http.Redirect(w, r, other.URL+"/asset", http.StatusFound)
+	}))
+	t.Cleanup(api.Close)
+	// Both servers are on 127.0.0.1; a different port is another host.
+	tr := gh.NewTransport(gh.Options{Token: "s3cret", APIURL: api.URL + "/", GraphQLURL: api.URL + "/graphql"})
+	resp, err := (&http.Client{Transport: tr}).Get(api.URL + "/repos/acme/app/tarball")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if apiAuth != "Bearer s3cret" {
+		t.Errorf("the API got Authorization %q, want the token", apiAuth)
+	}
+	if len(gotAuth) != 1 || gotAuth[0] != "" {
+		t.Errorf("the other host got Authorization %q, want none", gotAuth)
 	}
 }
