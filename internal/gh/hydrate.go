@@ -150,9 +150,18 @@ func (h *hydrator) batch(ctx context.Context, batch []RepoRequest, people bool) 
 	h.res.Requests++
 	h.mu.Unlock()
 	ans, err := h.c.postGraphQL(qctx, buildHydrateQuery(batch, people, h.users, h.teams))
-	if err != nil && isTimeout(err) && len(batch) > 1 {
+	if err == nil && len(batch) > 1 {
+		for _, e := range ans.Errors {
+			if e.Type == resourceLimitsExceeded {
+				err = e // partial data: read all of it again, in halves
+				break
+			}
+		}
+	}
+	if err != nil && (isTimeout(err) || isResourceLimited(err)) && len(batch) > 1 {
 		half := len(batch) / 2
-		h.c.opts.logger().InfoContext(ctx, "hydrate query timed out; halving the batch", "repositories", len(batch))
+		h.c.opts.logger().InfoContext(ctx, "hydrate query timed out or exceeded GitHub's resource limits; halving the batch",
+			"repositories", len(batch), "error", err)
 		err1 := h.batch(ctx, batch[:half], people)
 		err2 := h.batch(ctx, batch[half:], false)
 		if people {
@@ -175,6 +184,26 @@ func (h *hydrator) batch(ctx context.Context, batch []RepoRequest, people bool) 
 		return h.decodePeople(ans)
 	}
 	return nil
+}
+
+// resourceLimitsExceeded is the GraphQL error type of a query GitHub
+// found too costly, answered with HTTP 200 and null or partial data.
+const resourceLimitsExceeded = "RESOURCE_LIMITS_EXCEEDED"
+
+// isResourceLimited reports whether err holds a RESOURCE_LIMITS_EXCEEDED
+// error.
+func isResourceLimited(err error) bool {
+	if ge, ok := err.(*GraphQLError); ok {
+		return ge.Type == resourceLimitsExceeded
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if isResourceLimited(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *hydrator) setRepo(r RepoRequest, repo *Repo) {

@@ -2,6 +2,7 @@ package gh_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -170,5 +171,30 @@ func TestTransportKeepsTheTokenOffOtherHosts(t *testing.T) {
 	}
 	if len(gotAuth) != 1 || gotAuth[0] != "" {
 		t.Errorf("the other host got Authorization %q, want none", gotAuth)
+	}
+}
+
+// TestSimHydrateHalvesOnResourceLimits: RESOURCE_LIMITS_EXCEEDED (HTTP
+// 200, data null) halves the batch as a timeout does, and every
+// repository is read.
+func TestSimHydrateHalvesOnResourceLimits(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{Faults: []limiter.Fault{{Kind: limiter.FaultResourceLimits, Match: "POST /graphql", Once: true}}}, hydrateSeed())
+	c, _ := s.client(t, gh.Options{})
+	var reqs []gh.RepoRequest
+	for i := range 10 {
+		reqs = append(reqs, gh.RepoRequest{Owner: "acme", Name: fmt.Sprintf("r%03d", i), Paths: []string{"Dockerfile"}})
+	}
+	res, err := c.Hydrate(context.Background(), reqs, nil, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 3 {
+		t.Errorf("requests = %d, want 3: the refused batch and its halves", res.Requests)
+	}
+	for k, r := range res.Repos {
+		if r.Err != nil || r.Files["Dockerfile"] == nil {
+			t.Errorf("%s: %+v", k, r)
+		}
 	}
 }

@@ -180,6 +180,12 @@ const (
 	// FaultGraphQLError answers a GraphQL request with HTTP 200 and GitHub's
 	// "Something went wrong while executing your query" error.
 	FaultGraphQLError FaultKind = "graphqlError"
+	// FaultResourceLimits answers a GraphQL request with HTTP 200, data
+	// null and an error of type RESOURCE_LIMITS_EXCEEDED, as GitHub does
+	// for a query too costly to run (third-party clients treat it as
+	// "make the query smaller": a smaller date window or batch). The
+	// message text is a guess.
+	FaultResourceLimits FaultKind = "resourceLimits"
 )
 
 // Fault injects a failure into the requests it selects. A fault counts the
@@ -278,9 +284,9 @@ func (f Fault) validate() error {
 		default:
 			return fmt.Errorf("kind %q needs status 500, 502, 503 or 504, got %d", f.Kind, f.Status)
 		}
-	case FaultReset, FaultGraphQLError:
+	case FaultReset, FaultGraphQLError, FaultResourceLimits:
 	default:
-		return fmt.Errorf("kind is %q: must be %q, %q, %q or %q", f.Kind, FaultLatency, FaultStatus, FaultReset, FaultGraphQLError)
+		return fmt.Errorf("kind is %q: must be %q, %q, %q, %q or %q", f.Kind, FaultLatency, FaultStatus, FaultReset, FaultGraphQLError, FaultResourceLimits)
 	}
 	if f.Rate < 0 || f.Rate > 1 || math.IsNaN(f.Rate) {
 		return fmt.Errorf("rate is %v: must be between 0 and 1", f.Rate)

@@ -22,7 +22,7 @@ func (m *Middleware) pickFaults(r *http.Request, q *request) (time.Duration, *Fa
 	var answer *Fault
 	for i := range m.faults {
 		fs := &m.faults[i]
-		if fs.Kind == FaultGraphQLError && !q.graphql {
+		if (fs.Kind == FaultGraphQLError || fs.Kind == FaultResourceLimits) && !q.graphql {
 			continue
 		}
 		if !fs.matcher.match(r.Method, q) {
