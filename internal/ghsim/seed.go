@@ -64,6 +64,10 @@ type SeedToken struct {
 	Repos      map[string]string `yaml:"repos,omitempty" json:"repos,omitempty"`
 	Bot        bool              `yaml:"bot,omitempty" json:"bot,omitempty"`
 	DatabaseID int64             `yaml:"databaseId,omitempty" json:"databaseId,omitempty"`
+	// Teams is how GraphQL answers the token's reads of teams: ""
+	// (readable), "insufficientScopes" (a classic token without read:org)
+	// or "forbidden" (an App without Members: read); see state.Token.Teams.
+	Teams string `yaml:"teams,omitempty" json:"teams,omitempty"`
 }
 
 // SeedRepo is a repository. Name is "owner/name". Files (path → content)
@@ -158,16 +162,23 @@ func (s *Server) Seed(seed Seed) error {
 			}
 			repos[name] = perm
 		}
+		switch t.Teams {
+		case state.TeamsReadable, state.TeamsInsufficientScopes, state.TeamsForbidden:
+		default:
+			return fmt.Errorf("seed token for %q: teams %q: want %q or %q", t.Login, t.Teams, state.TeamsInsufficientScopes, state.TeamsForbidden)
+		}
 		if !t.Bot {
 			if t.DatabaseID != 0 {
 				return fmt.Errorf("seed token for %q: databaseId is only for a bot token", t.Login)
 			}
-			w.AddToken(t.Token, t.Login, def, repos)
+			w.AddToken(t.Token, t.Login, def, repos).Teams = t.Teams
 			continue
 		}
-		if _, err := w.AddBotToken(t.Token, t.Login, t.DatabaseID, def, repos); err != nil {
+		tok, err := w.AddBotToken(t.Token, t.Login, t.DatabaseID, def, repos)
+		if err != nil {
 			return fmt.Errorf("seed token for %q: %w", t.Login, err)
 		}
+		tok.Teams = t.Teams
 	}
 	for _, r := range seed.Repos {
 		if err := s.seedRepo(r); err != nil {

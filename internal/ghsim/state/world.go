@@ -91,7 +91,29 @@ type Token struct {
 	UserID  int64
 	Default Permission            // for repositories not in Repos
 	Repos   map[string]Permission // "owner/name", lowercase
+	// Teams is how GraphQL answers the token's reads of a Team's fields:
+	// TeamsReadable, TeamsInsufficientScopes or TeamsForbidden.
+	Teams string
 }
+
+// How a token may read teams (Token.Teams).
+const (
+	TeamsReadable = ""
+	// TeamsInsufficientScopes: a classic token without read:org. GitHub
+	// refuses the whole document (data null) with an INSUFFICIENT_SCOPES
+	// error: "Your token has not been granted the required scopes to
+	// execute this query. The 'name' field requires one of the following
+	// scopes: ['read:org'], but your token has only been granted the:
+	// ['repo', 'user'] scopes." (mntnr/name-your-contributors#72,
+	// cli/cli#812).
+	TeamsInsufficientScopes = "insufficientScopes"
+	// TeamsForbidden: a GitHub App installation without the "Members"
+	// organisation permission; the team field is null with a FORBIDDEN
+	// error "Resource not accessible by integration", the rest of the
+	// document runs (cli/cli#6395 for Actions' GITHUB_TOKEN not reading a
+	// team; the error's exact shape is a guess).
+	TeamsForbidden = "forbidden"
+)
 
 // permFor returns the token's explicit permission on full name.
 func (t *Token) permFor(fullName string) Permission {
