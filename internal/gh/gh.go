@@ -170,7 +170,14 @@ type HydrateResult struct {
 	Repos    map[string]*Repo  // key: lower-case "owner/name"
 	Users    map[string]string // login → node id, for those that exist
 	Teams    map[string]string // "org/slug" → node id, for those that exist
-	Requests int               // GraphQL requests sent
+	// UsersErr and TeamsErr say why users or teams could not be looked up
+	// (in queries of their own, so the rest of the run goes on): teams
+	// need read:org for a classic token (INSUFFICIENT_SCOPES) and the
+	// "Members: read" organisation permission for a GitHub App
+	// (FORBIDDEN).
+	UsersErr error
+	TeamsErr error
+	Requests int // GraphQL requests sent
 }
 
 // CommitMessage is a commit's headline and body.

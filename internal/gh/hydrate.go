@@ -24,15 +24,17 @@ const hydrateParallel = 4
 // DefaultBatchSize), one aliased GraphQL query per batch
 // (https://docs.github.com/graphql/reference/objects#repository), halving
 // a batch that times out (502, 504 or "Something went wrong") down to one
-// repository, which the transport then retries with backoff. Users and
-// teams ("org/slug") are resolved to node ids in the first query, with the
-// viewer's login.
+// repository, which the transport then retries with backoff; a batch
+// answered RESOURCE_LIMITS_EXCEEDED is halved the same way. The viewer is
+// read in the first query; users and teams ("org/slug") are resolved to
+// node ids in queries of their own, whose failure only sets UsersErr or
+// TeamsErr.
 //
 // A repository that could not be read gets Repo.Err (wrapping ErrNotFound
 // when it does not exist or is not visible) and the others are still
 // returned; a failed batch sets Err on each of its repositories. Hydrate
-// itself fails only for bad input, a cancelled ctx, or when the viewer,
-// users and teams could not be read. Repos is keyed by the lower-case
+// itself fails only for bad input, a cancelled ctx, or when the viewer
+// could not be read. Repos is keyed by the lower-case
 // "owner/name" of the request; a repository asked for twice is read once,
 // with the union of its paths, branches and labels.
 func (c *Client) Hydrate(ctx context.Context, reqs []RepoRequest, users, teams []string, batchSize int) (*HydrateResult, error) {
@@ -57,7 +59,7 @@ func (c *Client) Hydrate(ctx context.Context, reqs []RepoRequest, users, teams [
 		Repos: make(map[string]*Repo, len(reqs)),
 		Users: make(map[string]string),
 		Teams: make(map[string]string),
-	}, users: users, teams: teams}
+	}}
 	if len(reqs) == 0 && len(users) == 0 && len(teams) == 0 {
 		return h.res, nil
 	}
@@ -76,14 +78,62 @@ func (c *Client) Hydrate(ctx context.Context, reqs []RepoRequest, users, teams [
 			return nil
 		})
 	}
+	if len(users) > 0 {
+		g.Go(func() error {
+			h.res.UsersErr = h.lookup(gctx, users, nil)
+			return nil
+		})
+	}
+	if len(teams) > 0 {
+		g.Go(func() error {
+			h.res.TeamsErr = h.lookup(gctx, nil, teams)
+			return nil
+		})
+	}
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("hydrating %d repositories: %w", len(reqs), err)
 	}
 	if peopleErr != nil {
-		return h.res, fmt.Errorf("hydrate: reading viewer, users and teams: %w", peopleErr)
+		return h.res, fmt.Errorf("hydrate: reading the viewer: %w", peopleErr)
 	}
 	return h.res, nil
+}
+
+// lookup resolves users or teams in a query of its own, so that a token
+// that may not read teams (a classic token without read:org: the whole
+// answer is INSUFFICIENT_SCOPES with data null; an App without "Members:
+// read": FORBIDDEN on each team) costs the run nothing but those
+// reviewers. The error says why they could not be read.
+func (h *hydrator) lookup(ctx context.Context, users, teams []string) error {
+	var b strings.Builder
+	b.WriteString("query {\n")
+	writePeople(&b, users, teams)
+	b.WriteString("}\n")
+	h.mu.Lock()
+	h.res.Requests++
+	h.mu.Unlock()
+	ans, err := h.c.postGraphQL(ctx, b.String())
+	if err != nil {
+		return err
+	}
+	h.decodePeople(ans, users, teams)
+	for _, e := range ans.Errors {
+		if e.Type != "NOT_FOUND" {
+			return e
+		}
+	}
+	return nil
+}
+
+func writePeople(b *strings.Builder, users, teams []string) {
+	for i, u := range users {
+		fmt.Fprintf(b, "  u%d: user(login: %s) { id login }\n", i, quote(u))
+	}
+	for i, t := range teams {
+		org, slug, _ := strings.Cut(t, "/")
+		fmt.Fprintf(b, "  t%d: organization(login: %s) { team(slug: %s) { id } }\n", i, quote(org), quote(slug))
+	}
 }
 
 // mergeRequests checks reqs and folds duplicates together.
@@ -133,8 +183,7 @@ func unique(have, add []string) []string {
 }
 
 type hydrator struct {
-	c            *Client
-	users, teams []string
+	c *Client
 
 	mu  sync.Mutex
 	res *HydrateResult
@@ -149,7 +198,7 @@ func (h *hydrator) batch(ctx context.Context, batch []RepoRequest, people bool) 
 	h.mu.Lock()
 	h.res.Requests++
 	h.mu.Unlock()
-	ans, err := h.c.postGraphQL(qctx, buildHydrateQuery(batch, people, h.users, h.teams))
+	ans, err := h.c.postGraphQL(qctx, buildHydrateQuery(batch, people))
 	if err == nil && len(batch) > 1 {
 		for _, e := range ans.Errors {
 			if e.Type == resourceLimitsExceeded {
@@ -181,7 +230,7 @@ func (h *hydrator) batch(ctx context.Context, batch []RepoRequest, people bool) 
 		h.setRepo(r, decodeRepo(ans, fmt.Sprintf("r%d", i), r))
 	}
 	if people {
-		return h.decodePeople(ans)
+		return h.decodeViewer(ans)
 	}
 	return nil
 }
@@ -220,20 +269,12 @@ const hydratePRFields = "id number url title body baseRefName headRefOid headRep
 
 // buildHydrateQuery writes one aliased query: rN per repository (fJ per
 // path, bK per branch with bKfJ, bKp (open pull requests) and bKc (the
-// latest closed one), lM per label), and in the first
-// batch viewer, uN per user and tN per team.
-func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) string {
+// latest closed one), lM per label), and in the first batch the viewer.
+func buildHydrateQuery(batch []RepoRequest, viewer bool) string {
 	var b strings.Builder
 	b.WriteString("query {\n")
-	if people {
+	if viewer {
 		b.WriteString("  viewer { login databaseId }\n")
-		for i, u := range users {
-			fmt.Fprintf(&b, "  u%d: user(login: %s) { id login }\n", i, quote(u))
-		}
-		for i, t := range teams {
-			org, slug, _ := strings.Cut(t, "/")
-			fmt.Fprintf(&b, "  t%d: organization(login: %s) { team(slug: %s) { id } }\n", i, quote(org), quote(slug))
-		}
 	}
 	for i, r := range batch {
 		fmt.Fprintf(&b, "  r%d: repository(owner: %s, name: %s) {\n", i, quote(r.Owner), quote(r.Name))
@@ -528,9 +569,8 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 	return repo
 }
 
-// decodePeople reads viewer, uN and tN. Users and teams that do not exist
-// are left out.
-func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
+// decodeViewer reads the viewer.
+func (h *hydrator) decodeViewer(ans *graphQLAnswer) error {
 	var v struct {
 		Login      string `json:"login"`
 		DatabaseID int64  `json:"databaseId"`
@@ -548,7 +588,15 @@ func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.res.Viewer, h.res.ViewerID = v.Login, v.DatabaseID
-	for i, u := range h.users {
+	return nil
+}
+
+// decodePeople reads uN and tN. Users and teams that do not exist, or
+// could not be read, are left out.
+func (h *hydrator) decodePeople(ans *graphQLAnswer, users, teams []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, u := range users {
 		var uj *struct {
 			ID string `json:"id"`
 		}
@@ -556,7 +604,7 @@ func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 			h.res.Users[u] = uj.ID
 		}
 	}
-	for i, t := range h.teams {
+	for i, t := range teams {
 		var tj *struct {
 			Team *struct {
 				ID string `json:"id"`
@@ -566,5 +614,4 @@ func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 			h.res.Teams[t] = tj.Team.ID
 		}
 	}
-	return nil
 }

@@ -198,3 +198,38 @@ func TestSimHydrateHalvesOnResourceLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestSimHydrateWithoutTeamAccess: a token that may not read teams (a
+// classic token without read:org, whose whole document GitHub refuses;
+// an App without Members: read, whose team fields are FORBIDDEN) still
+// reads the repositories, the viewer and the users; the teams come back
+// unresolved with TeamsErr saying why.
+func TestSimHydrateWithoutTeamAccess(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ teams, want string }{
+		{"insufficientScopes", "INSUFFICIENT_SCOPES"},
+		{"forbidden", "FORBIDDEN"},
+	} {
+		t.Run(tc.teams, func(t *testing.T) {
+			t.Parallel()
+			seed := hydrateSeed()
+			seed.Tokens = []ghsim.SeedToken{{Token: "limited", Login: "dev", Default: "write", Teams: tc.teams}}
+			s := newSim(t, limiter.Config{}, seed)
+			c, _ := s.client(t, gh.Options{Token: "limited"})
+			res, err := c.Hydrate(context.Background(), []gh.RepoRequest{{Owner: "acme", Name: "r001", Paths: []string{"Dockerfile"}}},
+				[]string{"alice"}, []string{"acme/platform"}, 0)
+			if err != nil {
+				t.Fatalf("Hydrate: %v", err)
+			}
+			if r := res.Repos["acme/r001"]; r == nil || r.Err != nil || r.Files["Dockerfile"] == nil {
+				t.Errorf("acme/r001 = %+v, want it read", r)
+			}
+			if res.Viewer != "dev" || res.Users["alice"] == "" || res.UsersErr != nil {
+				t.Errorf("viewer %q users %v (%v), want dev and alice", res.Viewer, res.Users, res.UsersErr)
+			}
+			if len(res.Teams) != 0 || res.TeamsErr == nil || !strings.Contains(res.TeamsErr.Error(), tc.want) {
+				t.Errorf("teams %v, TeamsErr %v; want none and %s", res.Teams, res.TeamsErr, tc.want)
+			}
+		})
+	}
+}

@@ -238,8 +238,11 @@ func TestSimHydrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests != 3 || s.graphQLRequests() != 3 {
-		t.Errorf("requests = %d (simulator %d), want 3 for 101 repositories at 40", res.Requests, s.graphQLRequests())
+	if res.Requests != 5 || s.graphQLRequests() != 5 {
+		t.Errorf("requests = %d (simulator %d), want 5: 3 for 101 repositories at 40, users and teams in one each", res.Requests, s.graphQLRequests())
+	}
+	if res.UsersErr != nil || res.TeamsErr != nil {
+		t.Errorf("UsersErr %v, TeamsErr %v; want none", res.UsersErr, res.TeamsErr)
 	}
 	if res.Viewer != "admin" {
 		t.Errorf("viewer = %q", res.Viewer)

@@ -199,6 +199,8 @@ func (r *runner) decorate(ctx context.Context, p *plan, prID string, hyd *gh.Hyd
 	for _, u := range r.opts.Reviewers {
 		if id := lookupFold(hyd.Users, u); id != "" {
 			d.UserIDs = append(d.UserIDs, id)
+		} else if hyd.UsersErr != nil {
+			notes = append(notes, fmt.Sprintf("reviewer %q not requested: users could not be looked up: %v", u, hyd.UsersErr))
 		} else {
 			notes = append(notes, fmt.Sprintf("reviewer %q not found", u))
 		}
@@ -210,6 +212,8 @@ func (r *runner) decorate(ctx context.Context, p *plan, prID string, hyd *gh.Hyd
 		}
 		if id := lookupFold(hyd.Teams, key); id != "" {
 			d.TeamIDs = append(d.TeamIDs, id)
+		} else if hyd.TeamsErr != nil {
+			notes = append(notes, fmt.Sprintf("team %q not requestable: the token cannot read teams (a classic token needs the read:org scope, a GitHub App the organisation permission Members: read): %v", key, hyd.TeamsErr))
 		} else {
 			notes = append(notes, fmt.Sprintf("team %q not found", key))
 		}
