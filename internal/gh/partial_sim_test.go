@@ -233,3 +233,38 @@ func TestSimHydrateWithoutTeamAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestSimDecorateRequestsEachReviewerAfterARefusal: GitHub refuses a
+// review request as a whole when one reviewer is the pull request's
+// author; the others are then requested one by one, and the refusal is
+// reported.
+func TestSimDecorateRequestsEachReviewerAfterARefusal(t *testing.T) {
+	t.Parallel()
+	seed := appSeed(ghsim.SeedBranch{Name: alpineBranch, Files: map[string]string{"Dockerfile": "FROM alpine:3.20\n"}})
+	seed.Users = []string{"alice", "carol"}
+	seed.Teams = []ghsim.SeedTeam{{Org: "acme", Slug: "platform"}}
+	seed.Repos[0].Pulls = []ghsim.SeedPull{{Head: alpineBranch, Title: "Bump", Author: "carol"}}
+	s := newSim(t, limiter.Config{}, seed)
+	c, _ := s.client(t, gh.Options{})
+	ctx := context.Background()
+	h, err := c.Hydrate(ctx, []gh.RepoRequest{{Owner: "acme", Name: "app", Branches: []string{alpineBranch}}}, []string{"alice", "carol"}, []string{"acme/platform"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Decorate(ctx, gh.Decoration{PRID: h.Repos["acme/app"].Branches[alpineBranch].PR.ID,
+		UserIDs: []string{h.Users["carol"], h.Users["alice"]}, TeamIDs: []string{h.Teams["acme/platform"]}})
+	if err == nil || !strings.Contains(err.Error(), "pull request author") {
+		t.Errorf("Decorate error = %v, want the author's refusal reported", err)
+	}
+	prs, err := s.srv.PullRequests("acme", "app")
+	if err != nil || len(prs) != 1 {
+		t.Fatalf("%v %+v", err, prs)
+	}
+	var reviewers []string
+	for _, a := range prs[0].RequestedReviewers {
+		reviewers = append(reviewers, a.Login)
+	}
+	if len(reviewers) != 1 || reviewers[0] != "alice" || len(prs[0].RequestedTeams) != 1 {
+		t.Errorf("requested reviewers %v, teams %v; want alice and acme/platform", reviewers, prs[0].RequestedTeams)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -617,6 +618,13 @@ func (c *Client) Decorate(ctx context.Context, d Decoration) (notes []string, er
 				}
 			case isTooQuickly(e.Type, e.Message):
 				errs = append(errs, fmt.Errorf("%w: %w", ErrContentLimited, e))
+			case e.alias() == "reviews" && len(d.UserIDs)+len(d.TeamIDs) > 1:
+				// GitHub refuses the whole request when one reviewer
+				// cannot be asked (the pull request's author, a user or
+				// team that is not a collaborator), and requests none
+				// (Madrapps/add-reviewers#5, peter-evans/create-pull-request#1835):
+				// ask each reviewer on their own.
+				errs = append(errs, c.requestEach(ctx, d)...)
 			default:
 				errs = append(errs, e)
 			}
@@ -635,6 +643,41 @@ const maxDecorateRounds = 3
 
 // decorationStep is one top-level field of Decorate's document.
 type decorationStep struct{ alias, field string }
+
+// requestEach requests each reviewer of d in an aliased field of its own
+// (u0…, t0…) of one document, and returns the refusals.
+func (c *Client) requestEach(ctx context.Context, d Decoration) []error {
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	pr := quote(d.PRID)
+	for i, id := range d.UserIDs {
+		fmt.Fprintf(&b, "  u%d: requestReviews(input: {pullRequestId: %s, userIds: [%s], union: true}) { clientMutationId }\n", i, pr, quote(id))
+	}
+	for i, id := range d.TeamIDs {
+		fmt.Fprintf(&b, "  t%d: requestReviews(input: {pullRequestId: %s, teamIds: [%s], union: true}) { clientMutationId }\n", i, pr, quote(id))
+	}
+	b.WriteString("}\n")
+	ans, err := c.postGraphQL(ctx, b.String())
+	if err != nil {
+		return []error{fmt.Errorf("requesting reviewers one by one: %w", err)}
+	}
+	var errs []error
+	for _, e := range ans.Errors {
+		id, a := "", e.alias()
+		if len(a) > 1 {
+			i, err := strconv.Atoi(a[1:])
+			switch {
+			case err != nil:
+			case a[0] == 'u' && i < len(d.UserIDs):
+				id = d.UserIDs[i]
+			case a[0] == 't' && i < len(d.TeamIDs):
+				id = d.TeamIDs[i]
+			}
+		}
+		errs = append(errs, fmt.Errorf("reviewer %s not requested: %w", id, e))
+	}
+	return errs
+}
 
 func tolerableAutoMerge(msg string) bool {
 	m := strings.ToLower(msg)

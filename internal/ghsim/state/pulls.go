@@ -464,6 +464,11 @@ func (w *World) writableItem(actor *Token, repoID int64, number int, issues bool
 // RequestReviewers requests reviews from users (logins) and teams (slugs of
 // the base repository owner's teams). With union the request set grows;
 // without it is replaced, as GraphQL requestReviews does by default.
+// One reviewer that cannot be asked (the author: "Review cannot be
+// requested from pull request author.", peter-evans/create-pull-request#1835;
+// a user or team that is not a collaborator: "Reviews may only be
+// requested from collaborators…") refuses the whole request and none is
+// added (Madrapps/add-reviewers#5).
 func (w *World) RequestReviewers(actor *Token, repoID int64, number int, users, teams []string, union bool) (PullRequest, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
