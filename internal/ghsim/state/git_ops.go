@@ -52,16 +52,36 @@ func (w *World) Refs(actor *Token, repoID int64, prefix string) ([]Ref, error) {
 }
 
 // validRefName reports whether name is "refs/…" with at least two slashes
-// and no git-forbidden sequences.
+// (GitHub's create-ref: "must start with refs and have at least two
+// slashes") and a name git accepts, by git check-ref-format's rules
+// (git-check-ref-format(1)): no component begins with "." or ends with
+// ".lock"; no "..", "@{", "//", control character, space, "~", "^", ":",
+// "?", "*", "[" or "\\"; no trailing "/" or "."; not "@".
 func validRefName(name string) bool {
-	if !strings.HasPrefix(name, "refs/") || strings.Count(name, "/") < 2 || strings.HasSuffix(name, "/") ||
-		strings.HasSuffix(name, ".lock") || strings.HasSuffix(name, ".") {
+	if !strings.HasPrefix(name, "refs/") || strings.Count(name, "/") < 2 {
 		return false
 	}
-	if strings.Contains(name, "..") || strings.Contains(name, "//") || strings.Contains(name, "@{") {
+	return CheckRefFormat(name)
+}
+
+// CheckRefFormat reports whether git check-ref-format accepts name (with
+// its default options: at least one "/").
+func CheckRefFormat(name string) bool {
+	if name == "@" || !strings.Contains(name, "/") || strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".") ||
+		strings.HasPrefix(name, "/") || strings.Contains(name, "..") || strings.Contains(name, "//") || strings.Contains(name, "@{") {
 		return false
 	}
-	return !strings.ContainsAny(name, " ~^:?*[\\\x7f")
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
+			return false
+		}
+	}
+	for _, part := range strings.Split(name, "/") {
+		if strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return false
+		}
+	}
+	return true
 }
 
 // Rules are the rules of a repository ruleset that refuse ref moves

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,31 @@ func TestCommitWritesRegularFiles(t *testing.T) {
 	}
 	if got := mode(); got != ModeFile {
 		t.Errorf("mode after a commit %q, want %s", got, ModeFile)
+	}
+}
+
+// TestCheckRefFormatMatchesGit compares CheckRefFormat with the git
+// binary's check-ref-format on names at and around each rule.
+func TestCheckRefFormatMatchesGit(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	for _, name := range []string{
+		"refs/heads/dfiu/alpine", "refs/heads/dfiu/ghcr.io/acme/base-1.2", "refs/heads/-dash", "refs/heads/ünï",
+		"refs/heads/a..b", "refs/heads/.hidden", "refs/heads/a/.b", "refs/heads/.", "refs/heads/x.lock", "refs/heads/x.lock/y",
+		"refs/heads/x.locked", "refs/heads/a b", "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/a?",
+		"refs/heads/a*", "refs/heads/a[", "refs/heads/a]", "refs/heads/a\\b", "refs/heads/a\x01", "refs/heads/a\x7f", "refs/heads/a\tb",
+		"refs/heads/a//b", "refs/heads/a/", "refs/heads/a.", "refs/heads/a@{b", "refs/heads/a@b", "refs/heads/@", "@",
+		"heads/x", "x", "/refs/heads/x", "refs/heads/a{b}", "refs/heads/a!b", "refs/heads/a#b",
+	} {
+		out, err := exec.Command("git", "check-ref-format", name).CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("git check-ref-format %q: %v %s", name, err, out)
+		}
+		if want := err == nil; CheckRefFormat(name) != want {
+			t.Errorf("CheckRefFormat(%q) = %v, git says %v", name, !want, want)
+		}
 	}
 }
