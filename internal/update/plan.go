@@ -321,6 +321,13 @@ func (r *runner) analyse(e engine, c *candidate, repo *gh.Repo) analysis {
 			a.problems = append(a.problems, fmt.Sprintf("%s: not read (binary or too large)", path))
 			continue
 		}
+		if !f.Truncated && f.Size > 0 && len(f.Text) != f.Size {
+			// GraphQL gives text as UTF-8: a file in another encoding
+			// comes back changed (invalid bytes replaced), and committing
+			// it back would re-encode every such byte.
+			a.problems = append(a.problems, fmt.Sprintf("%s: left alone: not UTF-8 (its text is %d bytes, the file %d)", path, len(f.Text), f.Size))
+			continue
+		}
 		if f.Mode != 0 && f.Mode != 0o100644 {
 			// createCommitOnBranch writes every file as 100644
 			// (babarot/gh-infra#167): an executable would lose its bit, a

@@ -446,3 +446,18 @@ func TestSimExecutableFileIsLeftAlone(t *testing.T) {
 		t.Errorf("1.1: %s %q with %d writes, want skipped naming mode 100755, with none", res.Action, res.Reason, writes)
 	}
 }
+
+// TestSimNonUTF8FileIsLeftAlone: a Dockerfile in Latin-1 reaches dfiu
+// with its byte changed; it is skipped with a reason, never committed back
+// re-encoded.
+func TestSimNonUTF8FileIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	if _, err := o.w.SeedBranch(o.repo.ID, "main", "", map[string][]byte{"Dockerfile": []byte("FROM acme/base:1.0\n# caf\xe9\n")}, "latin-1"); err != nil {
+		t.Fatal(err)
+	}
+	res, writes := o.run("1.1")
+	if res.Action != update.Skipped || !strings.Contains(res.Reason, "not UTF-8") || writes != 0 {
+		t.Errorf("1.1: %s %q with %d writes, want skipped as not UTF-8, with none", res.Action, res.Reason, writes)
+	}
+}

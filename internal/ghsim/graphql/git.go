@@ -371,18 +371,21 @@ func init() {
 					data = data[:len(data)-1]
 				}
 			}
+			// Bytes that are not UTF-8 reach the client as U+FFFD (the
+			// JSON encoder replaces them), so the text's length differs
+			// from byteSize. That GitHub's answer differs the same way for
+			// such a blob is a guess; the schema only says "UTF8 text data
+			// or null if the Blob is binary".
 			return string(data), nil
 		},
 	})
 }
 
-// isBinary decides as git does: a NUL byte in the first 8,000 bytes makes
-// a blob binary; so does content that is not UTF-8.
+// isBinary decides as git does (buffer_is_binary in git's xdiff-interface.c):
+// a NUL byte in the first 8,000 bytes makes a blob binary. A Latin-1 file
+// is text, and its text field then differs from its bytes (see "text").
 func isBinary(data []byte) bool {
-	if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
-		return true
-	}
-	return !utf8.Valid(data)
+	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
 }
 
 // gitObject wraps a state object as the GraphQL value of its type.
