@@ -68,6 +68,9 @@ type SeedToken struct {
 	// (readable), "insufficientScopes" (a classic token without read:org)
 	// or "forbidden" (an App without Members: read); see state.Token.Teams.
 	Teams string `yaml:"teams,omitempty" json:"teams,omitempty"`
+	// UnsearchableOrgs are organisations the token may not search: code
+	// search with org: one of them is refused with GitHub's 422.
+	UnsearchableOrgs []string `yaml:"unsearchableOrgs,omitempty" json:"unsearchableOrgs,omitempty"`
 }
 
 // SeedRepo is a repository. Name is "owner/name". Files (path → content)
@@ -117,6 +120,14 @@ type SeedPull struct {
 	Labels    []string `yaml:"labels,omitempty" json:"labels,omitempty"`
 	Author    string   `yaml:"author,omitempty" json:"author,omitempty"`
 	Reviewers []string `yaml:"reviewers,omitempty" json:"reviewers,omitempty"`
+}
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(s)
+	}
+	return out
 }
 
 // ParseSeed reads a seed in YAML or JSON; unknown keys are errors.
@@ -171,14 +182,15 @@ func (s *Server) Seed(seed Seed) error {
 			if t.DatabaseID != 0 {
 				return fmt.Errorf("seed token for %q: databaseId is only for a bot token", t.Login)
 			}
-			w.AddToken(t.Token, t.Login, def, repos).Teams = t.Teams
+			tok := w.AddToken(t.Token, t.Login, def, repos)
+			tok.Teams, tok.Unsearchable = t.Teams, lower(t.UnsearchableOrgs)
 			continue
 		}
 		tok, err := w.AddBotToken(t.Token, t.Login, t.DatabaseID, def, repos)
 		if err != nil {
 			return fmt.Errorf("seed token for %q: %w", t.Login, err)
 		}
-		tok.Teams = t.Teams
+		tok.Teams, tok.Unsearchable = t.Teams, lower(t.UnsearchableOrgs)
 	}
 	for _, r := range seed.Repos {
 		if err := s.seedRepo(r); err != nil {

@@ -186,6 +186,10 @@ const (
 	// "make the query smaller": a smaller date window or batch). The
 	// message text is a guess.
 	FaultResourceLimits FaultKind = "resourceLimits"
+	// FaultSSOPartial lets the request through and adds the header
+	// "X-GitHub-SSO: partial-results; organizations=…" to its answer, as
+	// GitHub does when results from SAML organisations were left out.
+	FaultSSOPartial FaultKind = "ssoPartial"
 )
 
 // Fault injects a failure into the requests it selects. A fault counts the
@@ -284,9 +288,9 @@ func (f Fault) validate() error {
 		default:
 			return fmt.Errorf("kind %q needs status 500, 502, 503 or 504, got %d", f.Kind, f.Status)
 		}
-	case FaultReset, FaultGraphQLError, FaultResourceLimits:
+	case FaultReset, FaultGraphQLError, FaultResourceLimits, FaultSSOPartial:
 	default:
-		return fmt.Errorf("kind is %q: must be %q, %q, %q, %q or %q", f.Kind, FaultLatency, FaultStatus, FaultReset, FaultGraphQLError, FaultResourceLimits)
+		return fmt.Errorf("kind is %q: must be %q, %q, %q, %q, %q or %q", f.Kind, FaultLatency, FaultStatus, FaultReset, FaultGraphQLError, FaultResourceLimits, FaultSSOPartial)
 	}
 	if f.Rate < 0 || f.Rate > 1 || math.IsNaN(f.Rate) {
 		return fmt.Errorf("rate is %v: must be between 0 and 1", f.Rate)

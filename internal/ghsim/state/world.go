@@ -94,6 +94,10 @@ type Token struct {
 	// Teams is how GraphQL answers the token's reads of a Team's fields:
 	// TeamsReadable, TeamsInsufficientScopes or TeamsForbidden.
 	Teams string
+	// Unsearchable are organisations (lower-case logins) the token may not
+	// search: code search naming one in org: is refused as for an
+	// organisation that does not exist (see SearchCode).
+	Unsearchable []string
 }
 
 // How a token may read teams (Token.Teams).
