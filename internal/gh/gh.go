@@ -92,7 +92,10 @@ type SearchResult struct {
 	Hits     []CodeHit
 	Complete bool     // false when any query stayed over the 1,000 cap or came back incomplete_results
 	Notes    []string // human-readable reasons coverage is incomplete, and which queries were split
-	Requests int      // search requests sent
+	// FailedOrgs are the orgs GitHub refused to search (422 "cannot be
+	// searched"); the others were searched.
+	FailedOrgs []string
+	Requests   int // search requests sent
 }
 
 // RepoRequest asks Hydrate for one repository's state.

@@ -268,3 +268,42 @@ func TestSimDecorateRequestsEachReviewerAfterARefusal(t *testing.T) {
 		t.Errorf("requested reviewers %v, teams %v; want alice and acme/platform", reviewers, prs[0].RequestedTeams)
 	}
 }
+
+// TestSimSearchCodeGoesOnPastAnUnsearchableOrg: an org the token may not
+// search fails alone; the other org's files are found.
+func TestSimSearchCodeGoesOnPastAnUnsearchableOrg(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{}, ghsim.Seed{
+		Tokens: []ghsim.SeedToken{{Token: "t", Login: "dev", Default: "write", UnsearchableOrgs: []string{"secret"}}},
+		Repos: []ghsim.SeedRepo{
+			{Name: "acme/app", Files: map[string]string{"Dockerfile": "FROM alpine:3.19\n"}},
+			{Name: "secret/app", Files: map[string]string{"Dockerfile": "FROM alpine:3.19\n"}},
+		}})
+	c, _ := s.client(t, gh.Options{Token: "t"})
+	res, err := c.SearchCode(context.Background(), gh.CodeQuery{Terms: []string{"alpine"}, Qualifiers: []string{"filename:Dockerfile"}, Orgs: []string{"secret", "acme"}})
+	if err != nil {
+		t.Fatalf("SearchCode: %v", err)
+	}
+	if len(res.Hits) != 1 || res.Hits[0].Owner != "acme" {
+		t.Errorf("hits = %+v, want acme/app's Dockerfile", res.Hits)
+	}
+	if res.Complete || len(res.FailedOrgs) != 1 || res.FailedOrgs[0] != "secret" || !strings.Contains(strings.Join(res.Notes, "\n"), "secret could not be searched") {
+		t.Errorf("complete %v, failed orgs %v, notes %q; want incomplete, secret failed and noted", res.Complete, res.FailedOrgs, res.Notes)
+	}
+}
+
+// TestSimSearchCodeNotesSSOPartialResults: the X-GitHub-SSO header makes
+// coverage incomplete, with a note saying why.
+func TestSimSearchCodeNotesSSOPartialResults(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{Faults: []limiter.Fault{{Kind: limiter.FaultSSOPartial, Match: "GET /search/code"}}},
+		ghsim.Seed{Repos: []ghsim.SeedRepo{{Name: "acme/app", Files: map[string]string{"Dockerfile": "FROM alpine:3.19\n"}}}})
+	c, _ := s.client(t, gh.Options{})
+	res, err := c.SearchCode(context.Background(), gh.CodeQuery{Terms: []string{"alpine"}, Qualifiers: []string{"filename:Dockerfile"}, Orgs: []string{"acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 1 || res.Complete || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "single sign-on") {
+		t.Errorf("hits %d, complete %v, notes %q; want 1, incomplete, one note on SSO", len(res.Hits), res.Complete, res.Notes)
+	}
+}

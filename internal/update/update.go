@@ -365,6 +365,7 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 		}
 		img.Complete = res.Complete
 		img.Notes = append(img.Notes, res.Notes...)
+		img.FailedOrgs = res.FailedOrgs
 		if !res.Complete {
 			r.log.Warn("search coverage is incomplete", "image", t.Image.String(), "notes", strings.Join(res.Notes, "; "))
 		}
