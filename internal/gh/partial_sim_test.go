@@ -1,12 +1,14 @@
 package gh_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,5 +307,48 @@ func TestSimSearchCodeNotesSSOPartialResults(t *testing.T) {
 	}
 	if len(res.Hits) != 1 || res.Complete || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "single sign-on") {
 		t.Errorf("hits %d, complete %v, notes %q; want 1, incomplete, one note on SSO", len(res.Hits), res.Complete, res.Notes)
+	}
+}
+
+// TestSimUpdateRefsSendsThePreviewMediaType: the documents with updateRefs
+// (and only those) carry the update-refs preview media type that older
+// GitHub Enterprise Servers require.
+func TestSimUpdateRefsSendsThePreviewMediaType(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, limiter.Config{}, appSeed())
+	var mu sync.Mutex
+	var with, without int
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if strings.HasSuffix(r.URL.Path, "/graphql") {
+			preview := strings.Contains(r.Header.Get("Accept"), "application/vnd.github.update-refs-preview+json")
+			mu.Lock()
+			if strings.Contains(string(body), "updateRefs(") != preview {
+				t.Errorf("document with updateRefs %v sent preview %v", !preview, preview)
+			}
+			if preview {
+				with++
+			} else {
+				without++
+			}
+			mu.Unlock()
+		}
+		s.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	c, err := gh.New(gh.Options{Token: s.srv.AdminToken(), APIURL: rec.URL + "/api/v3/", Clock: s.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := proposeAlpine(t, s, c)
+	b := simRepo(t, c, "acme", "app", alpineBranch).Branches[alpineBranch]
+	in.BranchRefID, in.BranchHeadOID, in.ExistingPR = b.RefID, b.HeadOID, b.PR
+	in.Files = map[string][]byte{"Dockerfile": []byte("FROM alpine:3.21\n")}
+	if _, err := c.Propose(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if with != 2 || without == 0 {
+		t.Errorf("%d documents with the preview, %d without; want the 2 updateRefs documents with it", with, without)
 	}
 }
