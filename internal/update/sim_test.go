@@ -343,8 +343,10 @@ func TestSimBranchLeftAtOldBaseIsReused(t *testing.T) {
 // memStore is a Store in memory.
 type memStore map[string]string
 
-func (m memStore) Load(context.Context) (map[string]string, error) { return m, nil }
-func (m memStore) Set(_ context.Context, image imageref.Name, tag string) (bool, error) {
+func (m memStore) Load(context.Context) (images, invalid, digests map[string]string, err error) {
+	return m, nil, nil, nil
+}
+func (m memStore) Set(_ context.Context, image imageref.Name, tag, _ string) (bool, error) {
 	changed := m[image.String()] != tag
 	m[image.String()] = tag
 	return changed, nil
