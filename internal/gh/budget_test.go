@@ -130,12 +130,16 @@ func TestMutationFieldsOfOurDocuments(t *testing.T) {
 	newDoc, _ := buildProposeDocument(in)
 	in.BranchRefID, in.BranchHeadOID = "REF_1", strings.Repeat("b", 40)
 	in.ExistingPR = &PullRequest{ID: "PR_1", Title: "old"}
-	moveDoc, _ := buildMoveDocument(in, strings.Repeat("c", 40))
+	moveDoc := buildMoveDocument(in, strings.Repeat("c", 40))
+	var prDoc strings.Builder
+	prDoc.WriteString("mutation {\n")
+	writePR(&prDoc, in)
+	prDoc.WriteString("}\n")
 	var b strings.Builder
 	b.WriteString("mutation {\n")
 	writeCommit(&b, in, TempBranch(in.Branch))
 	b.WriteString("}\n")
-	for _, doc := range []string{newDoc, moveDoc, b.String(), threeFields} {
+	for _, doc := range []string{newDoc, moveDoc, prDoc.String(), b.String(), threeFields} {
 		parsed, err := parser.ParseQuery(&ast.Source{Input: doc})
 		if err != nil {
 			t.Fatalf("parsing %s: %v", doc, err)

@@ -197,6 +197,13 @@ func (c *Client) postGraphQL(ctx context.Context, query string) (*graphQLAnswer,
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	if strings.Contains(query, "updateRefs(") {
+		// GitHub Enterprise Server releases that still have updateRefs
+		// as a schema preview refuse it without the preview's media type
+		// (docs.github.com graphql/overview/schema-previews, "Update refs
+		// preview"); servers where it graduated ignore it.
+		req.Header.Set("Accept", "application/json, "+updateRefsPreview)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -246,6 +253,9 @@ func (c *Client) postGraphQL(ctx context.Context, query string) (*graphQLAnswer,
 	}
 	return ans, nil
 }
+
+// updateRefsPreview is the media type of the updateRefs schema preview.
+const updateRefsPreview = "application/vnd.github.update-refs-preview+json"
 
 // quote writes s as a GraphQL string literal. JSON string syntax is a
 // subset of GraphQL's, so encoding/json does the escaping.

@@ -32,6 +32,10 @@ var (
 	// steps before it ran. The transport holds every request back for the
 	// limit's wait; the caller re-reads and redoes only what did not happen.
 	ErrContentLimited = errors.New("content creation refused as submitted too quickly")
+	// ErrRefusedByRule: a repository ruleset or branch protection refused
+	// a write (a force move, a deletion, an unsigned commit…); more writes
+	// to the repository would be refused the same way.
+	ErrRefusedByRule = errors.New("refused by a repository rule")
 )
 
 // Options configure a Client.
@@ -88,7 +92,10 @@ type SearchResult struct {
 	Hits     []CodeHit
 	Complete bool     // false when any query stayed over the 1,000 cap or came back incomplete_results
 	Notes    []string // human-readable reasons coverage is incomplete, and which queries were split
-	Requests int      // search requests sent
+	// FailedOrgs are the orgs GitHub refused to search (422 "cannot be
+	// searched"); the others were searched.
+	FailedOrgs []string
+	Requests   int // search requests sent
 }
 
 // RepoRequest asks Hydrate for one repository's state.
@@ -106,6 +113,10 @@ type File struct {
 	Size      int
 	Binary    bool
 	Truncated bool
+	// Mode is the git mode at the default branch's head (0o100644 for a
+	// regular file, 0o100755 executable, 0o120000 a symbolic link); 0 when
+	// not read (files at other branches).
+	Mode int
 }
 
 // PullRequest is a pull request from one of our branches.
@@ -127,7 +138,11 @@ type Branch struct {
 	HeadAuthorName  string
 	HeadAuthorEmail string
 	Files           map[string]*File // the requested paths at the branch head; nil value when absent
-	PR              *PullRequest     // the open PR from this branch into the default branch, or nil
+	// InBase: the head is the default branch's head or an ancestor of it,
+	// so the branch has no commits of its own (as a createRef whose commit
+	// then failed leaves it).
+	InBase bool
+	PR     *PullRequest // the open PR from this branch into the default branch, or nil
 	// ClosedPR is the most recently updated pull request from this branch
 	// into the default branch that was closed without being merged, or nil.
 	ClosedPR *PullRequest
@@ -158,7 +173,14 @@ type HydrateResult struct {
 	Repos    map[string]*Repo  // key: lower-case "owner/name"
 	Users    map[string]string // login → node id, for those that exist
 	Teams    map[string]string // "org/slug" → node id, for those that exist
-	Requests int               // GraphQL requests sent
+	// UsersErr and TeamsErr say why users or teams could not be looked up
+	// (in queries of their own, so the rest of the run goes on): teams
+	// need read:org for a classic token (INSUFFICIENT_SCOPES) and the
+	// "Members: read" organisation permission for a GitHub App
+	// (FORBIDDEN).
+	UsersErr error
+	TeamsErr error
+	Requests int // GraphQL requests sent
 }
 
 // CommitMessage is a commit's headline and body.
@@ -193,6 +215,9 @@ type ProposeResult struct {
 	CommitOID string
 	PR        PullRequest
 	Created   bool // a new PR was opened
+	// DraftRefused: a draft was asked for, GitHub does not support drafts
+	// in the repository, and a normal pull request was opened instead.
+	DraftRefused bool
 }
 
 // Decoration is what Decorate adds to a pull request in one document.

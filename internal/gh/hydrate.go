@@ -24,15 +24,17 @@ const hydrateParallel = 4
 // DefaultBatchSize), one aliased GraphQL query per batch
 // (https://docs.github.com/graphql/reference/objects#repository), halving
 // a batch that times out (502, 504 or "Something went wrong") down to one
-// repository, which the transport then retries with backoff. Users and
-// teams ("org/slug") are resolved to node ids in the first query, with the
-// viewer's login.
+// repository, which the transport then retries with backoff; a batch
+// answered RESOURCE_LIMITS_EXCEEDED is halved the same way. The viewer is
+// read in the first query; users and teams ("org/slug") are resolved to
+// node ids in queries of their own, whose failure only sets UsersErr or
+// TeamsErr.
 //
 // A repository that could not be read gets Repo.Err (wrapping ErrNotFound
 // when it does not exist or is not visible) and the others are still
 // returned; a failed batch sets Err on each of its repositories. Hydrate
-// itself fails only for bad input, a cancelled ctx, or when the viewer,
-// users and teams could not be read. Repos is keyed by the lower-case
+// itself fails only for bad input, a cancelled ctx, or when the viewer
+// could not be read. Repos is keyed by the lower-case
 // "owner/name" of the request; a repository asked for twice is read once,
 // with the union of its paths, branches and labels.
 func (c *Client) Hydrate(ctx context.Context, reqs []RepoRequest, users, teams []string, batchSize int) (*HydrateResult, error) {
@@ -57,7 +59,7 @@ func (c *Client) Hydrate(ctx context.Context, reqs []RepoRequest, users, teams [
 		Repos: make(map[string]*Repo, len(reqs)),
 		Users: make(map[string]string),
 		Teams: make(map[string]string),
-	}, users: users, teams: teams}
+	}}
 	if len(reqs) == 0 && len(users) == 0 && len(teams) == 0 {
 		return h.res, nil
 	}
@@ -76,14 +78,62 @@ func (c *Client) Hydrate(ctx context.Context, reqs []RepoRequest, users, teams [
 			return nil
 		})
 	}
+	if len(users) > 0 {
+		g.Go(func() error {
+			h.res.UsersErr = h.lookup(gctx, users, nil)
+			return nil
+		})
+	}
+	if len(teams) > 0 {
+		g.Go(func() error {
+			h.res.TeamsErr = h.lookup(gctx, nil, teams)
+			return nil
+		})
+	}
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("hydrating %d repositories: %w", len(reqs), err)
 	}
 	if peopleErr != nil {
-		return h.res, fmt.Errorf("hydrate: reading viewer, users and teams: %w", peopleErr)
+		return h.res, fmt.Errorf("hydrate: reading the viewer: %w", peopleErr)
 	}
 	return h.res, nil
+}
+
+// lookup resolves users or teams in a query of its own, so that a token
+// that may not read teams (a classic token without read:org: the whole
+// answer is INSUFFICIENT_SCOPES with data null; an App without "Members:
+// read": FORBIDDEN on each team) costs the run nothing but those
+// reviewers. The error says why they could not be read.
+func (h *hydrator) lookup(ctx context.Context, users, teams []string) error {
+	var b strings.Builder
+	b.WriteString("query {\n")
+	writePeople(&b, users, teams)
+	b.WriteString("}\n")
+	h.mu.Lock()
+	h.res.Requests++
+	h.mu.Unlock()
+	ans, err := h.c.postGraphQL(ctx, b.String())
+	if err != nil {
+		return err
+	}
+	h.decodePeople(ans, users, teams)
+	for _, e := range ans.Errors {
+		if e.Type != "NOT_FOUND" {
+			return e
+		}
+	}
+	return nil
+}
+
+func writePeople(b *strings.Builder, users, teams []string) {
+	for i, u := range users {
+		fmt.Fprintf(b, "  u%d: user(login: %s) { id login }\n", i, quote(u))
+	}
+	for i, t := range teams {
+		org, slug, _ := strings.Cut(t, "/")
+		fmt.Fprintf(b, "  t%d: organization(login: %s) { team(slug: %s) { id } }\n", i, quote(org), quote(slug))
+	}
 }
 
 // mergeRequests checks reqs and folds duplicates together.
@@ -133,8 +183,7 @@ func unique(have, add []string) []string {
 }
 
 type hydrator struct {
-	c            *Client
-	users, teams []string
+	c *Client
 
 	mu  sync.Mutex
 	res *HydrateResult
@@ -149,10 +198,19 @@ func (h *hydrator) batch(ctx context.Context, batch []RepoRequest, people bool) 
 	h.mu.Lock()
 	h.res.Requests++
 	h.mu.Unlock()
-	ans, err := h.c.postGraphQL(qctx, buildHydrateQuery(batch, people, h.users, h.teams))
-	if err != nil && isTimeout(err) && len(batch) > 1 {
+	ans, err := h.c.postGraphQL(qctx, buildHydrateQuery(batch, people))
+	if err == nil && len(batch) > 1 {
+		for _, e := range ans.Errors {
+			if e.Type == resourceLimitsExceeded {
+				err = e // partial data: read all of it again, in halves
+				break
+			}
+		}
+	}
+	if err != nil && (isTimeout(err) || isResourceLimited(err)) && len(batch) > 1 {
 		half := len(batch) / 2
-		h.c.opts.logger().InfoContext(ctx, "hydrate query timed out; halving the batch", "repositories", len(batch))
+		h.c.opts.logger().InfoContext(ctx, "hydrate query timed out or exceeded GitHub's resource limits; halving the batch",
+			"repositories", len(batch), "error", err)
 		err1 := h.batch(ctx, batch[:half], people)
 		err2 := h.batch(ctx, batch[half:], false)
 		if people {
@@ -172,9 +230,29 @@ func (h *hydrator) batch(ctx context.Context, batch []RepoRequest, people bool) 
 		h.setRepo(r, decodeRepo(ans, fmt.Sprintf("r%d", i), r))
 	}
 	if people {
-		return h.decodePeople(ans)
+		return h.decodeViewer(ans)
 	}
 	return nil
+}
+
+// resourceLimitsExceeded is the GraphQL error type of a query GitHub
+// found too costly, answered with HTTP 200 and null or partial data.
+const resourceLimitsExceeded = "RESOURCE_LIMITS_EXCEEDED"
+
+// isResourceLimited reports whether err holds a RESOURCE_LIMITS_EXCEEDED
+// error.
+func isResourceLimited(err error) bool {
+	if ge, ok := err.(*GraphQLError); ok {
+		return ge.Type == resourceLimitsExceeded
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if isResourceLimited(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *hydrator) setRepo(r RepoRequest, repo *Repo) {
@@ -187,38 +265,48 @@ const blobFields = `... on Blob { text byteSize isBinary isTruncated oid }`
 
 // hydratePRFields are read of a branch's pull requests. CLOSED excludes
 // merged pull requests (their state is MERGED).
-const hydratePRFields = "id number url title body baseRefName headRefOid"
+const hydratePRFields = "id number url title body baseRefName headRefOid headRepository { nameWithOwner }"
 
 // buildHydrateQuery writes one aliased query: rN per repository (fJ per
 // path, bK per branch with bKfJ, bKp (open pull requests) and bKc (the
-// latest closed one), lM per label), and in the first
-// batch viewer, uN per user and tN per team.
-func buildHydrateQuery(batch []RepoRequest, people bool, users, teams []string) string {
+// latest closed one), lM per label), and in the first batch the viewer.
+func buildHydrateQuery(batch []RepoRequest, viewer bool) string {
 	var b strings.Builder
 	b.WriteString("query {\n")
-	if people {
+	if viewer {
 		b.WriteString("  viewer { login databaseId }\n")
-		for i, u := range users {
-			fmt.Fprintf(&b, "  u%d: user(login: %s) { id login }\n", i, quote(u))
-		}
-		for i, t := range teams {
-			org, slug, _ := strings.Cut(t, "/")
-			fmt.Fprintf(&b, "  t%d: organization(login: %s) { team(slug: %s) { id } }\n", i, quote(org), quote(slug))
-		}
 	}
 	for i, r := range batch {
 		fmt.Fprintf(&b, "  r%d: repository(owner: %s, name: %s) {\n", i, quote(r.Owner), quote(r.Name))
 		b.WriteString("    id nameWithOwner isArchived isFork isDisabled isEmpty viewerPermission autoMergeAllowed\n")
-		b.WriteString("    defaultBranchRef { name target { oid } }\n")
+		// aN: how far branch N is ahead of the default branch, whose
+		// name is not known yet
+		// (https://docs.github.com/graphql/reference/objects#ref).
+		// mJ: the mode of path J, since a commit writes every file as a
+		// regular one (100644).
+		b.WriteString("    defaultBranchRef { name target { oid")
+		if len(r.Paths) > 0 {
+			b.WriteString(" ... on Commit {")
+			for j, p := range r.Paths {
+				fmt.Fprintf(&b, " m%d: file(path: %s) { mode }", j, quote(p))
+			}
+			b.WriteString(" }")
+		}
+		b.WriteString(" }")
+		for k, br := range r.Branches {
+			fmt.Fprintf(&b, " a%d: compare(headRef: %s) { aheadBy }", k, quote("refs/heads/"+br))
+		}
+		b.WriteString(" }\n")
 		for j, p := range r.Paths {
 			fmt.Fprintf(&b, "    f%d: object(expression: %s) { %s }\n", j, quote("HEAD:"+p), blobFields)
 		}
 		for k, br := range r.Branches {
 			fmt.Fprintf(&b, "    b%d: ref(qualifiedName: %s) { id target { oid ... on Commit { author { email name user { login } } } } }\n", k, quote("refs/heads/"+br))
+			// Fully qualified: "br:path" would read a tag called br.
 			for j, p := range r.Paths {
-				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote(br+":"+p), blobFields)
+				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote("refs/heads/"+br+":"+p), blobFields)
 			}
-			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 10) { nodes { %s } }\n", k, quote(br), hydratePRFields)
+			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 20) { nodes { %s } }\n", k, quote(br), hydratePRFields)
 			fmt.Fprintf(&b, "    b%dc: pullRequests(headRefName: %s, states: [CLOSED], first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { %s } }\n", k, quote(br), hydratePRFields)
 		}
 		for m, l := range r.Labels {
@@ -271,6 +359,47 @@ type repoJSON struct {
 	} `json:"defaultBranchRef"`
 }
 
+// fileModes reads the mJ tree entries of the default branch's head:
+// alias → git mode (GitHub gives the octal mode's value, 33261 for
+// 100755).
+func fileModes(raw json.RawMessage) map[string]int {
+	var ref struct {
+		Target map[string]json.RawMessage `json:"target"`
+	}
+	if json.Unmarshal(raw, &ref) != nil {
+		return nil
+	}
+	out := map[string]int{}
+	for k, v := range ref.Target {
+		var e *struct {
+			Mode int `json:"mode"`
+		}
+		if strings.HasPrefix(k, "m") && json.Unmarshal(v, &e) == nil && e != nil {
+			out[k] = e.Mode
+		}
+	}
+	return out
+}
+
+// aheadBy reads the aN comparisons of the default branch ref: branch
+// index → commits ahead of the default branch.
+func aheadBy(raw json.RawMessage) map[string]int {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return nil
+	}
+	out := map[string]int{}
+	for k, v := range fields {
+		var c *struct {
+			AheadBy int `json:"aheadBy"`
+		}
+		if strings.HasPrefix(k, "a") && json.Unmarshal(v, &c) == nil && c != nil {
+			out[k] = c.AheadBy
+		}
+	}
+	return out
+}
+
 type refJSON struct {
 	ID     string `json:"id"`
 	Target *struct {
@@ -294,15 +423,24 @@ type prsJSON struct {
 		Body        string `json:"body"`
 		BaseRefName string `json:"baseRefName"`
 		HeadRefOID  string `json:"headRefOid"`
+		HeadRepo    *struct {
+			NameWithOwner string `json:"nameWithOwner"`
+		} `json:"headRepository"`
 	} `json:"nodes"`
 }
 
-// first returns the first pull request into base, or nil. The base is
-// matched here, since the default branch's name is not known when the
-// query is written.
-func (p *prsJSON) first(base string) *PullRequest {
+// first returns the first pull request into base from the repository
+// repo itself ("owner/name"), or nil. pullRequests(headRefName:) matches
+// the branch name only, so a fork's pull request from a branch of the
+// same name is among the nodes (a deleted fork's head repository is null).
+// The base is matched here, since the default branch's name is not known
+// when the query is written.
+func (p *prsJSON) first(base, repo string) *PullRequest {
 	for _, n := range p.Nodes {
 		if n.BaseRefName != "" && n.BaseRefName != base {
+			continue
+		}
+		if n.HeadRepo == nil || !strings.EqualFold(n.HeadRepo.NameWithOwner, repo) {
 			continue
 		}
 		return &PullRequest{ID: n.ID, Number: n.Number, URL: n.URL, Title: n.Title, Body: n.Body, HeadOID: n.HeadRefOID}
@@ -373,6 +511,13 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 		return m
 	}
 	repo.Files = files("")
+	modes := fileModes(fields["defaultBranchRef"])
+	for j, p := range req.Paths {
+		if f := repo.Files[p]; f != nil {
+			f.Mode = modes[fmt.Sprintf("m%d", j)]
+		}
+	}
+	ahead := aheadBy(fields["defaultBranchRef"])
 	repo.Branches = make(map[string]*Branch, len(req.Branches))
 	for k, name := range req.Branches {
 		var rf refJSON
@@ -381,6 +526,9 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 			continue
 		}
 		br := &Branch{RefID: rf.ID, Files: files(fmt.Sprintf("b%d", k))}
+		if n, ok := ahead[fmt.Sprintf("a%d", k)]; ok && n == 0 {
+			br.InBase = true
+		}
 		if t := rf.Target; t != nil {
 			br.HeadOID = t.OID
 			if a := t.Author; a != nil {
@@ -392,10 +540,10 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 		}
 		var open, closed prsJSON
 		if decode(fmt.Sprintf("b%dp", k), &open) {
-			br.PR = open.first(repo.DefaultBranch)
+			br.PR = open.first(repo.DefaultBranch, repo.Owner+"/"+repo.Name)
 		}
 		if decode(fmt.Sprintf("b%dc", k), &closed) {
-			br.ClosedPR = closed.first(repo.DefaultBranch)
+			br.ClosedPR = closed.first(repo.DefaultBranch, repo.Owner+"/"+repo.Name)
 		}
 		repo.Branches[name] = br
 	}
@@ -421,9 +569,8 @@ func decodeRepo(ans *graphQLAnswer, alias string, req RepoRequest) *Repo {
 	return repo
 }
 
-// decodePeople reads viewer, uN and tN. Users and teams that do not exist
-// are left out.
-func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
+// decodeViewer reads the viewer.
+func (h *hydrator) decodeViewer(ans *graphQLAnswer) error {
 	var v struct {
 		Login      string `json:"login"`
 		DatabaseID int64  `json:"databaseId"`
@@ -441,7 +588,15 @@ func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.res.Viewer, h.res.ViewerID = v.Login, v.DatabaseID
-	for i, u := range h.users {
+	return nil
+}
+
+// decodePeople reads uN and tN. Users and teams that do not exist, or
+// could not be read, are left out.
+func (h *hydrator) decodePeople(ans *graphQLAnswer, users, teams []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, u := range users {
 		var uj *struct {
 			ID string `json:"id"`
 		}
@@ -449,7 +604,7 @@ func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 			h.res.Users[u] = uj.ID
 		}
 	}
-	for i, t := range h.teams {
+	for i, t := range teams {
 		var tj *struct {
 			Team *struct {
 				ID string `json:"id"`
@@ -459,5 +614,4 @@ func (h *hydrator) decodePeople(ans *graphQLAnswer) error {
 			h.res.Teams[t] = tj.Team.ID
 		}
 	}
-	return nil
 }

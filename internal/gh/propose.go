@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Propose commits in.Files on in.Branch and opens or updates the pull
@@ -22,26 +24,50 @@ import (
 //
 // An existing branch is never moved to BaseOID: GitHub closes an open pull
 // request whose head has no commits over its base, for good. So it takes
-// two documents (see proposeExisting): the commit is made on a temporary
-// branch (TempBranch), then one atomic updateRefs moves our branch from
-// BranchHeadOID straight to the commit and deletes the temporary branch,
-// and the pull request is opened, or updated when its title or body
-// differ.
+// two or three documents (see proposeExisting): the commit is made on a
+// temporary branch (TempBranch), then one atomic updateRefs moves our
+// branch from BranchHeadOID straight to the commit and deletes the
+// temporary branch, and only once that succeeded is the pull request
+// opened, or updated when its title or body differ.
 //
 // A branch that moved since it was read gives an error wrapping
 // ErrBranchMoved.
 // Partial failure and what the caller does: on any error, re-read the
 // repository with Hydrate and call Propose again with the fresh state
 // (BranchRefID, BranchHeadOID, ExistingPR). GitHub runs every field of a
-// document even when an earlier one fails, so after a failed commit or
-// branch move the pull-request step may still have opened or updated the
-// PR (from the branch as it stood); the result, non-nil with an empty
-// CommitOID, then reports it, and the re-read finds it as ExistingPR. When
+// document even when an earlier one fails, so after a failed commit on a
+// new branch the pull-request step may still have opened a PR (from the
+// branch as it stood); the result, non-nil with an empty CommitOID, then
+// reports it, and the re-read finds it as ExistingPR. A failed move of an
+// existing branch leaves its pull request untouched and deletes the
+// temporary branch. When
 // the outcome is unknown (a transport error, 5xx or timeout on a mutation,
 // which the transport does not resend), the error wraps both
 // ErrOutcomeUnknown and the cause, for the same reason. A temporary branch left behind by a
 // failure is reset by the next call.
 func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
+	res, err := c.propose(ctx, in)
+	if err != nil && refusedByRule(err) {
+		err = fmt.Errorf("%w: %w", ErrRefusedByRule, err)
+	}
+	return res, err
+}
+
+// refusedByRule reports whether err is a refusal by a repository ruleset
+// ("Repository rule violations found", GH013: dependabot-core#9439,
+// renovate#44819) or by classic branch protection (GH006 "Protected branch
+// update failed"; GraphQL type BRANCH_PROTECTION_RULE_VIOLATION, which
+// Thinkmill/keystatic#1598 reports rulesets do not use).
+func refusedByRule(err error) bool {
+	var ge *GraphQLError
+	if errors.As(err, &ge) && ge.Type == "BRANCH_PROTECTION_RULE_VIOLATION" {
+		return true
+	}
+	m := strings.ToLower(err.Error())
+	return strings.Contains(m, "repository rule violation") || strings.Contains(m, "protected branch")
+}
+
+func (c *Client) propose(ctx context.Context, in ProposeInput) (*ProposeResult, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -60,8 +86,7 @@ func (c *Client) Propose(ctx context.Context, in ProposeInput) (*ProposeResult, 
 		// The pull-request step ran regardless; report a PR it opened.
 		return decodePartialPR(ans, prField, in), contentLimited(ans, fmt.Errorf("committing to %s on %s: %w", in.Branch, repo, cerr))
 	}
-	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
-	return res, contentLimited(ans, err)
+	return c.finishPR(ctx, in, ans, prField, &ProposeResult{CommitOID: oid})
 }
 
 // contentLimited wraps a non-nil err with ErrContentLimited when a step of
@@ -76,6 +101,66 @@ func contentLimited(ans *graphQLAnswer, err error) error {
 		}
 	}
 	return err
+}
+
+// prLagRetries bounds the tries of a pull request GitHub refuses as if the
+// fresh commit were not there yet; the waits double from prLagWait.
+const (
+	prLagRetries = 4
+	prLagWait    = 2 * time.Second
+)
+
+// finishPR completes res with the pull request the pr field of ans opened
+// or updated. Two refusals of createPullRequest are fixed by sending the
+// pull-request step again, alone (the commit is already on the branch):
+//   - "No commits between" or "Head sha can't be blank" right after the
+//     commit: GitHub has not caught up with the push yet (the
+//     createPullRequest answer quoted in wso2/mi-vscode#1608, the timing
+//     diagnosis in microsoft/vscode-pull-request-github#5543). Retried
+//     after 2, 4, 8 and 16 s.
+//   - "Draft pull requests are not supported in this repository" (a plan
+//     without drafts; cli/cli#520): opened as a normal pull request, and
+//     res.DraftRefused says so.
+func (c *Client) finishPR(ctx context.Context, in ProposeInput, ans *graphQLAnswer, prField string, res *ProposeResult) (*ProposeResult, error) {
+	out, err := decodePR(ans, prField, in, res)
+	wait := prLagWait
+	for lagTries := 0; err != nil && prField == "createPullRequest"; {
+		switch {
+		case in.Draft && draftRefused(err):
+			in.Draft = false
+			res.DraftRefused = true
+		case prLagging(err) && lagTries < prLagRetries:
+			lagTries++
+			c.opts.logger().InfoContext(ctx, "the pull request was refused as if the commit were not there yet; trying again",
+				"repository", in.Owner+"/"+in.Name, "branch", in.Branch, "wait", wait)
+			if serr := c.transport.clk.Sleep(ctx, wait); serr != nil {
+				return out, err
+			}
+			wait *= 2
+		default:
+			return out, contentLimited(ans, err)
+		}
+		var b strings.Builder
+		b.WriteString("mutation {\n")
+		writePR(&b, in)
+		b.WriteString("}\n")
+		var perr error
+		ans, perr = c.postMutation(ctx, in, b.String())
+		if perr != nil {
+			return res, perr
+		}
+		out, err = decodePR(ans, prField, in, res)
+	}
+	return out, contentLimited(ans, err)
+}
+
+func draftRefused(err error) bool {
+	return strings.Contains(strings.ToLower(err.Error()), "draft pull requests are not supported")
+}
+
+func prLagging(err error) bool {
+	m := strings.ToLower(err.Error())
+	return strings.Contains(m, "no commits between") || strings.Contains(m, "head sha can't be blank")
 }
 
 // TempBranch is the branch Propose makes a superseding commit on before it
@@ -97,8 +182,11 @@ const zeroOID = "0000000000000000000000000000000000000000"
 //  2. ref: updateRefs (https://docs.github.com/graphql/reference/mutations#updaterefs),
 //     atomically, moves Branch from BranchHeadOID to the commit (force: the
 //     old commit is replaced, not built on) and deletes the temporary
-//     branch; pr: createPullRequest, or updatePullRequest when the title
-//     or body differ.
+//     branch.
+//  3. pr: createPullRequest, or updatePullRequest when the title or body
+//     differ, only after the move succeeded. GitHub runs every field of a
+//     document even after one failed, so in the move's document it would
+//     retitle the pull request of a branch that was not moved.
 //
 // Branch goes from one commit ahead of an older base straight to one
 // commit ahead of the current base, as a force push would move it, and
@@ -123,8 +211,7 @@ func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*Propose
 		return nil, contentLimited(ans, fmt.Errorf("committing to %s on %s: %w", tmp, repo, err))
 	}
 
-	doc, prField := buildMoveDocument(in, oid)
-	ans, err = c.postMutation(ctx, in, doc)
+	ans, err = c.postMutation(ctx, in, buildMoveDocument(in, oid))
 	if err != nil {
 		return nil, err
 	}
@@ -136,23 +223,61 @@ func (c *Client) proposeExisting(ctx context.Context, in ProposeInput) (*Propose
 				break
 			}
 		}
-		return decodePartialPR(ans, prField, in), contentLimited(ans, fmt.Errorf("moving %s on %s to commit %s: %w", in.Branch, repo, oid, cause))
+		// The move failed atomically, so the temporary branch still holds
+		// the commit: delete it (only if it is still there).
+		if derr := c.deleteTemp(ctx, in, oid); derr != nil {
+			cause = fmt.Errorf("%w (and removing %s: %w)", cause, tmp, derr)
+		}
+		return nil, contentLimited(ans, fmt.Errorf("moving %s on %s to commit %s: %w", in.Branch, repo, oid, cause))
 	}
-	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: oid})
-	return res, contentLimited(ans, err)
+	// Only now that the branch holds the commit is the pull request opened
+	// or retitled: a failed move leaves it as it was.
+	return c.proposePR(ctx, in, &ProposeResult{CommitOID: oid})
 }
 
-// buildMoveDocument writes proposeExisting's second document and returns
-// the name of the pull-request mutation in it ("" when there is none).
-func buildMoveDocument(in ProposeInput, oid string) (doc, prField string) {
+// deleteTemp deletes TempBranch(in.Branch) if it is still at oid.
+func (c *Client) deleteTemp(ctx context.Context, in ProposeInput, oid string) error {
+	doc := fmt.Sprintf("mutation {\n  next: updateRefs(input: {repositoryId: %s, refUpdates: [{name: %s, beforeOid: %s, afterOid: %s}]}) { clientMutationId }\n}\n",
+		quote(in.RepoID), quote("refs/heads/"+TempBranch(in.Branch)), quote(oid), quote(zeroOID))
+	ans, err := c.postMutation(ctx, in, doc)
+	if err != nil {
+		return err
+	}
+	if errs := ans.errorsFor("next"); len(errs) > 0 {
+		return joinGraphQL(errs)
+	}
+	return nil
+}
+
+// proposePR opens or updates the pull request of in.Branch, which holds
+// res.CommitOID, in a document of its own (none when the open pull request
+// is already as wanted).
+func (c *Client) proposePR(ctx context.Context, in ProposeInput, res *ProposeResult) (*ProposeResult, error) {
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	prField := writePR(&b, in)
+	b.WriteString("}\n")
+	if prField == "" {
+		return decodePR(nil, "", in, res)
+	}
+	ans, err := c.postMutation(ctx, in, b.String())
+	if err != nil {
+		return res, err
+	}
+	return c.finishPR(ctx, in, ans, prField, res)
+}
+
+// buildMoveDocument writes proposeExisting's second document: one atomic
+// updateRefs that moves the branch from the head read to oid and deletes
+// the temporary branch.
+func buildMoveDocument(in ProposeInput, oid string) string {
 	var b strings.Builder
 	b.WriteString("mutation {\n")
 	fmt.Fprintf(&b, "  ref: updateRefs(input: {repositoryId: %s, refUpdates: [{name: %s, beforeOid: %s, afterOid: %s, force: true}, {name: %s, beforeOid: %s, afterOid: %s}]}) { clientMutationId }\n",
 		quote(in.RepoID), quote("refs/heads/"+in.Branch), quote(in.BranchHeadOID), quote(oid),
 		quote("refs/heads/"+TempBranch(in.Branch)), quote(oid), quote(zeroOID))
-	prField = writePR(&b, in)
 	b.WriteString("}\n")
-	return b.String(), prField
+	return b.String()
 }
 
 // postMutation posts one of Propose's documents; an error says whether the
@@ -196,8 +321,7 @@ func (c *Client) OpenPullRequest(ctx context.Context, in ProposeInput) (*Propose
 	if err != nil {
 		return nil, err
 	}
-	res, err := decodePR(ans, prField, in, &ProposeResult{CommitOID: in.BranchHeadOID})
-	return res, contentLimited(ans, err)
+	return c.finishPR(ctx, in, ans, prField, &ProposeResult{CommitOID: in.BranchHeadOID})
 }
 
 // decodeCommit returns the oid made by the "commit" field, or an error
@@ -494,6 +618,13 @@ func (c *Client) Decorate(ctx context.Context, d Decoration) (notes []string, er
 				}
 			case isTooQuickly(e.Type, e.Message):
 				errs = append(errs, fmt.Errorf("%w: %w", ErrContentLimited, e))
+			case e.alias() == "reviews" && len(d.UserIDs)+len(d.TeamIDs) > 1:
+				// GitHub refuses the whole request when one reviewer
+				// cannot be asked (the pull request's author, a user or
+				// team that is not a collaborator), and requests none
+				// (Madrapps/add-reviewers#5, peter-evans/create-pull-request#1835):
+				// ask each reviewer on their own.
+				errs = append(errs, c.requestEach(ctx, d)...)
 			default:
 				errs = append(errs, e)
 			}
@@ -512,6 +643,41 @@ const maxDecorateRounds = 3
 
 // decorationStep is one top-level field of Decorate's document.
 type decorationStep struct{ alias, field string }
+
+// requestEach requests each reviewer of d in an aliased field of its own
+// (u0…, t0…) of one document, and returns the refusals.
+func (c *Client) requestEach(ctx context.Context, d Decoration) []error {
+	var b strings.Builder
+	b.WriteString("mutation {\n")
+	pr := quote(d.PRID)
+	for i, id := range d.UserIDs {
+		fmt.Fprintf(&b, "  u%d: requestReviews(input: {pullRequestId: %s, userIds: [%s], union: true}) { clientMutationId }\n", i, pr, quote(id))
+	}
+	for i, id := range d.TeamIDs {
+		fmt.Fprintf(&b, "  t%d: requestReviews(input: {pullRequestId: %s, teamIds: [%s], union: true}) { clientMutationId }\n", i, pr, quote(id))
+	}
+	b.WriteString("}\n")
+	ans, err := c.postGraphQL(ctx, b.String())
+	if err != nil {
+		return []error{fmt.Errorf("requesting reviewers one by one: %w", err)}
+	}
+	var errs []error
+	for _, e := range ans.Errors {
+		id, a := "", e.alias()
+		if len(a) > 1 {
+			i, err := strconv.Atoi(a[1:])
+			switch {
+			case err != nil:
+			case a[0] == 'u' && i < len(d.UserIDs):
+				id = d.UserIDs[i]
+			case a[0] == 't' && i < len(d.TeamIDs):
+				id = d.TeamIDs[i]
+			}
+		}
+		errs = append(errs, fmt.Errorf("reviewer %s not requested: %w", id, e))
+	}
+	return errs
+}
 
 func tolerableAutoMerge(msg string) bool {
 	m := strings.ToLower(msg)

@@ -46,11 +46,27 @@ func (c *Client) SearchCode(ctx context.Context, q CodeQuery) (*SearchResult, er
 			parts := append(append([]string(nil), q.Terms...), qual, "org:"+org)
 			query := strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
 			if err := s.run(ctx, query, 0, maxIndexed-1, false); err != nil {
-				return s.res, err
+				if !unsearchable(err) {
+					return s.res, err
+				}
+				// This org only: the others are still searched.
+				s.res.Complete = false
+				s.res.FailedOrgs = append(s.res.FailedOrgs, org)
+				s.note("org %s could not be searched (it does not exist, or the token may not search it): %v", org, err)
+				break
 			}
 		}
 	}
 	return s.res, nil
+}
+
+// unsearchable reports whether err is GitHub's 422 for a qualifier naming
+// something the token cannot search: "The listed users, orgs, or
+// repositories cannot be searched either because the resources do not
+// exist or you do not have permission to view them."
+// (https://docs.github.com/rest/search/search).
+func unsearchable(err error) bool {
+	return statusOf(err) == http.StatusUnprocessableEntity && strings.Contains(err.Error(), "cannot be searched")
 }
 
 func (q CodeQuery) validate() error {
@@ -79,9 +95,10 @@ func (q CodeQuery) validate() error {
 }
 
 type searcher struct {
-	c    *Client
-	res  *SearchResult
-	seen map[string]bool
+	c        *Client
+	res      *SearchResult
+	seen     map[string]bool
+	ssoNoted map[string]bool // queries whose SSO partial results are noted
 }
 
 func (s *searcher) note(format string, args ...any) {
@@ -161,6 +178,17 @@ func (s *searcher) page(ctx context.Context, query string, n int) (*github.CodeS
 			return nil, 0, &searchCapError{err}
 		}
 		return nil, 0, fmt.Errorf("searching code %q (page %d): %w", query, n, err)
+	}
+	if sso := resp.Header.Get("X-GitHub-SSO"); strings.HasPrefix(sso, "partial-results") && !s.ssoNoted[query] {
+		// Results from organisations whose SAML single sign-on the token
+		// is not authorised for were left out
+		// (https://docs.github.com/rest/authentication/authenticating-to-the-rest-api).
+		if s.ssoNoted == nil {
+			s.ssoNoted = map[string]bool{}
+		}
+		s.ssoNoted[query] = true
+		s.res.Complete = false
+		s.note("query %q: GitHub left out results from organisations whose SAML single sign-on the token is not authorised for (X-GitHub-SSO: %s)", query, sso)
 	}
 	if r.GetIncompleteResults() {
 		s.res.Complete = false

@@ -238,8 +238,11 @@ func TestSimHydrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests != 3 || s.graphQLRequests() != 3 {
-		t.Errorf("requests = %d (simulator %d), want 3 for 101 repositories at 40", res.Requests, s.graphQLRequests())
+	if res.Requests != 5 || s.graphQLRequests() != 5 {
+		t.Errorf("requests = %d (simulator %d), want 5: 3 for 101 repositories at 40, users and teams in one each", res.Requests, s.graphQLRequests())
+	}
+	if res.UsersErr != nil || res.TeamsErr != nil {
+		t.Errorf("UsersErr %v, TeamsErr %v; want none", res.UsersErr, res.TeamsErr)
 	}
 	if res.Viewer != "admin" {
 		t.Errorf("viewer = %q", res.Viewer)
@@ -384,8 +387,8 @@ func TestSimProposeCreatesThenUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.graphQLRequests() - before; got != 2 {
-		t.Errorf("second Propose sent %d requests, want 2", got)
+	if got := s.graphQLRequests() - before; got != 3 {
+		t.Errorf("second Propose sent %d requests, want 3 (commit, move, update the PR once the move succeeded)", got)
 	}
 	if res2.Created || res2.PR.Number != res.PR.Number || res2.PR.Body != "second" {
 		t.Errorf("second Propose = %+v, want the same PR updated", res2)

@@ -75,8 +75,8 @@ func TestSimProposeSupersedesWithoutClosing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.graphQLRequests() - before; got != 2 {
-		t.Errorf("Propose on an existing branch sent %d requests, want 2", got)
+	if got := s.graphQLRequests() - before; got != 3 {
+		t.Errorf("Propose on an existing branch with a new title sent %d requests, want 3 (commit, move, retitle)", got)
 	}
 	if res.Created || res.PR.Number != first.PR.Number || res.PR.Title != in.Title {
 		t.Errorf("Propose = %+v, want pull request #%d updated", res, first.PR.Number)
@@ -137,7 +137,8 @@ func TestSimProposeResetsLeftoverTempBranch(t *testing.T) {
 
 // TestSimProposeDoesNotForceOverAPush checks that a commit pushed to our
 // branch between the read and the write survives: Propose fails with
-// ErrBranchMoved and the pull request stays open on the person's commit.
+// ErrBranchMoved, the pull request stays open on the person's commit with
+// its old title, and the temporary branch is removed.
 func TestSimProposeDoesNotForceOverAPush(t *testing.T) {
 	t.Parallel()
 	s := newSim(t, limiter.Config{}, appSeed())
@@ -154,6 +155,7 @@ func TestSimProposeDoesNotForceOverAPush(t *testing.T) {
 	}
 	in.BranchRefID, in.BranchHeadOID, in.ExistingPR = b.RefID, b.HeadOID, b.PR
 	in.Files = map[string][]byte{"Dockerfile": []byte("FROM alpine:3.21\n")}
+	in.Title, in.Body = "Bump alpine to 3.21", "3.21"
 	_, err = c.Propose(context.Background(), in)
 	if !errors.Is(err, gh.ErrBranchMoved) || errors.Is(err, gh.ErrOutcomeUnknown) {
 		t.Fatalf("Propose error = %v, want ErrBranchMoved (and not ErrOutcomeUnknown)", err)
@@ -163,8 +165,11 @@ func TestSimProposeDoesNotForceOverAPush(t *testing.T) {
 		t.Errorf("branch head = %s (%v), want the pushed commit %s", head.OID, err, pushed.OID)
 	}
 	pr, err := w.PullRequest(actor, repo.ID, first.PR.Number)
-	if err != nil || pr.State != "open" {
-		t.Errorf("pull request = %q (%v), want open", pr.State, err)
+	if err != nil || pr.State != "open" || pr.Title != first.PR.Title {
+		t.Errorf("pull request = %q titled %q (%v), want open and still %q", pr.State, pr.Title, err, first.PR.Title)
+	}
+	if ref, err := w.Ref(actor, repo.ID, "refs/heads/"+gh.TempBranch(alpineBranch)); err == nil {
+		t.Errorf("temporary branch left behind at %s", ref.OID)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,6 +98,7 @@ type Transport struct {
 	clk        clock.Clock
 	log        *slog.Logger
 	token      string
+	tokenHosts []string // hosts the token is sent to; nil: any
 	userAgent  string
 	maxRetries int
 	deadline   time.Time
@@ -108,6 +111,29 @@ type Transport struct {
 	budget    *writeBudget
 	gateUntil time.Time // no request is sent before it
 	strikes   int       // secondary limits in a row without retry-after
+}
+
+// tokenHosts returns the hosts of opts.APIURL and opts.GraphQLURL: the
+// token goes to them only, never to the host a redirect leads to (a
+// release asset or archive on another host). Go's http.Client drops an
+// Authorization header it was given on a redirect to another domain, but
+// the transport adds the header to every request it sends, redirects
+// included.
+func tokenHosts(opts Options) []string {
+	var hosts []string
+	for _, s := range []string{opts.APIURL, opts.GraphQLURL} {
+		if u, err := url.Parse(s); err == nil && u.Host != "" {
+			hosts = append(hosts, strings.ToLower(u.Host))
+		}
+	}
+	return hosts
+}
+
+func (t *Transport) sendsTokenTo(u *url.URL) bool {
+	if len(t.tokenHosts) == 0 {
+		return true
+	}
+	return slices.Contains(t.tokenHosts, strings.ToLower(u.Host))
 }
 
 type rateState struct {
@@ -156,6 +182,7 @@ func NewTransport(opts Options) *Transport {
 		clk:        clk,
 		log:        logger,
 		token:      opts.Token,
+		tokenHosts: tokenHosts(opts),
 		userAgent:  opts.UserAgent,
 		maxRetries: retries,
 		deadline:   opts.Deadline,
@@ -550,7 +577,7 @@ func (t *Transport) send(ctx context.Context, req *http.Request, body []byte) (*
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		r.ContentLength = int64(len(body))
 	}
-	if t.token != "" && r.Header.Get("Authorization") == "" {
+	if t.token != "" && r.Header.Get("Authorization") == "" && t.sendsTokenTo(r.URL) {
 		r.Header.Set("Authorization", "Bearer "+t.token)
 	}
 	if t.userAgent != "" {

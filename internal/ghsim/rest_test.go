@@ -118,7 +118,7 @@ var appSeed = ghsim.Seed{
 func TestAuthAndErrors(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, appSeed)
-	h.want(h.doAs("", "GET", "/repos/acme/app", nil), 401, `"message":"Bad credentials"`)
+	h.want(h.doAs("", "GET", "/repos/acme/app", nil), 401, `"message":"Requires authentication"`)
 	h.want(h.doAs("nope", "GET", "/user", nil), 401, "Bad credentials")
 	h.want(h.doAs("reader", "GET", "/repos/acme/secret", nil), 404, `"message":"Not Found"`)
 	h.want(h.doAs("reader", "POST", "/repos/acme/app/git/refs", map[string]string{"ref": "refs/heads/x", "sha": strings.Repeat("a", 40)}), 403, "")

@@ -39,6 +39,10 @@ type Seed struct {
 	ForkDelay *limiter.Duration `yaml:"forkDelay,omitempty" json:"forkDelay,omitempty"`
 	// IncompleteResults makes code search answer incomplete_results: true.
 	IncompleteResults bool `yaml:"incompleteResults,omitempty" json:"incompleteResults,omitempty"`
+	// PullRequestLag, when set, is how long after a commit a pull request
+	// from it is refused with "No commits between" (see
+	// state.World.SetPullRequestLag).
+	PullRequestLag *limiter.Duration `yaml:"pullRequestLag,omitempty" json:"pullRequestLag,omitempty"`
 }
 
 // SeedTeam is a team of an organisation.
@@ -60,26 +64,41 @@ type SeedToken struct {
 	Repos      map[string]string `yaml:"repos,omitempty" json:"repos,omitempty"`
 	Bot        bool              `yaml:"bot,omitempty" json:"bot,omitempty"`
 	DatabaseID int64             `yaml:"databaseId,omitempty" json:"databaseId,omitempty"`
+	// Teams is how GraphQL answers the token's reads of teams: ""
+	// (readable), "insufficientScopes" (a classic token without read:org)
+	// or "forbidden" (an App without Members: read); see state.Token.Teams.
+	Teams string `yaml:"teams,omitempty" json:"teams,omitempty"`
+	// UnsearchableOrgs are organisations the token may not search: code
+	// search with org: one of them is refused with GitHub's 422.
+	UnsearchableOrgs []string `yaml:"unsearchableOrgs,omitempty" json:"unsearchableOrgs,omitempty"`
 }
 
 // SeedRepo is a repository. Name is "owner/name". Files (path → content)
 // form the first commit on DefaultBranch ("main" if empty); without files
 // the repository is empty unless AutoInit.
 type SeedRepo struct {
-	Name             string            `yaml:"name" json:"name"`
-	Description      string            `yaml:"description,omitempty" json:"description,omitempty"`
-	DefaultBranch    string            `yaml:"defaultBranch,omitempty" json:"defaultBranch,omitempty"`
-	Private          bool              `yaml:"private,omitempty" json:"private,omitempty"`
-	Archived         bool              `yaml:"archived,omitempty" json:"archived,omitempty"`
-	Disabled         bool              `yaml:"disabled,omitempty" json:"disabled,omitempty"`
-	ForkOf           string            `yaml:"forkOf,omitempty" json:"forkOf,omitempty"`
-	AutoMergeAllowed bool              `yaml:"autoMergeAllowed,omitempty" json:"autoMergeAllowed,omitempty"`
-	RequiredChecks   bool              `yaml:"requiredChecks,omitempty" json:"requiredChecks,omitempty"`
-	AutoInit         bool              `yaml:"autoInit,omitempty" json:"autoInit,omitempty"`
-	Files            map[string]string `yaml:"files,omitempty" json:"files,omitempty"`
-	Branches         []SeedBranch      `yaml:"branches,omitempty" json:"branches,omitempty"`
-	Labels           []string          `yaml:"labels,omitempty" json:"labels,omitempty"`
-	Pulls            []SeedPull        `yaml:"pulls,omitempty" json:"pulls,omitempty"`
+	Name             string `yaml:"name" json:"name"`
+	Description      string `yaml:"description,omitempty" json:"description,omitempty"`
+	DefaultBranch    string `yaml:"defaultBranch,omitempty" json:"defaultBranch,omitempty"`
+	Private          bool   `yaml:"private,omitempty" json:"private,omitempty"`
+	Archived         bool   `yaml:"archived,omitempty" json:"archived,omitempty"`
+	Disabled         bool   `yaml:"disabled,omitempty" json:"disabled,omitempty"`
+	ForkOf           string `yaml:"forkOf,omitempty" json:"forkOf,omitempty"`
+	AutoMergeAllowed bool   `yaml:"autoMergeAllowed,omitempty" json:"autoMergeAllowed,omitempty"`
+	RequiredChecks   bool   `yaml:"requiredChecks,omitempty" json:"requiredChecks,omitempty"`
+	// Executables are paths of Files with mode 100755.
+	Executables []string `yaml:"executables,omitempty" json:"executables,omitempty"`
+	// DraftsUnsupported refuses draft pull requests, as GitHub does on a
+	// plan without them (see state.Repo.DraftsUnsupported).
+	DraftsUnsupported bool `yaml:"draftsUnsupported,omitempty" json:"draftsUnsupported,omitempty"`
+	// Rules is a ruleset on every branch, applied after the seed's
+	// branches and pull requests exist (see state.Rules).
+	Rules    state.Rules       `yaml:"rules,omitempty" json:"rules,omitempty"`
+	AutoInit bool              `yaml:"autoInit,omitempty" json:"autoInit,omitempty"`
+	Files    map[string]string `yaml:"files,omitempty" json:"files,omitempty"`
+	Branches []SeedBranch      `yaml:"branches,omitempty" json:"branches,omitempty"`
+	Labels   []string          `yaml:"labels,omitempty" json:"labels,omitempty"`
+	Pulls    []SeedPull        `yaml:"pulls,omitempty" json:"pulls,omitempty"`
 }
 
 // SeedBranch is a branch made of one commit with Files on top of From (the
@@ -101,6 +120,14 @@ type SeedPull struct {
 	Labels    []string `yaml:"labels,omitempty" json:"labels,omitempty"`
 	Author    string   `yaml:"author,omitempty" json:"author,omitempty"`
 	Reviewers []string `yaml:"reviewers,omitempty" json:"reviewers,omitempty"`
+}
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(s)
+	}
+	return out
 }
 
 // ParseSeed reads a seed in YAML or JSON; unknown keys are errors.
@@ -146,16 +173,24 @@ func (s *Server) Seed(seed Seed) error {
 			}
 			repos[name] = perm
 		}
+		switch t.Teams {
+		case state.TeamsReadable, state.TeamsInsufficientScopes, state.TeamsForbidden:
+		default:
+			return fmt.Errorf("seed token for %q: teams %q: want %q or %q", t.Login, t.Teams, state.TeamsInsufficientScopes, state.TeamsForbidden)
+		}
 		if !t.Bot {
 			if t.DatabaseID != 0 {
 				return fmt.Errorf("seed token for %q: databaseId is only for a bot token", t.Login)
 			}
-			w.AddToken(t.Token, t.Login, def, repos)
+			tok := w.AddToken(t.Token, t.Login, def, repos)
+			tok.Teams, tok.Unsearchable = t.Teams, lower(t.UnsearchableOrgs)
 			continue
 		}
-		if _, err := w.AddBotToken(t.Token, t.Login, t.DatabaseID, def, repos); err != nil {
+		tok, err := w.AddBotToken(t.Token, t.Login, t.DatabaseID, def, repos)
+		if err != nil {
 			return fmt.Errorf("seed token for %q: %w", t.Login, err)
 		}
+		tok.Teams, tok.Unsearchable = t.Teams, lower(t.UnsearchableOrgs)
 	}
 	for _, r := range seed.Repos {
 		if err := s.seedRepo(r); err != nil {
@@ -167,6 +202,9 @@ func (s *Server) Seed(seed Seed) error {
 	}
 	if seed.ForkDelay != nil {
 		w.SetForkDelay(time.Duration(*seed.ForkDelay))
+	}
+	if seed.PullRequestLag != nil {
+		w.SetPullRequestLag(time.Duration(*seed.PullRequestLag))
 	}
 	if seed.IncompleteResults {
 		s.SetIncompleteResults(true)
@@ -229,6 +267,11 @@ func (s *Server) seedRepo(sr SeedRepo) error {
 			return err
 		}
 	}
+	if len(sr.Executables) > 0 {
+		if err := w.SeedExecutable(repo.ID, repo.DefaultBranch, sr.Executables); err != nil {
+			return fmt.Errorf("executables: %w", err)
+		}
+	}
 	for _, b := range sr.Branches {
 		if b.Name == "" {
 			return fmt.Errorf("branch without a name")
@@ -265,6 +308,12 @@ func (s *Server) seedRepo(sr SeedRepo) error {
 			if _, err := w.RequestReviewers(nil, repo.ID, pr.Number, p.Reviewers, nil, true); err != nil {
 				return fmt.Errorf("pull request %q reviewers: %w", p.Head, err)
 			}
+		}
+	}
+	if sr.DraftsUnsupported || sr.Rules != (state.Rules{}) {
+		drafts, rules := sr.DraftsUnsupported, sr.Rules
+		if _, err := w.UpdateRepo(nil, repo.ID, state.RepoPatch{DraftsUnsupported: &drafts, Rules: &rules}); err != nil {
+			return err
 		}
 	}
 	if sr.Archived || sr.Disabled {

@@ -207,7 +207,22 @@ func stripPrefix(p string) (string, string) {
 
 // serveGitHub authenticates and dispatches to GraphQL or REST.
 func (s *Server) serveGitHub(w http.ResponseWriter, r *http.Request) {
-	tok, ok := s.world.TokenFor(tokenFrom(r))
+	value := tokenFrom(r)
+	if value == "" {
+		// No credentials at all: GitHub's "requires_authentication"
+		// answer (api.github.com.json, components/responses), 401
+		// "Requires authentication"; GraphQL always needs a token ("This
+		// endpoint requires you to be authenticated."). Real GitHub serves
+		// public data anonymously; the simulator asks for a token
+		// everywhere (a simplification).
+		msg := "Requires authentication"
+		if r.URL.Path == "/graphql" || r.URL.Path == "/api/graphql" {
+			msg = "This endpoint requires you to be authenticated."
+		}
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": msg, "documentation_url": "https://docs.github.com/rest"})
+		return
+	}
+	tok, ok := s.world.TokenFor(value)
 	if !ok {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{
 			"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})

@@ -49,11 +49,33 @@ func (r *runner) applyAll(ctx context.Context, plans []*plan, hyd *gh.HydrateRes
 // what did not happen is redone; the client holds every request back for
 // the limit's wait meanwhile. A write that would have to wait past the
 // time budget (gh.ErrTimeBudget) leaves the repository Deferred.
+//
+// A write a repository rule refused (gh.ErrRefusedByRule) leaves the
+// repository Skipped with the rule's message, and no later plan of the run
+// writes to it.
 func (r *runner) apply(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	if err := ctx.Err(); err != nil {
 		p.fail(err)
 		return
 	}
+	key := repoKey(p.cand.owner, p.cand.name)
+	if why, ok := r.refused.Load(key); ok {
+		p.result.Action = Skipped
+		p.result.Reason = joinReasons(fmt.Sprintf("not written: %s", why), p.result.Reason)
+		return
+	}
+	r.applyWrites(ctx, p, hyd)
+	if p.result.Action == Failed && p.ruleRefusal != nil {
+		why := fmt.Sprintf("a rule of the repository refused a write: %v", p.ruleRefusal)
+		r.refused.Store(key, why)
+		p.result.Action = Skipped
+		p.result.Reason = why
+		p.result.Warnings = append(p.result.Warnings, fmt.Sprintf("%s: %s; no further writes to it in this run", p.result.Repository, why))
+	}
+}
+
+// applyWrites makes the writes of apply.
+func (r *runner) applyWrites(ctx context.Context, p *plan, hyd *gh.HydrateResult) {
 	intended := p.result.Action
 	reread, limited := false, 0
 	for {
@@ -132,6 +154,10 @@ const maxLimitedRetries = 12
 // done records a successful proposal and decorates a new pull request.
 func (r *runner) done(ctx context.Context, p *plan, out *gh.ProposeResult, hyd *gh.HydrateResult) {
 	p.result.Number, p.result.URL = out.PR.Number, out.PR.URL
+	if out.DraftRefused {
+		p.draftRefused = true
+		p.result.Reason = joinReasons(p.result.Reason, "draft pull requests are not supported in this repository; opened a normal pull request")
+	}
 	if !out.Created {
 		p.result.Action = Updated
 		return
@@ -146,6 +172,9 @@ func (r *runner) done(ctx context.Context, p *plan, out *gh.ProposeResult, hyd *
 // is GitHub refusing the token, or refusing it a permission, names
 // github-token.
 func (p *plan) fail(err error) {
+	if errors.Is(err, gh.ErrRefusedByRule) {
+		p.ruleRefusal = err
+	}
 	if errors.Is(err, gh.ErrTimeBudget) {
 		p.result.Action = Deferred
 		p.result.Reason = "time-budget reached before this repository's writes; left for the next run"
@@ -178,6 +207,8 @@ func (r *runner) decorate(ctx context.Context, p *plan, prID string, hyd *gh.Hyd
 	for _, u := range r.opts.Reviewers {
 		if id := lookupFold(hyd.Users, u); id != "" {
 			d.UserIDs = append(d.UserIDs, id)
+		} else if hyd.UsersErr != nil {
+			notes = append(notes, fmt.Sprintf("reviewer %q not requested: users could not be looked up: %v", u, hyd.UsersErr))
 		} else {
 			notes = append(notes, fmt.Sprintf("reviewer %q not found", u))
 		}
@@ -189,6 +220,8 @@ func (r *runner) decorate(ctx context.Context, p *plan, prID string, hyd *gh.Hyd
 		}
 		if id := lookupFold(hyd.Teams, key); id != "" {
 			d.TeamIDs = append(d.TeamIDs, id)
+		} else if hyd.TeamsErr != nil {
+			notes = append(notes, fmt.Sprintf("team %q not requestable: the token cannot read teams (a classic token needs the read:org scope, a GitHub App the organisation permission Members: read): %v", key, hyd.TeamsErr))
 		} else {
 			notes = append(notes, fmt.Sprintf("team %q not found", key))
 		}
@@ -202,7 +235,7 @@ func (r *runner) decorate(ctx context.Context, p *plan, prID string, hyd *gh.Hyd
 	}
 	switch {
 	case r.opts.AutoMerge == "":
-	case r.opts.Draft:
+	case r.opts.Draft && !p.draftRefused:
 		notes = append(notes, "auto-merge not enabled on a draft pull request")
 	case !repo.AutoMergeAllowed:
 		notes = append(notes, "auto-merge is not allowed in this repository")

@@ -35,6 +35,9 @@ type plan struct {
 	write writeKind
 	in    gh.ProposeInput // writePropose
 	prID  string          // writeRetitle
+
+	draftRefused bool  // the pull request was opened as a normal one: the repository has no drafts
+	ruleRefusal  error // a repository rule refused a write (wraps gh.ErrRefusedByRule)
 }
 
 // planAll plans every (image, repository) pair in a stable order
@@ -190,8 +193,10 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	if br.PR != nil {
 		res.Number, res.URL = br.PR.Number, br.PR.URL
 	}
-	// Our branch: it has no commit of its own yet, or its head is ours.
-	ours := br.HeadOID == repo.HeadOID || br.AuthoredBy(v.login, v.id)
+	// Our branch: it has no commit of its own (its head is the default
+	// branch's or an ancestor of it, as a failed commit after createRef
+	// leaves it), or its head is ours.
+	ours := br.HeadOID == repo.HeadOID || br.InBase || br.AuthoredBy(v.login, v.id)
 	if !ours {
 		who := br.HeadAuthor
 		if who == "" {
@@ -309,6 +314,20 @@ func (r *runner) analyse(es []engine, c *candidate, repo *gh.Repo) analysis {
 		}
 		if f.Binary || f.Truncated {
 			a.problems = append(a.problems, fmt.Sprintf("%s: not read (binary or too large)", path))
+			continue
+		}
+		if !f.Truncated && f.Size > 0 && len(f.Text) != f.Size {
+			// GraphQL gives text as UTF-8: a file in another encoding
+			// comes back changed (invalid bytes replaced), and committing
+			// it back would re-encode every such byte.
+			a.problems = append(a.problems, fmt.Sprintf("%s: left alone: not UTF-8 (its text is %d bytes, the file %d)", path, len(f.Text), f.Size))
+			continue
+		}
+		if f.Mode != 0 && f.Mode != 0o100644 {
+			// createCommitOnBranch writes every file as 100644
+			// (babarot/gh-infra#167): an executable would lose its bit, a
+			// symbolic link would become a file.
+			a.problems = append(a.problems, fmt.Sprintf("%s: left alone: its mode is %o and a commit through the API would make it a regular file (100644)", path, f.Mode))
 			continue
 		}
 		res, owner, err := rewriteLineages(es, dockerfile.KindOf(path), []byte(f.Text))

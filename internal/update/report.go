@@ -62,6 +62,9 @@ type ImageReport struct {
 	// Error, when set, says why the image was not processed at all (all
 	// mode: verify-tag could not find its tag); it fails the run.
 	Error string
+	// FailedOrgs are the orgs that could not be searched; each counts as a
+	// failure of the run (Counts), the other orgs were searched.
+	FailedOrgs []string
 }
 
 // Adoption returns how many repositories that use the lineage of the tag
@@ -93,9 +96,11 @@ type Report struct {
 }
 
 // Counts returns the changed (created or updated, or would be), skipped and
-// failed totals over every image.
+// failed totals over every image; an org that could not be searched counts
+// as a failure.
 func (r *Report) Counts() (changed, skipped, failed int) {
 	for _, img := range r.Images {
+		failed += len(img.FailedOrgs)
 		for _, res := range img.Results {
 			switch {
 			case res.Action.Changed():

@@ -30,6 +30,7 @@ type simOrg struct {
 	actor *state.Token
 	repo  state.Repo
 	bot   bool // the pipeline runs with the App installation token
+	clk   *clock.Fake
 }
 
 // The GitHub App installation token of the bot token kind: its account is
@@ -83,7 +84,7 @@ func newSimOrgWith(t *testing.T, bot bool, from string) *simOrg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &simOrg{t: t, srv: srv, c: c, w: w, actor: actor, repo: repo, bot: bot}
+	return &simOrg{t: t, srv: srv, c: c, w: w, actor: actor, repo: repo, bot: bot, clk: clk}
 }
 
 // run runs parent mode for acme/base:tag and returns acme/app's result
@@ -310,5 +311,159 @@ func TestSimAppTokenOwnsItsBranch(t *testing.T) {
 	again, writes := o.run("1.4")
 	if again.Action != update.Unchanged || writes != 0 {
 		t.Errorf("rerun for 1.4: %s %q with %d writes, want unchanged with none", again.Action, again.Reason, writes)
+	}
+}
+
+// TestSimBranchLeftAtOldBaseIsReused: createRef ran and the commit did
+// not, so dfiu's branch points at a commit of the default branch authored
+// by someone else; the default branch then moved on. The branch has no
+// commits of its own, so the next run reuses it instead of skipping it
+// for good as "a commit by someone else".
+func TestSimBranchLeftAtOldBaseIsReused(t *testing.T) {
+	t.Parallel()
+	o := newSimOrgWith(t, true, "1.0")
+	base, err := o.w.Ref(o.actor, o.repo.ID, "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.w.CreateRef(o.actor, o.repo.ID, "refs/heads/"+simBranch, base.OID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.w.CommitOnBranch(o.actor, o.repo.ID, state.CommitInput{Branch: "main", ExpectedHeadOID: base.OID,
+		Additions: map[string][]byte{"README.md": []byte("moved on\n")}, Headline: "a person's commit"}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := o.run("1.1")
+	if res.Action != update.Created || res.Number == 0 {
+		t.Fatalf("1.1: %s %q, want a pull request created from the reused branch", res.Action, res.Reason)
+	}
+	o.checkProposal(res.Number, "1.1")
+}
+
+// memStore is a Store in memory.
+type memStore map[string]string
+
+func (m memStore) Load(context.Context) (images map[string][]string, invalid, digests map[string]string, err error) {
+	images = map[string][]string{}
+	for k, v := range m {
+		images[k] = []string{v}
+	}
+	return images, nil, nil, nil
+}
+func (m memStore) Set(_ context.Context, image imageref.Name, tag, _ string) (bool, []string, error) {
+	changed := m[image.String()] != tag
+	m[image.String()] = tag
+	return changed, []string{tag}, nil
+}
+
+// TestSimRulesetRefusalSkipsTheRepository: acme/app has proposals for two
+// images; a ruleset then blocks force moves, and the default branch moves
+// on. Superseding the first proposal is refused: the repository is
+// skipped with the rule's message, its pull request keeps its title, and
+// nothing more is written to it (the second image's proposal is not
+// tried).
+func TestSimRulesetRefusalSkipsTheRepository(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	if _, err := o.w.CommitOnBranch(o.actor, o.repo.ID, state.CommitInput{Branch: "main", ExpectedHeadOID: o.head(),
+		Additions: map[string][]byte{"Dockerfile": []byte("FROM acme/base:1.0\nRUN true\nFROM acme/tool:1.0\n")}, Headline: "two images"}); err != nil {
+		t.Fatal(err)
+	}
+	o.clk.Advance(time.Minute) // past the search index lag
+	st := memStore{"acme/base": "1.1", "acme/tool": "1.1"}
+	first := o.runAll(st)
+	for _, res := range first {
+		if res.Action != update.Created {
+			t.Fatalf("first run: %s %s %q, want created", res.Image, res.Action, res.Reason)
+		}
+	}
+	rules := state.Rules{NonFastForward: true}
+	if _, err := o.w.UpdateRepo(nil, o.repo.ID, state.RepoPatch{Rules: &rules}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.w.CommitOnBranch(o.actor, o.repo.ID, state.CommitInput{Branch: "main", ExpectedHeadOID: o.head(),
+		Additions: map[string][]byte{"README.md": []byte("moved on\n")}, Headline: "a person's commit"}); err != nil {
+		t.Fatal(err)
+	}
+	st["acme/base"], st["acme/tool"] = "1.2", "1.2"
+	before := o.srv.Stats().Writes
+	second := o.runAll(st)
+	writes := o.srv.Stats().Writes - before
+	for i, res := range second {
+		if res.Action != update.Skipped {
+			t.Errorf("second run: %s %s %q, want skipped", res.Image, res.Action, res.Reason)
+		}
+		if i == 0 && !strings.Contains(res.Reason, "Cannot force-push to this branch") {
+			t.Errorf("second run: %s reason %q, want the rule's message", res.Image, res.Reason)
+		}
+		if pr := o.pull(first[i].Number); !strings.Contains(pr.Title, "1.1") {
+			t.Errorf("pull request #%d retitled to %q after the refusal", pr.Number, pr.Title)
+		}
+	}
+	// The refused supersede: the commit on <branch>.next, the refused
+	// move, the removal of <branch>.next; nothing for the second image.
+	if writes > 3 {
+		t.Errorf("second run made %d write requests, want at most 3", writes)
+	}
+}
+
+func (o *simOrg) head() string {
+	o.t.Helper()
+	ref, err := o.w.Ref(o.actor, o.repo.ID, "refs/heads/main")
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return ref.OID
+}
+
+// runAll runs all mode, one repository write at a time, and returns
+// acme/app's results by image.
+func (o *simOrg) runAll(st memStore) []update.Result {
+	o.t.Helper()
+	ts, err := update.NewTemplates(update.DefaultPRTitle, update.DefaultPRBody, update.DefaultCommitMessage)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	rep, err := update.Run(context.Background(), o.c, st, update.Options{
+		Mode: update.ModeAll, Orgs: []string{"acme"}, Concurrency: 1,
+		Kinds: []dockerfile.Kind{dockerfile.KindDockerfile}, BranchPrefix: "dfiu", Templates: ts,
+	})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	results := rep.Results()
+	if len(results) != 2 {
+		o.t.Fatalf("results = %+v, want two for acme/app", results)
+	}
+	return results
+}
+
+// TestSimExecutableFileIsLeftAlone: a commit through the API would write
+// an executable Dockerfile back as a regular file, so it is skipped with a
+// reason and nothing is written.
+func TestSimExecutableFileIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	if err := o.w.SeedExecutable(o.repo.ID, "main", []string{"Dockerfile"}); err != nil {
+		t.Fatal(err)
+	}
+	res, writes := o.run("1.1")
+	if res.Action != update.Skipped || !strings.Contains(res.Reason, "100755") || writes != 0 {
+		t.Errorf("1.1: %s %q with %d writes, want skipped naming mode 100755, with none", res.Action, res.Reason, writes)
+	}
+}
+
+// TestSimNonUTF8FileIsLeftAlone: a Dockerfile in Latin-1 reaches dfiu
+// with its byte changed; it is skipped with a reason, never committed back
+// re-encoded.
+func TestSimNonUTF8FileIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	o := newSimOrg(t)
+	if _, err := o.w.SeedBranch(o.repo.ID, "main", "", map[string][]byte{"Dockerfile": []byte("FROM acme/base:1.0\n# caf\xe9\n")}, "latin-1"); err != nil {
+		t.Fatal(err)
+	}
+	res, writes := o.run("1.1")
+	if res.Action != update.Skipped || !strings.Contains(res.Reason, "not UTF-8") || writes != 0 {
+		t.Errorf("1.1: %s %q with %d writes, want skipped as not UTF-8, with none", res.Action, res.Reason, writes)
 	}
 }

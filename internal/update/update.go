@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
@@ -242,6 +243,9 @@ type runner struct {
 	engines [][]engine
 	// notes are notes on images, by image, for their reports.
 	notes map[string][]string
+	// refused holds, by lower-case "owner/name", the rule refusal that
+	// stopped writes to a repository for the rest of the run.
+	refused sync.Map
 }
 
 type engine struct {
@@ -397,6 +401,7 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 		}
 		img.Complete = res.Complete
 		img.Notes = append(img.Notes, res.Notes...)
+		img.FailedOrgs = res.FailedOrgs
 		if !res.Complete {
 			r.log.Warn("search coverage is incomplete", "image", t.Image.String(), "notes", strings.Join(res.Notes, "; "))
 		}

@@ -19,7 +19,28 @@ func dateTime(t time.Time) any {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// comparisonV is a Comparison: how far a head ref is ahead of and behind
+// a base ref.
+type comparisonV struct{ ahead, behind int }
+
 func init() {
+	register("Comparison", map[string]resolver{
+		"aheadBy":  func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(comparisonV).ahead, nil },
+		"behindBy": func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(comparisonV).behind, nil },
+		"status": func(_ *execCtx, src any, _ map[string]any) (any, error) {
+			c := src.(comparisonV)
+			switch {
+			case c.ahead > 0 && c.behind > 0:
+				return "DIVERGED", nil
+			case c.ahead > 0:
+				return "AHEAD", nil
+			case c.behind > 0:
+				return "BEHIND", nil
+			}
+			return "IDENTICAL", nil
+		},
+	})
+
 	register("Repository", map[string]resolver{
 		"id":            func(_ *execCtx, src any, _ map[string]any) (any, error) { return repoOf(src).NodeID, nil },
 		"databaseId":    func(_ *execCtx, src any, _ map[string]any) (any, error) { return int(repoOf(src).ID), nil },
@@ -124,6 +145,28 @@ func init() {
 	})
 
 	register("Ref", map[string]resolver{
+		// compare: "Compares the current ref as a base ref to another head
+		// ref, if the comparison can be made" (schema; docs.github.com
+		// graphql/reference/objects#ref): null when headRef does not
+		// resolve. aheadBy counts the head's commits the base lacks,
+		// behindBy the base's the head lacks, as REST's compare does
+		// (docs.github.com rest/commits/commits#compare-two-commits).
+		"compare": func(ec *execCtx, src any, args map[string]any) (any, error) {
+			rv := src.(refV)
+			head, err := ec.world().Ref(ec.actor, rv.repo.ID, argString(args, "headRef"))
+			if err != nil {
+				return nil, nil
+			}
+			ahead, err := ec.world().CommitsBetween(ec.actor, rv.repo.ID, rv.ref.OID, head.OID)
+			if err != nil {
+				return nil, stateErr(err)
+			}
+			behind, err := ec.world().CommitsBetween(ec.actor, rv.repo.ID, head.OID, rv.ref.OID)
+			if err != nil {
+				return nil, stateErr(err)
+			}
+			return comparisonV{ahead: len(ahead), behind: len(behind)}, nil
+		},
 		"id":         func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(refV).ref.NodeID, nil },
 		"name":       func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(refV).ref.ShortName(), nil },
 		"prefix":     func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(refV).ref.Prefix(), nil },
@@ -180,6 +223,27 @@ func init() {
 		"url": func(ec *execCtx, src any, _ map[string]any) (any, error) {
 			c := src.(commitV)
 			return ec.url(c.repo.FullName(), "commit", c.c.OID), nil
+		},
+		// file: "The tree entry at the given path" of the commit
+		// (schema, Commit.file), null when there is none; its mode is how
+		// a client sees an executable bit.
+		"file": func(ec *execCtx, src any, args map[string]any) (any, error) {
+			c := src.(commitV)
+			p := strings.Trim(argString(args, "path"), "/")
+			dir, name := "", p
+			if i := strings.LastIndexByte(p, '/'); i >= 0 {
+				dir, name = p[:i], p[i+1:]
+			}
+			o, err := ec.world().Object(ec.actor, c.repo.ID, c.c.OID+":"+dir)
+			if err != nil {
+				return nil, nil
+			}
+			for _, e := range o.Entries {
+				if e.Name == name {
+					return entryV{repo: c.repo, e: e, path: p}, nil
+				}
+			}
+			return nil, nil
 		},
 		"tree": func(ec *execCtx, src any, _ map[string]any) (any, error) {
 			c := src.(commitV)
@@ -307,18 +371,21 @@ func init() {
 					data = data[:len(data)-1]
 				}
 			}
+			// Bytes that are not UTF-8 reach the client as U+FFFD (the
+			// JSON encoder replaces them), so the text's length differs
+			// from byteSize. That GitHub's answer differs the same way for
+			// such a blob is a guess; the schema only says "UTF8 text data
+			// or null if the Blob is binary".
 			return string(data), nil
 		},
 	})
 }
 
-// isBinary decides as git does: a NUL byte in the first 8,000 bytes makes
-// a blob binary; so does content that is not UTF-8.
+// isBinary decides as git does (buffer_is_binary in git's xdiff-interface.c):
+// a NUL byte in the first 8,000 bytes makes a blob binary. A Latin-1 file
+// is text, and its text field then differs from its bytes (see "text").
 func isBinary(data []byte) bool {
-	if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
-		return true
-	}
-	return !utf8.Valid(data)
+	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
 }
 
 // gitObject wraps a state object as the GraphQL value of its type.

@@ -142,6 +142,13 @@ func (h *Handler) execute(r *http.Request, req *request, hdr http.Header) *respo
 		ec.baseURL = "http://" + r.Host
 	}
 	ec.measure()
+	if actor.Teams == state.TeamsInsufficientScopes {
+		if f := ec.teamField(); f != "" {
+			// See state.TeamsInsufficientScopes: nothing runs.
+			return &response{Errors: []apiError{{Type: "INSUFFICIENT_SCOPES",
+				Message: fmt.Sprintf("Your token has not been granted the required scopes to execute this query. The '%s' field requires one of the following scopes: ['read:org'], but your token has only been granted the: ['repo'] scopes. Please modify your token's scopes at: https://github.com/settings/tokens.", f)}}}
+		}
+	}
 	if ec.nodeCount > maxNodes {
 		return &response{Errors: []apiError{{Type: "MAX_NODE_LIMIT_EXCEEDED",
 			Message: fmt.Sprintf("This query requests up to %d possible nodes which exceeds the maximum limit of %d.", ec.nodeCount, maxNodes)}}}

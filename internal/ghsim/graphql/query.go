@@ -198,6 +198,9 @@ func init() {
 			return r, nil
 		},
 		"team": func(ec *execCtx, src any, args map[string]any) (any, error) {
+			if ec.actor.Teams == state.TeamsForbidden {
+				return nil, errorf("FORBIDDEN", "Resource not accessible by integration")
+			}
 			t, err := ec.world().Team(src.(state.Account).Login, argString(args, "slug"))
 			if err != nil {
 				return nil, nil

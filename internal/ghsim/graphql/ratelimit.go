@@ -71,6 +71,22 @@ func (h *Handler) rateLimit(ec *execCtx) map[string]any {
 // measure computes GitHub's node count and cost of the operation: every
 // connection may return first/last nodes for each parent node, and the cost
 // is the number of connection requests divided by 100, at least 1.
+// teamField returns the name of the first field of a Team the operation
+// selects, or "".
+func (ec *execCtx) teamField() string {
+	found := ""
+	w := walker[int]{schema: ec.schema, doc: ec.doc,
+		field: func(parent *ast.Definition, f *ast.Field, st int) (*ast.Definition, int, bool) {
+			if parent.Name == "Team" && found == "" {
+				found = f.Name
+			}
+			_, child, ok := fieldType(ec.schema, parent, f)
+			return child, st, ok
+		}}
+	w.walk(rootType(ec.schema, ec.op.Operation), ec.op.SelectionSet, 0)
+	return found
+}
+
 func (ec *execCtx) measure() {
 	requests := 0
 	nodes := 0

@@ -107,6 +107,11 @@ func inject(w http.ResponseWriter, f *Fault, id string) {
 			Data   *struct{}      `json:"data"`
 			Errors []graphqlError `json:"errors"`
 		}{nil, []graphqlError{{Message: "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug. Please include `" + id + "` when reporting this issue."}}}))
+	case FaultResourceLimits:
+		writeJSON(w, http.StatusOK, marshal(struct {
+			Data   *struct{}      `json:"data"`
+			Errors []graphqlError `json:"errors"`
+		}{nil, []graphqlError{{Type: "RESOURCE_LIMITS_EXCEEDED", Message: "Resource limits for this query exceeded."}}}))
 	case FaultReset:
 		resetConnection(w)
 	}

@@ -180,6 +180,16 @@ const (
 	// FaultGraphQLError answers a GraphQL request with HTTP 200 and GitHub's
 	// "Something went wrong while executing your query" error.
 	FaultGraphQLError FaultKind = "graphqlError"
+	// FaultResourceLimits answers a GraphQL request with HTTP 200, data
+	// null and an error of type RESOURCE_LIMITS_EXCEEDED, as GitHub does
+	// for a query too costly to run (third-party clients treat it as
+	// "make the query smaller": a smaller date window or batch). The
+	// message text is a guess.
+	FaultResourceLimits FaultKind = "resourceLimits"
+	// FaultSSOPartial lets the request through and adds the header
+	// "X-GitHub-SSO: partial-results; organizations=…" to its answer, as
+	// GitHub does when results from SAML organisations were left out.
+	FaultSSOPartial FaultKind = "ssoPartial"
 )
 
 // Fault injects a failure into the requests it selects. A fault counts the
@@ -278,9 +288,9 @@ func (f Fault) validate() error {
 		default:
 			return fmt.Errorf("kind %q needs status 500, 502, 503 or 504, got %d", f.Kind, f.Status)
 		}
-	case FaultReset, FaultGraphQLError:
+	case FaultReset, FaultGraphQLError, FaultResourceLimits, FaultSSOPartial:
 	default:
-		return fmt.Errorf("kind is %q: must be %q, %q, %q or %q", f.Kind, FaultLatency, FaultStatus, FaultReset, FaultGraphQLError)
+		return fmt.Errorf("kind is %q: must be %q, %q, %q, %q, %q or %q", f.Kind, FaultLatency, FaultStatus, FaultReset, FaultGraphQLError, FaultResourceLimits, FaultSSOPartial)
 	}
 	if f.Rate < 0 || f.Rate > 1 || math.IsNaN(f.Rate) {
 		return fmt.Errorf("rate is %v: must be between 0 and 1", f.Rate)

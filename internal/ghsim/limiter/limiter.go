@@ -176,13 +176,14 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	var latency time.Duration
 	var fault *Fault
+	var sso bool
 	var lim *Limits
 	if v == pass {
 		if !q.rateCall {
 			p.used++
 		}
 		c.inflight++
-		latency, fault = m.pickFaults(r, q)
+		latency, fault, sso = m.pickFaults(r, q)
 	} else {
 		l := m.lim
 		lim = &l
@@ -201,6 +202,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		h.Set("X-Github-Request-Id", id)
 	} else {
 		id = h.Get("X-Github-Request-Id")
+	}
+	if sso {
+		h.Set("X-GitHub-SSO", ssoPartialResults)
 	}
 	remaining := max(limit-used, 0)
 	if !on {

@@ -19,8 +19,9 @@ const (
 
 // Git modes as the REST API reports them.
 const (
-	ModeFile = "100644"
-	ModeTree = "040000"
+	ModeFile       = "100644"
+	ModeExecutable = "100755"
+	ModeTree       = "040000"
 )
 
 // HashObject returns the git object id of an object of type typ ("blob",
@@ -37,7 +38,7 @@ func HashObject(typ string, data []byte) string {
 type TreeEntry struct {
 	Name string
 	Path string
-	Mode string // ModeFile or ModeTree
+	Mode string // ModeFile, ModeExecutable or ModeTree
 	Type string // TypeBlob or TypeTree
 	OID  string
 	Size int // blobs only
@@ -156,6 +157,7 @@ func (s store) putCommit(c Commit) Commit {
 type file struct {
 	oid  string
 	size int
+	mode string // "" is ModeFile
 }
 
 // flatten returns every blob under tree oid by full path.
@@ -163,7 +165,7 @@ func (s store) flatten(oid string) map[string]file {
 	out := map[string]file{}
 	s.walk(oid, "", func(path string, e TreeEntry) {
 		if e.Type == TypeBlob {
-			out[path] = file{oid: e.OID, size: e.Size}
+			out[path] = file{oid: e.OID, size: e.Size, mode: e.Mode}
 		}
 	})
 	return out
@@ -210,7 +212,11 @@ func (s store) buildTree(files map[string]file) string {
 	write = func(d *dir) string {
 		es := make([]TreeEntry, 0, len(d.files)+len(d.dirs))
 		for name, f := range d.files {
-			es = append(es, TreeEntry{Name: name, Path: name, Mode: ModeFile, Type: TypeBlob, OID: f.oid, Size: f.size})
+			mode := f.mode
+			if mode == "" {
+				mode = ModeFile
+			}
+			es = append(es, TreeEntry{Name: name, Path: name, Mode: mode, Type: TypeBlob, OID: f.oid, Size: f.size})
 		}
 		for name, sub := range d.dirs {
 			es = append(es, TreeEntry{Name: name, Path: name, Mode: ModeTree, Type: TypeTree, OID: write(sub)})

@@ -52,16 +52,68 @@ func (w *World) Refs(actor *Token, repoID int64, prefix string) ([]Ref, error) {
 }
 
 // validRefName reports whether name is "refs/…" with at least two slashes
-// and no git-forbidden sequences.
+// (GitHub's create-ref: "must start with refs and have at least two
+// slashes") and a name git accepts, by git check-ref-format's rules
+// (git-check-ref-format(1)): no component begins with "." or ends with
+// ".lock"; no "..", "@{", "//", control character, space, "~", "^", ":",
+// "?", "*", "[" or "\\"; no trailing "/" or "."; not "@".
 func validRefName(name string) bool {
-	if !strings.HasPrefix(name, "refs/") || strings.Count(name, "/") < 2 || strings.HasSuffix(name, "/") ||
-		strings.HasSuffix(name, ".lock") || strings.HasSuffix(name, ".") {
+	if !strings.HasPrefix(name, "refs/") || strings.Count(name, "/") < 2 {
 		return false
 	}
-	if strings.Contains(name, "..") || strings.Contains(name, "//") || strings.Contains(name, "@{") {
+	return CheckRefFormat(name)
+}
+
+// CheckRefFormat reports whether git check-ref-format accepts name (with
+// its default options: at least one "/").
+func CheckRefFormat(name string) bool {
+	if name == "@" || !strings.Contains(name, "/") || strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".") ||
+		strings.HasPrefix(name, "/") || strings.Contains(name, "..") || strings.Contains(name, "//") || strings.Contains(name, "@{") {
 		return false
 	}
-	return !strings.ContainsAny(name, " ~^:?*[\\\x7f")
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
+			return false
+		}
+	}
+	for _, part := range strings.Split(name, "/") {
+		if strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return false
+		}
+	}
+	return true
+}
+
+// Rules are the rules of a repository ruleset that refuse ref moves
+// (docs.github.com repositories/configuring-branches-and-merges-in-your-repository/
+// managing-rulesets/available-rules-for-rulesets: "Restrict deletions",
+// "Block force pushes"). They apply to every branch, with no bypass actor:
+// a real ruleset targets branch patterns (a simplification).
+type Rules struct {
+	NonFastForward bool `yaml:"nonFastForward,omitempty" json:"nonFastForward,omitempty"`
+	Deletion       bool `yaml:"deletion,omitempty" json:"deletion,omitempty"`
+}
+
+// ruleRefusal returns the refusal of moving branch ref name from cur to
+// next (zeroOID: deleting it), or nil. The messages are the rules' as git
+// pushes show them under "GH013: Repository rule violations found for
+// refs/heads/…": "- Cannot force-push to this branch", "- Cannot delete
+// this branch" (third-party transcripts, e.g. 9r4rxssx64-creator/CMCteams
+// and the Poyu-Tu/llm-gateway push log); a REST ref PATCH was seen
+// answering 422 "Repository rule violations found Changes must be made
+// through a pull request." (satisfactory-factories/application#67). The
+// exact wording of the API's message is a guess from those.
+func (w *World) ruleRefusal(r *repo, name, cur, next string) error {
+	if !strings.HasPrefix(name, "refs/heads/") || cur == "" {
+		return nil
+	}
+	switch {
+	case next == zeroOID && r.Rules.Deletion:
+		return errorf(Invalid, "Repository rule violations found\n\nCannot delete this branch\n")
+	case next != zeroOID && r.Rules.NonFastForward && !w.isAncestor(cur, next):
+		return errorf(Invalid, "Repository rule violations found\n\nCannot force-push to this branch\n")
+	}
+	return nil
 }
 
 // CreateRef creates ref name (fully qualified) at commit oid.
@@ -107,6 +159,9 @@ func (w *World) UpdateRef(actor *Token, repoID int64, name, oid string, force bo
 	if !force && !w.isAncestor(r.refs[full], oid) {
 		return Ref{}, errorf(Invalid, "Update is not a fast forward")
 	}
+	if err := w.ruleRefusal(r, full, r.refs[full], oid); err != nil {
+		return Ref{}, err
+	}
 	w.setRef(r, full, oid)
 	return r.refSnap(full, oid), nil
 }
@@ -122,6 +177,9 @@ func (w *World) DeleteRef(actor *Token, repoID int64, name string) error {
 	full, ok := r.lookupRef(name)
 	if !ok {
 		return errorf(Invalid, "Reference does not exist")
+	}
+	if err := w.ruleRefusal(r, full, r.refs[full], zeroOID); err != nil {
+		return err
 	}
 	w.deleteRef(r, full)
 	return nil
@@ -225,8 +283,15 @@ func (w *World) resolveRev(r *repo, rev string) (string, bool) {
 		oid, ok := r.refs["refs/heads/"+r.DefaultBranch]
 		return oid, ok
 	}
-	if full, ok := r.lookupRef(rev); ok {
-		return r.refs[full], true
+	// A revision names a ref in git's order, tags before branches
+	// (gitrevisions(7), "<refname>": refs/<refname>, refs/tags/<refname>,
+	// refs/heads/<refname>, …): "x:path" reads tag x when both a tag and
+	// a branch are called x. That GitHub's object(expression:) resolves
+	// an ambiguous name as git rev-parse does is a guess.
+	for _, cand := range []string{rev, "refs/" + rev, "refs/tags/" + rev, "refs/heads/" + rev} {
+		if oid, ok := r.refs[cand]; ok && strings.HasPrefix(cand, "refs/") {
+			return oid, true
+		}
 	}
 	if IsOID(strings.ToLower(rev)) {
 		if o := w.objects[strings.ToLower(rev)]; o != nil && o.typ == TypeCommit {
@@ -488,6 +553,9 @@ func (w *World) commit(r *repo, ref, parent string, adds map[string][]byte, dels
 				delete(files, q)
 			}
 		}
+		// Every addition is a regular file, whatever the path's mode was:
+		// "The createCommitOnBranch GraphQL mutation creates all files as
+		// mode 100644 (non-executable)" (babarot/gh-infra#167).
 		files[p] = file{oid: w.objects.putBlob(adds[p]), size: len(adds[p])}
 	}
 	c := Commit{Tree: w.objects.buildTree(files), Message: msg, Author: author, Verified: verified,
@@ -505,6 +573,38 @@ func (w *World) commit(r *repo, ref, parent string, adds map[string][]byte, dels
 		w.setRef(r, ref, c.OID)
 	}
 	return c, nil
+}
+
+// SeedExecutable makes paths executable (mode 100755) on branch, in a new
+// commit on its head, without permission checks. Seeding uses it.
+func (w *World) SeedExecutable(repoID int64, branch string, paths []string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.repoByID[repoID]
+	if r == nil {
+		return notFound()
+	}
+	head, ok := r.refs["refs/heads/"+branch]
+	if !ok {
+		return errorf(Invalid, "branch %q does not exist", branch)
+	}
+	parent := w.objects[head].commit
+	files := w.objects.flatten(parent.Tree)
+	for _, p := range paths {
+		f, ok := files[p]
+		if !ok {
+			return errorf(Invalid, "path %q does not exist", p)
+		}
+		f.mode = ModeExecutable
+		files[p] = f
+	}
+	c := Commit{Tree: w.objects.buildTree(files), Message: "chmod +x", Author: parent.Author, Committer: parent.Committer, Parents: []string{head}}
+	c = w.objects.putCommit(c)
+	r.refs["refs/heads/"+branch] = c.OID
+	if branch == r.DefaultBranch {
+		r.index = append(r.index, indexEntry{commit: c.OID})
+	}
+	return nil
 }
 
 // SeedBranch creates or moves branch in the repository to a new commit with

@@ -105,6 +105,13 @@ func (w *World) UpdateRefs(actor *Token, repoID int64, updates []RefUpdate) erro
 		}
 	}
 	for _, u := range updates {
+		if cur, exists := r.refs[u.Name]; exists {
+			if err := w.ruleRefusal(r, u.Name, cur, u.AfterOID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range updates {
 		if u.AfterOID == zeroOID {
 			w.deleteRef(r, u.Name)
 			continue

@@ -179,6 +179,14 @@ func (w *World) CreatePullRequest(actor *Token, repoID int64, in NewPullRequest)
 			return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("A pull request already exists for %s:%s.", headOwner, headRef), Resource: "PullRequest", Code: "custom"}
 		}
 	}
+	if in.Draft && base.DraftsUnsupported {
+		// See Repo.DraftsUnsupported.
+		return PullRequest{}, &Error{Kind: Invalid, Message: "Draft pull requests are not supported in this repository.", Resource: "PullRequest", Code: "custom"}
+	}
+	if c := w.objects[headOID].commit; w.prLag > 0 && c != nil && w.clk.Now().Before(c.Committer.Date.Add(w.prLag)) {
+		// See SetPullRequestLag.
+		return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("Head sha can't be blank, No commits between %s and %s", in.Base, headRef), Resource: "PullRequest", Code: "custom"}
+	}
 	if headOID == baseOID || w.isAncestor(headOID, baseOID) {
 		return PullRequest{}, &Error{Kind: Invalid, Message: fmt.Sprintf("No commits between %s and %s", in.Base, headRef), Resource: "PullRequest", Code: "custom"}
 	}
@@ -456,6 +464,11 @@ func (w *World) writableItem(actor *Token, repoID int64, number int, issues bool
 // RequestReviewers requests reviews from users (logins) and teams (slugs of
 // the base repository owner's teams). With union the request set grows;
 // without it is replaced, as GraphQL requestReviews does by default.
+// One reviewer that cannot be asked (the author: "Review cannot be
+// requested from pull request author.", peter-evans/create-pull-request#1835;
+// a user or team that is not a collaborator: "Reviews may only be
+// requested from collaborators…") refuses the whole request and none is
+// added (Madrapps/add-reviewers#5).
 func (w *World) RequestReviewers(actor *Token, repoID int64, number int, users, teams []string, union bool) (PullRequest, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

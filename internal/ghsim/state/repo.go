@@ -25,10 +25,19 @@ type Repo struct {
 	// RequiredChecks makes auto-merge wait for checks; when false, enabling
 	// auto-merge on a mergeable pull request fails with "clean status".
 	RequiredChecks bool
-	Empty          bool // no commits yet
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	PushedAt       time.Time
+	// DraftsUnsupported refuses draft pull requests: "Draft pull requests
+	// are available in public repositories with GitHub Free … and in public
+	// and private repositories with GitHub Team and GitHub Enterprise
+	// Cloud" (docs.github.com rest/pulls/pulls#create-a-pull-request);
+	// elsewhere GitHub answers "Draft pull requests are not supported in
+	// this repository." (cli/cli#520, MetaMask/action-create-release-pr#67).
+	DraftsUnsupported bool
+	// Rules is the repository's ruleset, applied to every branch.
+	Rules     Rules
+	Empty     bool // no commits yet
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	PushedAt  time.Time
 }
 
 // FullName returns "owner/name".
@@ -298,14 +307,16 @@ func (w *World) signatureFor(actor *Token, fallback *Account, at time.Time) Sign
 
 // RepoPatch changes repository settings; nil fields are left alone.
 type RepoPatch struct {
-	Name             *string
-	Description      *string
-	DefaultBranch    *string
-	Archived         *bool
-	Disabled         *bool
-	Private          *bool
-	AutoMergeAllowed *bool
-	RequiredChecks   *bool
+	Name              *string
+	Description       *string
+	DefaultBranch     *string
+	Archived          *bool
+	Disabled          *bool
+	Private           *bool
+	AutoMergeAllowed  *bool
+	RequiredChecks    *bool
+	DraftsUnsupported *bool
+	Rules             *Rules
 }
 
 // UpdateRepo applies patch; it needs admin permission (a nil actor always
@@ -360,6 +371,10 @@ func (w *World) UpdateRepo(actor *Token, repoID int64, patch RepoPatch) (Repo, e
 	set(&r.Private, patch.Private)
 	set(&r.AutoMergeAllowed, patch.AutoMergeAllowed)
 	set(&r.RequiredChecks, patch.RequiredChecks)
+	set(&r.DraftsUnsupported, patch.DraftsUnsupported)
+	if patch.Rules != nil {
+		r.Rules = *patch.Rules
+	}
 	if patch.Description != nil {
 		r.Description = *patch.Description
 	}

@@ -225,8 +225,12 @@ func (w *World) SearchCode(actor *Token, q string) ([]CodeHit, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	cannot := invalidQuery("The listed users, orgs, or repositories cannot be searched either because the resources do not exist or you do not have permission to view them.")
+	// GitHub's 422 when the token "lacks access to a repository named in
+	// a repo:, user: or org: qualifier" (docs content/rest/search/search.md);
+	// an organisation that exists but the token may not search (a SAML
+	// organisation, an installation elsewhere) is answered the same way.
 	for _, name := range append(append([]string(nil), cq.Orgs...), cq.Users...) {
-		if w.accounts[strings.ToLower(name)] == nil {
+		if w.accounts[strings.ToLower(name)] == nil || actor != nil && slices.Contains(actor.Unsearchable, strings.ToLower(name)) {
 			return nil, cannot
 		}
 	}

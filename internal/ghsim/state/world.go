@@ -91,7 +91,33 @@ type Token struct {
 	UserID  int64
 	Default Permission            // for repositories not in Repos
 	Repos   map[string]Permission // "owner/name", lowercase
+	// Teams is how GraphQL answers the token's reads of a Team's fields:
+	// TeamsReadable, TeamsInsufficientScopes or TeamsForbidden.
+	Teams string
+	// Unsearchable are organisations (lower-case logins) the token may not
+	// search: code search naming one in org: is refused as for an
+	// organisation that does not exist (see SearchCode).
+	Unsearchable []string
 }
+
+// How a token may read teams (Token.Teams).
+const (
+	TeamsReadable = ""
+	// TeamsInsufficientScopes: a classic token without read:org. GitHub
+	// refuses the whole document (data null) with an INSUFFICIENT_SCOPES
+	// error: "Your token has not been granted the required scopes to
+	// execute this query. The 'name' field requires one of the following
+	// scopes: ['read:org'], but your token has only been granted the:
+	// ['repo', 'user'] scopes." (mntnr/name-your-contributors#72,
+	// cli/cli#812).
+	TeamsInsufficientScopes = "insufficientScopes"
+	// TeamsForbidden: a GitHub App installation without the "Members"
+	// organisation permission; the team field is null with a FORBIDDEN
+	// error "Resource not accessible by integration", the rest of the
+	// document runs (cli/cli#6395 for Actions' GITHUB_TOKEN not reading a
+	// team; the error's exact shape is a guess).
+	TeamsForbidden = "forbidden"
+)
 
 // permFor returns the token's explicit permission on full name.
 func (t *Token) permFor(fullName string) Permission {
@@ -153,6 +179,7 @@ type World struct {
 	baseURL   string
 	forkDelay time.Duration
 	indexLag  time.Duration
+	prLag     time.Duration
 
 	nextID    int64
 	accounts  map[string]*Account // by lowercase login
@@ -219,6 +246,18 @@ func (w *World) SetIndexLag(d time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.indexLag = d
+}
+
+// SetPullRequestLag sets how long after a commit a pull request from it
+// cannot be opened yet: GitHub may answer "No commits between" or "Head
+// sha can't be blank" right after a push (the createPullRequest answer
+// quoted in wso2/mi-vscode#1608; the timing diagnosis in
+// microsoft/vscode-pull-request-github#5543). The length of the real lag
+// is not documented: 0 (the default) turns it off.
+func (w *World) SetPullRequestLag(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.prLag = d
 }
 
 // SetForkDelay sets how long a new fork stays invisible.
