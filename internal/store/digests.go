@@ -68,7 +68,7 @@ func RecordWithOptions(ctx context.Context, f Files, loc Location, image imagere
 	if digest != "" {
 		msg += "@" + digest
 	}
-	return modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) {
+	return modify(ctx, f, loc, msg, opts, func(d *document) ([]byte, error) {
 		out := d.set(image, tag)
 		if out != nil {
 			var err error
