@@ -8,4 +8,4 @@ package gh
 //	hydrate.go   Hydrate
 //	propose.go   Propose, UpdatePR, Decorate
 //	rest.go      GetContents, PutContents
-//	scan.go      ListRepos, ListFiles
+//	scan.go      ListRepos, CountRepos, ListFiles

@@ -177,3 +177,27 @@ func (l *lister) list(ctx context.Context, sha, prefix string, recursive bool) e
 	}
 	return nil
 }
+
+// CountRepos returns how many repositories owner owns, in one GraphQL
+// request (the first page's totalCount).
+func (c *Client) CountRepos(ctx context.Context, owner string) (int, error) {
+	q := fmt.Sprintf(`query { owner: repositoryOwner(login: %s) { repositories(first: 1, ownerAffiliations: [OWNER]) { totalCount } } }`, quote(owner))
+	ans, err := c.postGraphQL(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("counting the repositories of %s: %w", owner, err)
+	}
+	var o *struct {
+		Repositories struct {
+			TotalCount int `json:"totalCount"`
+		} `json:"repositories"`
+	}
+	if raw := ans.Data["owner"]; len(raw) > 0 {
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return 0, fmt.Errorf("counting the repositories of %s: decoding: %w", owner, err)
+		}
+	}
+	if o == nil {
+		return 0, fmt.Errorf("counting the repositories of %s: %w: no such organisation or user, or not visible to the token", owner, ErrNotFound)
+	}
+	return o.Repositories.TotalCount, nil
+}

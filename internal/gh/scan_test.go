@@ -43,6 +43,12 @@ func TestListRepos(t *testing.T) {
 	if r := byName["void"]; !r.Empty || r.HeadOID != "" {
 		t.Errorf("big/void = %+v", r)
 	}
+	if n, err := c.CountRepos(ctx, "big"); n != 250 || err != nil {
+		t.Errorf("CountRepos = %d, %v", n, err)
+	}
+	if _, err := c.CountRepos(ctx, "nobody"); !errors.Is(err, gh.ErrNotFound) {
+		t.Errorf("CountRepos of an unknown owner: %v, want ErrNotFound", err)
+	}
 	if _, err := c.ListRepos(ctx, "nobody"); !errors.Is(err, gh.ErrNotFound) {
 		t.Errorf("unknown owner: %v, want ErrNotFound", err)
 	}

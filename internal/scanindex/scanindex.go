@@ -12,15 +12,14 @@
 package scanindex
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/dfiu/dfiu/internal/gh"
@@ -44,6 +43,13 @@ type File struct {
 type Entry struct {
 	Head  string `json:"head"`
 	Files []File `json:"files,omitempty"`
+	// Checked records, for the files at Head read under Rules, the images
+	// with nothing to do: image → "" when no file references it, or the
+	// tag (tag@digest) every reference was already at. Such a repository
+	// is not read again for that image while its head, the rules and the
+	// tag stay the same.
+	Rules   string            `json:"rules,omitempty"`
+	Checked map[string]string `json:"checked,omitempty"`
 }
 
 // Index maps lower-case "owner/name" to its entry.
@@ -122,6 +128,9 @@ type Store struct {
 	Opts  store.Options
 }
 
+// Repository returns "owner/name" of the repository holding the index.
+func (s Store) Repository() string { return s.Loc.Owner + "/" + s.Loc.Repo }
+
 // Load reads the index. A missing file is an empty index; a corrupt one is
 // an empty index and an error wrapping ErrCorrupt (the caller reports it
 // and scans in full).
@@ -164,25 +173,16 @@ func (s Store) Save(ctx context.Context, owners []string, idx Index) error {
 		for k, e := range idx {
 			merged[strings.ToLower(k)] = e
 		}
-		if err == nil && equal(old, merged) {
+		out, encErr := Encode(merged)
+		if encErr != nil {
+			return nil, encErr
+		}
+		if err == nil && bytes.Equal(bytes.TrimSpace(content), bytes.TrimSpace(out)) {
 			return nil, nil
 		}
-		return Encode(merged)
+		return out, nil
 	})
 	return err
-}
-
-func equal(a, b Index) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, k := range slices.Collect(maps.Keys(a)) {
-		x, ok := b[k]
-		if !ok || x.Head != a[k].Head || !slices.Equal(x.Files, a[k].Files) {
-			return false
-		}
-	}
-	return true
 }
 
 func isNotFound(err error) bool { return errors.Is(err, gh.ErrNotFound) }

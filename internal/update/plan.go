@@ -35,6 +35,12 @@ type plan struct {
 	write writeKind
 	in    gh.ProposeInput // writePropose
 	prID  string          // writeRetitle
+
+	// settled: the files leave nothing to do for this image (no reference,
+	// or every reference at settledTo), read without a problem; the scan
+	// index records it.
+	settled   bool
+	settledTo string
 }
 
 // planAll plans every (image, repository) pair in a stable order
@@ -86,6 +92,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	t, c := p.target, p.cand
 	p.repo = repo
 	p.write = writeNone
+	p.settled, p.settledTo = false, ""
 	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: t.Tag, Files: []string{}}
 	res := &p.result
 	if repo == nil {
@@ -119,8 +126,13 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 		res.Files = a.referencing
 	}
 	if len(a.referencing) == 0 {
+		p.settled = len(a.problems) == 0 && len(c.tooLarge) == 0
 		res.Action = Skipped
-		res.Reason = joinReasons(fmt.Sprintf("no file references %s", t.Image), strings.Join(a.problems, "; "))
+		res.Reason = joinReasons(fmt.Sprintf("no file references %s", t.Image), strings.Join(a.problems, "; "), strings.Join(c.tooLargeNotes(), "; "))
+		if len(c.tooLarge) > 0 {
+			res.Reason = joinReasons(fmt.Sprintf("no file that could be read references %s", t.Image), strings.Join(a.problems, "; "), strings.Join(c.tooLargeNotes(), "; "))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", res.Repository, strings.Join(c.tooLargeNotes(), "; ")))
+		}
 		return
 	}
 	switch {
@@ -137,6 +149,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	res.Consumer = true
 	if len(a.changes) == 0 {
 		if a.allCurrent {
+			p.settled, p.settledTo = len(a.problems) == 0 && len(c.tooLarge) == 0, settledRef(t)
 			res.Current = true
 			res.Action = Unchanged
 			res.Reason = strings.Join(a.problems, "; ")

@@ -35,6 +35,8 @@ type Searcher interface {
 type Reader interface {
 	Hydrate(ctx context.Context, reqs []gh.RepoRequest, users, teams []string, batchSize int) (*gh.HydrateResult, error)
 	ListFiles(ctx context.Context, owner, repo, ref string) ([]gh.TreeEntry, bool, error)
+	ListRepos(ctx context.Context, owner string) (*gh.RepoListing, error)
+	CountRepos(ctx context.Context, owner string) (int, error)
 }
 
 // Writer commits and opens or decorates pull requests.
@@ -100,6 +102,8 @@ type Options struct {
 	ExcludeRepos []string // lower-case path.Match globs on owner/name
 	IncludeForks bool
 	Kinds        []dockerfile.Kind // file-types
+	Discovery    Discovery         // parent and all mode; "" means DiscoverAuto
+	Index        ScanIndex         // the scan's cache; nil: every scan reads every tree
 	DryRun       bool
 	BranchPrefix string
 	Templates    *Templates
@@ -180,7 +184,7 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	if opts.Mode == ModeChild {
 		cands, images, err = r.discoverChild(ctx, targets[0])
 	} else {
-		cands, images, err = r.discover(ctx, targets)
+		cands, images, err = r.discoverOrgs(ctx, targets, rep)
 	}
 	end()
 	if err != nil {
@@ -195,6 +199,8 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 		return nil, err
 	}
 
+	r.countReads(rep.Coverage, cands, hyd)
+
 	end = r.phase("Plan")
 	r.compile(targets)
 	plans := r.planAll(targets, images, cands, hyd)
@@ -203,6 +209,7 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	end = r.phase("Apply")
 	r.applyAll(ctx, plans, hyd)
 	end()
+	r.saveIndex(ctx, plans, rep)
 
 	for i, img := range images {
 		img.Results = append(img.Results, collect(plans, i)...)
@@ -226,6 +233,8 @@ type runner struct {
 	engines []engine
 	// notes are notes on images, by image, for their reports.
 	notes map[string][]string
+	// scanned is the scan's state, nil when discovery searched.
+	scanned *scanState
 }
 
 type engine struct {
@@ -315,6 +324,18 @@ type candidate struct {
 	images map[int]bool
 	// excluded holds the reason a repository is not read at all.
 	excluded string
+	// tooLarge holds candidate files over dockerfile.MaxSize, by path, with
+	// their sizes: listed but not read.
+	tooLarge map[string]int
+}
+
+// tooLargeNotes describes c's files too large to read, in path order.
+func (c *candidate) tooLargeNotes() []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(c.tooLarge)) {
+		out = append(out, fmt.Sprintf("%s: too large to read (%d bytes, over %d)", p, c.tooLarge[p], dockerfile.MaxSize))
+	}
+	return out
 }
 
 func (c *candidate) fullName() string { return c.owner + "/" + c.name }
@@ -348,19 +369,34 @@ func MatchAny(globs []string, fullName string) bool {
 }
 
 // discover runs one code search per target and groups the hits by
-// repository.
-func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, error) {
+// repository. Its coverage is never complete: code search has blind spots
+// no answer reveals.
+func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, []*OrgCoverage, error) {
 	cands := map[string]*candidate{}
 	images := make([]*ImageReport, len(targets))
+	covs := make([]*OrgCoverage, len(r.opts.Orgs))
+	byOrg := map[string]*OrgCoverage{}
+	for i, org := range r.opts.Orgs {
+		covs[i] = newCoverage(org, "search")
+		covs[i].unseen("%s", searchBlindSpots)
+		byOrg[strings.ToLower(org)] = covs[i]
+	}
 	for i, t := range targets {
 		img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true, Notes: r.notes[t.Image.String()]}
 		images[i] = img
 		res, err := r.c.SearchCode(ctx, gh.CodeQuery{Terms: SearchTerms(t.Image), Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
 		if err != nil {
-			return nil, nil, fmt.Errorf("searching for %s: %w", t.Image, err)
+			return nil, nil, covs, fmt.Errorf("searching for %s: %w", t.Image, err)
 		}
 		img.Complete = res.Complete
 		img.Notes = append(img.Notes, res.Notes...)
+		if !res.Complete {
+			for _, cov := range covs {
+				for _, n := range res.Notes {
+					cov.unseen("%s", n)
+				}
+			}
+		}
 		if !res.Complete {
 			r.log.Warn("search coverage is incomplete", "image", t.Image.String(), "notes", strings.Join(res.Notes, "; "))
 		}
@@ -378,13 +414,44 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 					c.excluded = "excluded by exclude-repos"
 				}
 				cands[key] = c
+				if cov := byOrg[strings.ToLower(h.Owner)]; cov != nil {
+					cov.Searched++
+				}
 			}
 			c.paths[h.Path] = true
 			c.images[i] = true
 		}
 		r.log.Info("discovered", "image", t.Image.String(), "files", hits, "search_requests", res.Requests, "complete", res.Complete)
 	}
-	return cands, images, nil
+	for _, cov := range covs {
+		cov.finish()
+	}
+	return cands, images, covs, nil
+}
+
+// countReads adds the files read and skipped to a search's coverage (a
+// scan counts them as it reads).
+func (r *runner) countReads(covs []*OrgCoverage, cands map[string]*candidate, hyd *gh.HydrateResult) {
+	if r.scanned != nil || len(covs) == 0 {
+		return
+	}
+	byOrg := map[string]*OrgCoverage{}
+	for _, cov := range covs {
+		byOrg[strings.ToLower(cov.Org)] = cov
+	}
+	for _, key := range slices.Sorted(maps.Keys(cands)) {
+		c := cands[key]
+		cov, repo := byOrg[strings.ToLower(c.owner)], hyd.Repos[key]
+		if cov == nil || repo == nil || repo.Err != nil {
+			continue
+		}
+		for _, p := range slices.Sorted(maps.Keys(c.paths)) {
+			if f := repo.Files[p]; f != nil {
+				cov.skipFile(c.fullName(), p, f)
+			}
+		}
+		cov.finish()
+	}
 }
 
 // discoverChild lists the one repository's files from its tree.
@@ -415,9 +482,21 @@ func (r *runner) discoverChild(ctx context.Context, t Target) (map[string]*candi
 		img.Notes = append(img.Notes, fmt.Sprintf("the file tree of %s is too large to list in full; files past GitHub's limit were not seen", r.opts.Repository))
 	}
 	for _, e := range entries {
-		if e.Size <= dockerfile.MaxSize && r.kindEnabled(e.Path) {
-			c.paths[e.Path] = true
+		if !r.kindEnabled(e.Path) {
+			continue
 		}
+		if e.Size > dockerfile.MaxSize {
+			if c.tooLarge == nil {
+				c.tooLarge = map[string]int{}
+			}
+			c.tooLarge[e.Path] = e.Size
+			continue
+		}
+		c.paths[e.Path] = true
+	}
+	if len(c.tooLarge) > 0 {
+		img.Complete = false
+		img.Notes = append(img.Notes, c.tooLargeNotes()...)
 	}
 	return cands, []*ImageReport{img}, nil
 }
