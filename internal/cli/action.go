@@ -21,6 +21,7 @@ import (
 	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/report"
 	"github.com/dfiu/dfiu/internal/safe"
+	"github.com/dfiu/dfiu/internal/scanindex"
 	"github.com/dfiu/dfiu/internal/store"
 	"github.com/dfiu/dfiu/internal/update"
 )
@@ -135,6 +136,10 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		st = storeAt{files: client, loc: *cfg.Store}
 	}
 	opts := cfg.Options
+	if cfg.Store != nil {
+		// The scan's cache lives beside the store file.
+		opts.Index = scanindex.Store{Files: client, Loc: scanindex.Location(*cfg.Store)}
+	}
 	opts.BatchSize, opts.Logger, opts.Phase = deps.BatchSize, logger, out.phase()
 	if opts.VerifyTag || opts.ResolveDigest {
 		if opts.Registry, err = newRegistry(cfg, out.getenv, deps); err != nil {

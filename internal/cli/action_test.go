@@ -462,12 +462,25 @@ func TestIncompleteSearchIsReported(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.srv.SetIncompleteResults(true)
-	r := h.exec(nil, h.actionEnv(parentInputs()), true, fast())
+	in := parentInputs()
+	in["discovery"] = "search"
+	in["dry-run"] = "true"
+	r := h.exec(nil, h.actionEnv(in), true, fast())
 	if r.code != ExitOK {
 		t.Fatalf("exit %d", r.code)
 	}
 	if !strings.Contains(r.summary, "Coverage is incomplete") || !strings.Contains(r.stdout, "::warning title=dfiu%3A incomplete coverage") {
 		t.Errorf("incomplete coverage not reported:\n%s", r.summary)
+	}
+	if !strings.Contains(r.outputs["coverage"], `"method":"search"`) || !strings.Contains(r.outputs["coverage"], `"complete":false`) {
+		t.Errorf("coverage output = %s", r.outputs["coverage"])
+	}
+	// auto (the default) does not trust it: it scans.
+	delete(in, "discovery")
+	r = h.exec(nil, h.actionEnv(in), true, fast())
+	if r.code != ExitOK || !strings.Contains(r.summary, "scanned every repository because code search could not be trusted") ||
+		!strings.Contains(r.summary, "acme by scan, complete") || !strings.Contains(r.outputs["coverage"], `"method":"scan"`) {
+		t.Errorf("auto after an incomplete search: exit %d, coverage %s\n%s", r.code, r.outputs["coverage"], r.summary)
 	}
 }
 

@@ -6,6 +6,8 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,15 +17,24 @@ import (
 )
 
 // Outputs returns the action outputs by name: pull-requests (a JSON array),
-// changed-count, skipped-count, failed-count and deferred-count, the names
-// config.Outputs declares (a test ties them).
+// changed-count, skipped-count, failed-count, deferred-count and coverage
+// (a JSON array), the names config.Outputs declares (a test ties them).
 func Outputs(rep *update.Report) (map[string]string, error) {
 	prs, err := json.Marshal(rep.Results())
 	if err != nil {
 		return nil, fmt.Errorf("encoding pull-requests: %w", err)
 	}
+	covs := rep.Coverage
+	if covs == nil {
+		covs = []*update.OrgCoverage{}
+	}
+	cov, err := json.Marshal(covs)
+	if err != nil {
+		return nil, fmt.Errorf("encoding coverage: %w", err)
+	}
 	changed, skipped, failed := rep.Counts()
 	return map[string]string{
+		"coverage":       string(cov),
 		"pull-requests":  string(prs),
 		"changed-count":  strconv.Itoa(changed),
 		"skipped-count":  strconv.Itoa(skipped),
@@ -57,7 +68,34 @@ func Annotations(rep *update.Report) []Annotation {
 			add("dfiu: incomplete coverage for "+img.Image, strings.Join(img.Notes, "; "))
 		}
 	}
+	for _, c := range rep.Coverage {
+		if c.Method == "scan" && !c.Complete {
+			out = append(out, Annotation{Title: "dfiu: the scan of " + c.Org + " could not see everything", Message: strings.Join(c.Unseen, "; ")})
+		}
+	}
 	return out
+}
+
+// coverageLine is one org's coverage in a sentence.
+func coverageLine(c *update.OrgCoverage) string {
+	var parts []string
+	if c.Method == "scan" {
+		parts = append(parts, fmt.Sprintf("%d repositories listed, %d trees read, %d unchanged since the last scan", c.Listed, c.Scanned, c.Unchanged))
+		for _, k := range slices.Sorted(maps.Keys(c.NotScanned)) {
+			parts = append(parts, fmt.Sprintf("%d not scanned (%s)", c.NotScanned[k], k))
+		}
+	} else {
+		parts = append(parts, fmt.Sprintf("%d repositories with search hits", c.Searched))
+	}
+	parts = append(parts, fmt.Sprintf("%d files read", c.FilesRead))
+	for _, k := range slices.Sorted(maps.Keys(c.FilesSkipped)) {
+		parts = append(parts, fmt.Sprintf("%d files skipped (%s)", c.FilesSkipped[k], k))
+	}
+	state := "complete"
+	if !c.Complete {
+		state = "incomplete"
+	}
+	return fmt.Sprintf("%s by %s, %s: %s.", c.Org, c.Method, state, strings.Join(parts, ", "))
 }
 
 // Markdown returns the job summary: a table per image (repository, files,
@@ -76,6 +114,16 @@ func Markdown(rep *update.Report) string {
 		fmt.Fprintf(&b, "- %s\n", safe.Markdown(n))
 	}
 	if len(rep.Notes) > 0 {
+		b.WriteString("\n")
+	}
+	if len(rep.Coverage) > 0 {
+		b.WriteString("### Coverage\n\n")
+		for _, c := range rep.Coverage {
+			fmt.Fprintf(&b, "- %s\n", cell(coverageLine(c)))
+			for _, u := range c.Unseen {
+				fmt.Fprintf(&b, "  - not seen: %s\n", cell(u))
+			}
+		}
 		b.WriteString("\n")
 	}
 	for _, img := range rep.Images {
@@ -147,6 +195,12 @@ func Text(rep *update.Report) string {
 	fmt.Fprintln(&b, title)
 	for _, n := range rep.Notes {
 		fmt.Fprintf(&b, "  %s\n", safe.Text(n))
+	}
+	for _, c := range rep.Coverage {
+		fmt.Fprintf(&b, "  coverage: %s\n", oneLine(coverageLine(c)))
+		for _, u := range c.Unseen {
+			fmt.Fprintf(&b, "    not seen: %s\n", oneLine(u))
+		}
 	}
 	for _, img := range rep.Images {
 		fmt.Fprintf(&b, "\n%s -> %s\n", safe.Text(img.Image), safe.Text(img.Tag))

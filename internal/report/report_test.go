@@ -133,3 +133,31 @@ func TestDeferredIsReported(t *testing.T) {
 		t.Errorf("text lacks the deferred total:\n%s", txt)
 	}
 }
+
+func TestCoverage(t *testing.T) {
+	t.Parallel()
+	rep := sample()
+	rep.Coverage = []*update.OrgCoverage{{Org: "acme", Method: "scan", Listed: 3, Scanned: 2, Unchanged: 1,
+		NotScanned: map[string]int{"archived": 1}, FilesRead: 4, FilesSkipped: map[string]int{"too large": 1},
+		Unseen: []string{"acme/x: a|b/Dockerfile not read: too large (2000000 bytes)"}, Complete: false}}
+	out, err := Outputs(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out["coverage"]), &got); err != nil || len(got) != 1 || got[0]["complete"] != false ||
+		got[0]["repositories_listed"] != 3.0 || got[0]["files_skipped"].(map[string]any)["too large"] != 1.0 {
+		t.Errorf("coverage output = %s (%v)", out["coverage"], err)
+	}
+	md := Markdown(rep)
+	if !strings.Contains(md, "acme by scan, incomplete: 3 repositories listed, 2 trees read, 1 unchanged since the last scan, 1 not scanned (archived), 4 files read, 1 files skipped (too large).") ||
+		!strings.Contains(md, `not seen: acme/x: a\|b/Dockerfile`) {
+		t.Errorf("summary has no coverage:\n%s", md)
+	}
+	if a := Annotations(rep); len(a) == 0 || !strings.Contains(a[len(a)-1].Title, "scan of acme") {
+		t.Errorf("annotations = %+v, want the incomplete scan", a)
+	}
+	if out, _ := Outputs(sample()); out["coverage"] != "[]" {
+		t.Errorf("coverage without discovery = %s, want []", out["coverage"])
+	}
+}
