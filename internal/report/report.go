@@ -70,7 +70,7 @@ func Annotations(rep *update.Report) []Annotation {
 	}
 	for _, c := range rep.Coverage {
 		if c.Method == "scan" && !c.Complete {
-			out = append(out, Annotation{Title: "dfiu: the scan of " + c.Org + " could not see everything", Message: strings.Join(c.Unseen, "; ")})
+			add("dfiu: the scan of "+c.Org+" could not see everything", strings.Join(c.Unseen, "; "))
 		}
 	}
 	return out
@@ -119,9 +119,9 @@ func Markdown(rep *update.Report) string {
 	if len(rep.Coverage) > 0 {
 		b.WriteString("### Coverage\n\n")
 		for _, c := range rep.Coverage {
-			fmt.Fprintf(&b, "- %s\n", cell(coverageLine(c)))
+			fmt.Fprintf(&b, "- %s\n", safe.Markdown(coverageLine(c)))
 			for _, u := range c.Unseen {
-				fmt.Fprintf(&b, "  - not seen: %s\n", cell(u))
+				fmt.Fprintf(&b, "  - not seen: %s\n", safe.Inline(oneLine(u)))
 			}
 		}
 		b.WriteString("\n")
@@ -197,9 +197,9 @@ func Text(rep *update.Report) string {
 		fmt.Fprintf(&b, "  %s\n", safe.Text(n))
 	}
 	for _, c := range rep.Coverage {
-		fmt.Fprintf(&b, "  coverage: %s\n", oneLine(coverageLine(c)))
+		fmt.Fprintf(&b, "  coverage: %s\n", safe.Text(oneLine(coverageLine(c))))
 		for _, u := range c.Unseen {
-			fmt.Fprintf(&b, "    not seen: %s\n", oneLine(u))
+			fmt.Fprintf(&b, "    not seen: %s\n", safe.Text(oneLine(u)))
 		}
 	}
 	for _, img := range rep.Images {

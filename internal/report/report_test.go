@@ -139,7 +139,7 @@ func TestCoverage(t *testing.T) {
 	rep := sample()
 	rep.Coverage = []*update.OrgCoverage{{Org: "acme", Method: "scan", Listed: 3, Scanned: 2, Unchanged: 1,
 		NotScanned: map[string]int{"archived": 1}, FilesRead: 4, FilesSkipped: map[string]int{"too large": 1},
-		Unseen: []string{"acme/x: a|b/Dockerfile not read: too large (2000000 bytes)"}, Complete: false}}
+		Unseen: []string{"acme/x: a|b/Dockerfile not read: too large (2000000 bytes)", "acme/y: \n::error::pwn/Dockerfile not read"}, Complete: false}}
 	out, err := Outputs(rep)
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +156,13 @@ func TestCoverage(t *testing.T) {
 	}
 	if a := Annotations(rep); len(a) == 0 || !strings.Contains(a[len(a)-1].Title, "scan of acme") {
 		t.Errorf("annotations = %+v, want the incomplete scan", a)
+	}
+	for name, text := range map[string]string{"markdown": md, "text": Text(rep), "annotation": Annotations(rep)[len(Annotations(rep))-1].Message} {
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "::") {
+				t.Errorf("%s: a path from a repository became a workflow command: %q", name, line)
+			}
+		}
 	}
 	if out, _ := Outputs(sample()); out["coverage"] != "[]" {
 		t.Errorf("coverage without discovery = %s, want []", out["coverage"])
