@@ -116,14 +116,15 @@ func Markdown(rep *update.Report) string {
 	if len(rep.Notes) > 0 {
 		b.WriteString("\n")
 	}
-	if len(rep.Coverage) > 0 {
-		b.WriteString("### Coverage\n\n")
-		for _, c := range rep.Coverage {
-			fmt.Fprintf(&b, "- %s\n", safe.Markdown(coverageLine(c)))
-			for _, u := range c.Unseen {
-				fmt.Fprintf(&b, "  - not seen: %s\n", safe.Inline(oneLine(u)))
-			}
+	// Coverage: one list item a line, like the notes (no heading: the
+	// summary's level-3 headings are the images').
+	for _, c := range rep.Coverage {
+		fmt.Fprintf(&b, "- Coverage: %s\n", safe.Inline(oneLine(coverageLine(c))))
+		for _, u := range c.Unseen {
+			fmt.Fprintf(&b, "- Not seen in %s: %s\n", safe.Inline(c.Org), safe.Inline(oneLine(u)))
 		}
+	}
+	if len(rep.Coverage) > 0 {
 		b.WriteString("\n")
 	}
 	for _, img := range rep.Images {

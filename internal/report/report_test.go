@@ -151,7 +151,7 @@ func TestCoverage(t *testing.T) {
 	}
 	md := Markdown(rep)
 	if !strings.Contains(md, "acme by scan, incomplete: 3 repositories listed, 2 trees read, 1 unchanged since the last scan, 1 not scanned (archived), 4 files read, 1 files skipped (too large).") ||
-		!strings.Contains(md, `not seen: acme/x: a\|b/Dockerfile`) {
+		!strings.Contains(md, `- Not seen in acme: acme/x: a\|b/Dockerfile`) {
 		t.Errorf("summary has no coverage:\n%s", md)
 	}
 	if a := Annotations(rep); len(a) == 0 || !strings.Contains(a[len(a)-1].Title, "scan of acme") {
