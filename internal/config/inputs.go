@@ -94,22 +94,26 @@ var Outputs = []Output{
 
 // The setters of the table's inputs.
 
-func setMode(c *Config, v string) error {
-	switch m := update.Mode(strings.ToLower(v)); m {
-	case update.ModeParent, update.ModeChild, update.ModeAll:
-		c.Mode = m
-		return nil
-	}
-	return fmt.Errorf("%q is not one of parent, child, all", v)
-}
+var (
+	setMode      = oneOf(func(c *Config) *update.Mode { return &c.Mode }, update.ModeParent, update.ModeChild, update.ModeAll)
+	setDiscovery = oneOf(func(c *Config) *update.Discovery { return &c.Discovery }, update.DiscoverSearch, update.DiscoverScan, update.DiscoverAuto)
+)
 
-func setDiscovery(c *Config, v string) error {
-	switch d := update.Discovery(strings.ToLower(v)); d {
-	case update.DiscoverAuto, update.DiscoverSearch, update.DiscoverScan:
-		c.Discovery = d
-		return nil
+// oneOf sets field to the value, case-insensitively one of values.
+func oneOf[T ~string](field func(*Config) *T, values ...T) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, x := range values {
+			if strings.EqualFold(v, string(x)) {
+				*field(c) = x
+				return nil
+			}
+		}
+		names := make([]string, len(values))
+		for i, x := range values {
+			names[i] = string(x)
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(names, ", "))
 	}
-	return fmt.Errorf("%q is not one of search, scan, auto", v)
 }
 
 func boolean(field func(*Config) *bool) func(*Config, string) error {
