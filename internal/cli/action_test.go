@@ -465,9 +465,17 @@ func TestIncompleteSearchIsReported(t *testing.T) {
 	in := parentInputs()
 	in["discovery"] = "search"
 	in["dry-run"] = "true"
-	r := h.exec(nil, h.actionEnv(in), true, fast())
+	env := h.actionEnv(in)
+	env["RUNNER_TEMP"] = t.TempDir()
+	r := h.exec(nil, env, true, fast())
 	if r.code != ExitOK {
 		t.Fatalf("exit %d", r.code)
+	}
+	// The full report, for upload-artifact.
+	if f := r.outputs["report-file"]; !strings.HasPrefix(f, env["RUNNER_TEMP"]) {
+		t.Errorf("report-file = %q, want a file in RUNNER_TEMP", f)
+	} else if b, err := os.ReadFile(f); err != nil || !strings.Contains(string(b), `"pull_requests"`) || !strings.Contains(string(b), `"coverage"`) {
+		t.Errorf("report file: %v\n%.300s", err, b)
 	}
 	if !strings.Contains(r.summary, "Coverage is incomplete") || !strings.Contains(r.stdout, "::warning title=dfiu%3A incomplete coverage") {
 		t.Errorf("incomplete coverage not reported:\n%s", r.summary)

@@ -89,6 +89,7 @@ var Outputs = []Output{
 	{Name: "skipped-count", Description: "How many repositories were skipped."},
 	{Name: "failed-count", Description: "How many repositories failed."},
 	{Name: "deferred-count", Description: "How many repositories were left for a later run because the time-budget ran out."},
+	{Name: "report-file", Description: "The path of a JSON file holding the full report, {pull_requests, coverage}, whatever its size, for actions/upload-artifact. pull-requests and the job summary are shortened to stay within GitHub's limits (1 MB for a job's outputs, 1 MiB per step summary): past about 400 KB, pull-requests keeps the failed, then the changed results."},
 	{Name: "coverage", Description: "A JSON array with one object per org saying what discovery saw: {org, method (search or scan), repositories_listed, repositories_searched, repositories_scanned, repositories_unchanged, repositories_not_scanned, files_read, files_skipped (by reason: too large, binary or not UTF-8, not UTF-8), unseen (what could not be seen, and why), complete}. A search is never complete: code search has blind spots no answer reveals."},
 }
 
