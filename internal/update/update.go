@@ -1,6 +1,6 @@
 // Package update is dfiu's pipeline: it records the wanted tag in the store,
-// discovers the files that use an image (code search, or a repository's
-// tree in child mode), reads them in batches, plans each repository's
+// discovers the files that use an image (code search, a scan of every
+// repository's tree, or one repository's tree in child mode), reads them in batches, plans each repository's
 // change with the rewrite engine and applies the plan as one commit and one
 // pull request per repository and image, concurrently.
 //
