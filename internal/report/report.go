@@ -190,7 +190,9 @@ func Markdown(rep *update.Report) string {
 	if len(md) <= SummaryBudget {
 		return md
 	}
-	md = markdown(rep, func(r update.Result) bool { return r.Action == update.Failed || r.Action == update.Deferred || r.Action.Changed() },
+	md = markdown(rep, func(r update.Result) bool {
+		return r.Action == update.Failed || r.Action == update.Deferred || r.Action.Changed()
+	},
 		"The summary lists only the changed, deferred and failed repositories, to stay within GitHub's 1 MiB; the report-file output names the full report.")
 	if len(md) <= SummaryBudget {
 		return md

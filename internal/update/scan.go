@@ -2,6 +2,7 @@ package update
 
 import (
 	"context"
+	"slices"
 	"errors"
 	"fmt"
 	"strings"
@@ -199,7 +200,7 @@ func (r *runner) discoverOrgs(ctx context.Context, targets []Target, rep *Report
 func (r *runner) scan(ctx context.Context, targets []Target, rep *Report) (map[string]*candidate, []*ImageReport, error) {
 	images := make([]*ImageReport, len(targets))
 	for i, t := range targets {
-		images[i] = &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true}
+		images[i] = &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: true, Notes: slices.Clone(r.notes[t.Image.String()])}
 	}
 	old := scanindex.Index{}
 	if r.opts.Index != nil {
