@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/dfiu/dfiu/internal/imageref"
 	"github.com/dfiu/dfiu/internal/report"
 	"github.com/dfiu/dfiu/internal/safe"
+	"github.com/dfiu/dfiu/internal/scanindex"
 	"github.com/dfiu/dfiu/internal/store"
 	"github.com/dfiu/dfiu/internal/update"
 )
@@ -135,6 +137,10 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		st = storeAt{files: client, loc: *cfg.Store}
 	}
 	opts := cfg.Options
+	if cfg.Store != nil {
+		// The scan's cache lives beside the store file.
+		opts.Index = scanindex.Store{Files: client, Loc: scanindex.Location(*cfg.Store)}
+	}
 	opts.BatchSize, opts.Logger, opts.Phase = deps.BatchSize, logger, out.phase()
 	if opts.VerifyTag || opts.ResolveDigest {
 		if opts.Registry, err = newRegistry(cfg, out.getenv, deps); err != nil {
@@ -249,7 +255,14 @@ func (r *reporter) phase() func(string) func() {
 // publish writes the outputs, the job summary and the annotations when the
 // runner provides them, and a readable summary on stdout otherwise.
 func (r *reporter) publish(rep *update.Report) error {
-	outs, err := report.Outputs(rep)
+	reportFile := ""
+	if r.getenv("GITHUB_OUTPUT") != "" {
+		var err error
+		if reportFile, err = r.writeReport(rep); err != nil {
+			return err
+		}
+	}
+	outs, err := report.Outputs(rep, reportFile)
 	if err != nil {
 		return err
 	}
@@ -265,7 +278,12 @@ func (r *reporter) publish(rep *update.Report) error {
 		md := report.Markdown(rep)
 		if rep.DryRun {
 			if d := report.Diffs(rep); d != "" {
-				md += "\n<details><summary>Diffs</summary>\n\n" + safe.Fence("diff", d) + "\n</details>\n"
+				block := "\n<details><summary>Diffs</summary>\n\n" + safe.Fence("diff", d) + "\n</details>\n"
+				if len(md)+len(block) <= report.SummaryBudget {
+					md += block
+				} else {
+					md += "\nThe diffs are left out to stay within GitHub's 1 MiB; they are in the log.\n"
+				}
 			}
 		}
 		if err := issueFile(func() { r.gha.AddStepSummary(md) }); err != nil {
@@ -286,6 +304,31 @@ func (r *reporter) publish(rep *update.Report) error {
 		fmt.Fprint(r.stdout, report.Text(rep))
 	}
 	return nil
+}
+
+// writeReport writes the full report to a new file in RUNNER_TEMP (the
+// system's temporary directory outside a runner) and returns its path.
+func (r *reporter) writeReport(rep *update.Report) (string, error) {
+	b, err := report.FullReport(rep)
+	if err != nil {
+		return "", err
+	}
+	dir := r.getenv("RUNNER_TEMP")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	f, err := os.CreateTemp(dir, "dfiu-report-*.json")
+	if err != nil {
+		return "", fmt.Errorf("writing the report file: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return "", fmt.Errorf("writing the report file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("writing the report file: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // issueFile runs a go-githubactions file command, which panics when the

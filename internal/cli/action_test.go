@@ -482,12 +482,33 @@ func TestIncompleteSearchIsReported(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.srv.SetIncompleteResults(true)
-	r := h.exec(nil, h.actionEnv(parentInputs()), true, fast())
+	in := parentInputs()
+	in["discovery"] = "search"
+	in["dry-run"] = "true"
+	env := h.actionEnv(in)
+	env["RUNNER_TEMP"] = t.TempDir()
+	r := h.exec(nil, env, true, fast())
 	if r.code != ExitOK {
 		t.Fatalf("exit %d", r.code)
 	}
+	// The full report, for upload-artifact.
+	if f := r.outputs["report-file"]; !strings.HasPrefix(f, env["RUNNER_TEMP"]) {
+		t.Errorf("report-file = %q, want a file in RUNNER_TEMP", f)
+	} else if b, err := os.ReadFile(f); err != nil || !strings.Contains(string(b), `"pull_requests"`) || !strings.Contains(string(b), `"coverage"`) {
+		t.Errorf("report file: %v\n%.300s", err, b)
+	}
 	if !strings.Contains(r.summary, "Coverage is incomplete") || !strings.Contains(r.stdout, "::warning title=dfiu%3A incomplete coverage") {
 		t.Errorf("incomplete coverage not reported:\n%s", r.summary)
+	}
+	if !strings.Contains(r.outputs["coverage"], `"method":"search"`) || !strings.Contains(r.outputs["coverage"], `"complete":false`) {
+		t.Errorf("coverage output = %s", r.outputs["coverage"])
+	}
+	// auto (the default) does not trust it: it scans.
+	delete(in, "discovery")
+	r = h.exec(nil, h.actionEnv(in), true, fast())
+	if r.code != ExitOK || !strings.Contains(r.summary, "scanned every repository because code search could not be trusted") ||
+		!strings.Contains(r.summary, "acme by scan, complete") || !strings.Contains(r.outputs["coverage"], `"method":"scan"`) {
+		t.Errorf("auto after an incomplete search: exit %d, coverage %s\n%s", r.code, r.outputs["coverage"], r.summary)
 	}
 }
 

@@ -33,7 +33,9 @@ func TestHugeStoreSharesDiscovery(t *testing.T) {
 		}
 		// The unused images are in no registry: looking them up is not
 		// what this test is about.
-		in := map[string]string{"mode": "all", "store": store, "exclude-repos": demo.Exclude, "fail-on-error": "false",
+		// discovery: search, as the shared search is what this test is
+		// about (all mode scans by default, reading each repository once).
+		in := map[string]string{"mode": "all", "discovery": "search", "store": store, "exclude-repos": demo.Exclude, "fail-on-error": "false",
 			"verify-tag": "false", "resolve-digest": "false"}
 		r := h.exec(nil, h.actionEnv(in), true, fast())
 		if r.code != ExitOK {

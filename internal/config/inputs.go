@@ -53,6 +53,7 @@ var Inputs = []Input{
 	{Name: "exclude-repos", Set: setExcludeRepos, Description: "Repositories to leave alone: globs on owner/name (path.Match syntax, case-insensitive), separated by commas or newlines, e.g. acme/legacy-*."},
 	{Name: "include-forks", Set: boolean(func(c *Config) *bool { return &c.IncludeForks }), Default: "false", Bool: true, Description: "Also open PRs in forks."},
 	{Name: "file-types", Set: setFileTypes, Default: "dockerfile,compose", Description: "Which files to rewrite: dockerfile, compose, or both, separated by commas."},
+	{Name: "discovery", Set: setDiscovery, Default: "auto", Description: "How parent and all mode find the files: search (code search: fast, but blind to repositories without a push for a year, forks, files of 384 KB or more and past 4,000 repositories), scan (list every repository and its tree; a scan index beside the store file makes reruns read only what moved) or auto (parent mode searches and scans when the search is incomplete or capped; all mode scans)."},
 	{Name: "dry-run", Set: boolean(func(c *Config) *bool { return &c.DryRun }), Default: "false", Bool: true, Description: "Make no changes at all: print the plan with diffs and report what would be created or updated."},
 	{Name: "branch-prefix", Set: setBranchPrefix, Default: "dfiu", Description: "Branches are named <branch-prefix>/<image-slug>, e.g. dfiu/ghcr.io-acme-base; the whole name must pass git check-ref-format --branch, and the prefix must not start with refs/. One trailing / is dropped."},
 	{Name: "pr-title", Default: update.DefaultPRTitle, Description: "Pull request title, a Go text/template (fields: .Image, .Tag, .Tags, .Digest, .Ref, .Refs, .From, .Rebuilt, .OldDigests, .Repository, .Files, .Branch)."},
@@ -90,17 +91,32 @@ var Outputs = []Output{
 	{Name: "skipped-count", Description: "How many repositories were skipped."},
 	{Name: "failed-count", Description: "How many repositories failed."},
 	{Name: "deferred-count", Description: "How many repositories were left for a later run because the time-budget ran out."},
+	{Name: "report-file", Description: "The path of a JSON file holding the full report, {pull_requests, coverage}, whatever its size, for actions/upload-artifact. pull-requests and the job summary are shortened to stay within GitHub's limits (1 MB for a job's outputs, 1 MiB per step summary): past about 400 KB, pull-requests keeps the failed, then the changed results."},
+	{Name: "coverage", Description: "A JSON array with one object per org saying what discovery saw: {org, method (search or scan), repositories_listed, repositories_searched, repositories_scanned, repositories_unchanged, repositories_not_scanned, files_read, files_skipped (by reason: too large, binary or not UTF-8, not UTF-8), unseen (what could not be seen, and why), complete}. A search is never complete: code search has blind spots no answer reveals."},
 }
 
 // The setters of the table's inputs.
 
-func setMode(c *Config, v string) error {
-	switch m := update.Mode(strings.ToLower(v)); m {
-	case update.ModeParent, update.ModeChild, update.ModeAll:
-		c.Mode = m
-		return nil
+var (
+	setMode      = oneOf(func(c *Config) *update.Mode { return &c.Mode }, update.ModeParent, update.ModeChild, update.ModeAll)
+	setDiscovery = oneOf(func(c *Config) *update.Discovery { return &c.Discovery }, update.DiscoverSearch, update.DiscoverScan, update.DiscoverAuto)
+)
+
+// oneOf sets field to the value, case-insensitively one of values.
+func oneOf[T ~string](field func(*Config) *T, values ...T) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, x := range values {
+			if strings.EqualFold(v, string(x)) {
+				*field(c) = x
+				return nil
+			}
+		}
+		names := make([]string, len(values))
+		for i, x := range values {
+			names[i] = string(x)
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(names, ", "))
 	}
-	return fmt.Errorf("%q is not one of parent, child, all", v)
 }
 
 func boolean(field func(*Config) *bool) func(*Config, string) error {

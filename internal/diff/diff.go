@@ -28,12 +28,27 @@ func Unified(path string, old, new []byte) string {
 		return ""
 	}
 	a, b := splitLines(string(old)), splitLines(string(new))
-	m := difflib.NewMatcherWithJunk(a, b, false, nil)
+	// The matcher is quadratic in repeated lines (a 400 KB file of
+	// comments takes minutes), and a rewrite changes a few lines: match
+	// only what lies between the common head and tail, with Context lines
+	// either side, and shift the line numbers back.
+	head := 0
+	for head < len(a) && head < len(b) && a[head] == b[head] {
+		head++
+	}
+	tail := 0
+	for tail < len(a)-head && tail < len(b)-head && a[len(a)-1-tail] == b[len(b)-1-tail] {
+		tail++
+	}
+	off := max(0, head-Context)
+	cut := max(0, tail-Context)
+	m := difflib.NewMatcherWithJunk(a[off:len(a)-cut], b[off:len(b)-cut], false, nil)
+	a, b = a[off:], b[off:]
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "--- a/%s\n+++ b/%s\n", path, path)
 	for _, group := range m.GetGroupedOpCodes(Context) {
 		first, last := group[0], group[len(group)-1]
-		fmt.Fprintf(&sb, "@@ -%s +%s @@\n", hunkRange(first.I1, last.I2), hunkRange(first.J1, last.J2))
+		fmt.Fprintf(&sb, "@@ -%s +%s @@\n", hunkRange(off+first.I1, off+last.I2), hunkRange(off+first.J1, off+last.J2))
 		for _, op := range group {
 			switch op.Tag {
 			case 'e':

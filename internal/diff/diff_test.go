@@ -238,3 +238,20 @@ func normRange(h string) string {
 	}
 	return strings.Join(f, " ") + "\n"
 }
+
+// TestLongRepetitiveFile: the hunk of a one-line change deep in a file of
+// identical lines keeps its line numbers (only the middle is matched).
+func TestLongRepetitiveFile(t *testing.T) {
+	t.Parallel()
+	old := strings.Repeat("# same\n", 9999) + "FROM a:1\n" + strings.Repeat("# same\n", 9999)
+	new := strings.Replace(old, "FROM a:1", "FROM a:2", 1)
+	want := "--- a/Dockerfile\n+++ b/Dockerfile\n@@ -9997,7 +9997,7 @@\n" +
+		strings.Repeat(" # same\n", 3) + "-FROM a:1\n+FROM a:2\n" + strings.Repeat(" # same\n", 3)
+	if got := Unified("Dockerfile", []byte(old), []byte(new)); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// An insertion at the very start and a deletion at the very end.
+	if got := Unified("f", []byte("b\nc\n"), []byte("a\nb\nc\n")); got != "--- a/f\n+++ b/f\n@@ -1,2 +1,3 @@\n+a\n b\n c\n" {
+		t.Errorf("insertion at the start: %q", got)
+	}
+}

@@ -7,4 +7,5 @@ package gh
 //	search.go    SearchCode
 //	hydrate.go   Hydrate
 //	propose.go   Propose, UpdatePR, Decorate
-//	rest.go      ListFiles, GetContents, PutContents
+//	rest.go      GetContents, PutContents
+//	scan.go      ListRepos, CountRepos, ListFiles

@@ -13,34 +13,6 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// ListFiles lists the blobs of ref's tree recursively, with their sizes
-// (GET /repos/{owner}/{repo}/git/trees/{ref}?recursive=1,
-// https://docs.github.com/rest/git/trees#get-a-tree). truncated is
-// GitHub's flag for trees over its listing limit. A missing repository or
-// ref, or an empty repository, gives an error wrapping ErrNotFound.
-func (c *Client) ListFiles(ctx context.Context, owner, repo, ref string) (entries []TreeEntry, truncated bool, err error) {
-	// The ref is escaped segment by segment like a contents path: a branch
-	// may hold "#", "?" or "%" (go-github's GetTree sends it raw).
-	var tree github.Tree
-	req, err := c.rest.NewRequest(http.MethodGet, "repos/"+url.PathEscape(owner)+"/"+url.PathEscape(repo)+"/git/trees/"+escapeSegments(ref)+"?recursive=1", nil)
-	if err == nil {
-		_, err = c.rest.Do(ctx, req, &tree)
-	}
-	if err != nil {
-		if statusOf(err) == http.StatusConflict { // "Git Repository is empty."
-			err = fmt.Errorf("%w: %w", ErrNotFound, err)
-		}
-		return nil, false, fmt.Errorf("listing files of %s/%s at %q: %w", owner, repo, ref, restError(err))
-	}
-	for _, e := range tree.Entries {
-		if e.GetType() != "blob" {
-			continue
-		}
-		entries = append(entries, TreeEntry{Path: e.GetPath(), SHA: e.GetSHA(), Size: e.GetSize()})
-	}
-	return entries, tree.GetTruncated(), nil
-}
-
 // ContentsPath returns the REST path of a file's contents,
 // repos/{owner}/{repo}/contents/{path}, with each segment of path
 // percent-escaped: "#", "?", "%" and spaces are part of the file's name,

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dfiu/dfiu/internal/ghsim/limiter"
+	"github.com/dfiu/dfiu/internal/ghsim/state"
 )
 
 // SetIncompleteResults makes code search report incomplete_results: true
@@ -17,6 +18,20 @@ import (
 func (s *Server) SetIncompleteResults(on bool) { s.incomplete.Store(on) }
 
 func (s *Server) incompleteResults() bool { return s.incomplete.Load() }
+
+// SetTreeLimit sets how many entries a recursive tree listing holds before
+// it is truncated (0: GitHub's 100,000); tests lower it to exercise
+// truncated: true without a monorepo.
+func (s *Server) SetTreeLimit(n int) { s.treeLimit.Store(int64(n)) }
+
+// SetSearchRepoCap sets how many repositories one code search considers
+// (0: GitHub's 4,000); tests lower it to exercise the cap.
+func (s *Server) SetSearchRepoCap(n int) {
+	if n <= 0 {
+		n = state.SearchRepoCap
+	}
+	s.world.SetSearchRepoCap(n)
+}
 
 // serveAdmin serves the admin API under /_sim/ (admin token required):
 //

@@ -31,9 +31,14 @@ func TestSeed5000(t *testing.T) {
 	if err := srv.Seed(seed5000()); err != nil {
 		t.Fatal(err)
 	}
+	// One query considers at most 4,000 repositories, as on GitHub.
 	hits, err := srv.World().SearchCode(nil, "alpine filename:Dockerfile org:acme")
-	if err != nil || len(hits) != 5000 {
-		t.Fatalf("SearchCode = %d hits, %v; want 5000", len(hits), err)
+	if err != nil || len(hits) != 4000 {
+		t.Fatalf("SearchCode = %d hits, %v; want 4000 (the per-query repository cap)", len(hits), err)
+	}
+	srv.SetSearchRepoCap(5000)
+	if hits, err := srv.World().SearchCode(nil, "alpine filename:Dockerfile org:acme"); err != nil || len(hits) != 5000 {
+		t.Fatalf("SearchCode with the cap at 5,000 = %d hits, %v; want 5000", len(hits), err)
 	}
 }
 

@@ -84,19 +84,30 @@ func (s *Server) deleteRef(c *call, r state.Repo) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
-// maxTreeEntries is where a recursive tree listing is truncated (GitHub:
-// 100,000 entries).
+// maxTreeEntries is where a recursive tree listing is truncated. GitHub's
+// "Get a tree" (docs.github.com/rest/git/trees#get-a-tree): "If truncated
+// is true in the response then the number of items in the tree array
+// exceeded our maximum limit. If you need to fetch more items, use the
+// non-recursive method of fetching trees, and fetch one sub-tree at a
+// time." and "The limit for the tree array is 100,000 entries with a
+// maximum size of 7 MB when using the recursive parameter." The limit is
+// the recursive listing's only; Server.SetTreeLimit lowers it for tests.
 const maxTreeEntries = 100000
 
 func (s *Server) getTree(c *call, r state.Repo) (int, any, error) {
 	rec := c.r.URL.Query().Get("recursive")
-	oid, entries, err := s.world.Tree(c.actor, r.ID, c.r.PathValue("tree_sha"), rec != "" && rec != "0" && rec != "false")
+	recursive := rec != "" && rec != "0" && rec != "false"
+	oid, entries, err := s.world.Tree(c.actor, r.ID, c.r.PathValue("tree_sha"), recursive)
 	if err != nil {
 		return 0, nil, err
 	}
-	truncated := len(entries) > maxTreeEntries
+	limit := maxTreeEntries
+	if n := s.treeLimit.Load(); n > 0 {
+		limit = int(n)
+	}
+	truncated := recursive && len(entries) > limit
 	if truncated {
-		entries = entries[:maxTreeEntries]
+		entries = entries[:limit]
 	}
 	out := make([]obj, 0, len(entries))
 	for _, e := range entries {

@@ -43,6 +43,11 @@ type Seed struct {
 	// from it is refused with "No commits between" (see
 	// state.World.SetPullRequestLag).
 	PullRequestLag *limiter.Duration `yaml:"pullRequestLag,omitempty" json:"pullRequestLag,omitempty"`
+	// SearchRepoCap and TreeLimit, when set, lower GitHub's 4,000
+	// repositories per code search and 100,000 entries per recursive tree
+	// (see Server.SetSearchRepoCap and SetTreeLimit).
+	SearchRepoCap int `yaml:"searchRepoCap,omitempty" json:"searchRepoCap,omitempty"`
+	TreeLimit     int `yaml:"treeLimit,omitempty" json:"treeLimit,omitempty"`
 }
 
 // SeedTeam is a team of an organisation.
@@ -99,6 +104,11 @@ type SeedRepo struct {
 	Branches []SeedBranch      `yaml:"branches,omitempty" json:"branches,omitempty"`
 	Labels   []string          `yaml:"labels,omitempty" json:"labels,omitempty"`
 	Pulls    []SeedPull        `yaml:"pulls,omitempty" json:"pulls,omitempty"`
+	// Indexed: false leaves the repository out of the code-search index;
+	// so does a PushedAt more than a year before the simulator's clock
+	// (state/index.go cites GitHub). Nothing else about it changes.
+	Indexed  *bool      `yaml:"indexed,omitempty" json:"indexed,omitempty"`
+	PushedAt *time.Time `yaml:"pushedAt,omitempty" json:"pushedAt,omitempty"`
 }
 
 // SeedBranch is a branch made of one commit with Files on top of From (the
@@ -208,6 +218,15 @@ func (s *Server) Seed(seed Seed) error {
 	}
 	if seed.IncompleteResults {
 		s.SetIncompleteResults(true)
+	}
+	if seed.SearchRepoCap < 0 || seed.TreeLimit < 0 {
+		return fmt.Errorf("seed: searchRepoCap and treeLimit must not be negative")
+	}
+	if seed.SearchRepoCap > 0 {
+		s.SetSearchRepoCap(seed.SearchRepoCap)
+	}
+	if seed.TreeLimit > 0 {
+		s.SetTreeLimit(seed.TreeLimit)
 	}
 	if seed.Limits != nil || seed.Faults != nil {
 		cfg := s.lim.Config()
@@ -319,6 +338,16 @@ func (s *Server) seedRepo(sr SeedRepo) error {
 	if sr.Archived || sr.Disabled {
 		archived, disabled := sr.Archived, sr.Disabled
 		if _, err := w.UpdateRepo(nil, repo.ID, state.RepoPatch{Archived: &archived, Disabled: &disabled}); err != nil {
+			return err
+		}
+	}
+	if sr.Indexed != nil {
+		if err := w.SetIndexed(repo.ID, *sr.Indexed); err != nil {
+			return err
+		}
+	}
+	if sr.PushedAt != nil { // last: seeding commits moves it
+		if err := w.SetPushedAt(repo.ID, *sr.PushedAt); err != nil {
 			return err
 		}
 	}

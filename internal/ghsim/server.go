@@ -62,6 +62,7 @@ type Server struct {
 	adminToken string
 
 	incomplete atomic.Bool
+	treeLimit  atomic.Int64 // 0: maxTreeEntries
 	cacheMu    sync.Mutex
 	repoCache  map[repoKey]*rawJSON
 	baseOnce   sync.Once

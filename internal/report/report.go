@@ -6,6 +6,9 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,22 +17,112 @@ import (
 	"github.com/dfiu/dfiu/internal/update"
 )
 
+// GitHub's size limits. A job's outputs share 1 MB, "approximated based
+// on UTF-16 encoding" (github/docs data/reusables/actions/
+// output-limitations.md), so an ASCII byte may count twice; a step summary
+// over 1024k is refused whole ("$GITHUB_STEP_SUMMARY upload aborted,
+// supports content up to a size of 1024k", as runs report it).
+const (
+	// OutputBudget bounds the pull-requests output: twice it, with the
+	// other outputs, stays under 1 MB.
+	OutputBudget = 400 << 10
+	// SummaryBudget bounds the job summary.
+	SummaryBudget = 900 << 10
+)
+
 // Outputs returns the action outputs by name: pull-requests (a JSON array),
-// changed-count, skipped-count, failed-count and deferred-count, the names
-// config.Outputs declares (a test ties them).
-func Outputs(rep *update.Report) (map[string]string, error) {
-	prs, err := json.Marshal(rep.Results())
+// changed-count, skipped-count, failed-count, deferred-count, coverage (a
+// JSON array) and report-file (reportFile, the path of the full report),
+// the names config.Outputs declares (a test ties them). Past OutputBudget,
+// pull-requests keeps the failed, then the changed, then the other results
+// as far as they fit.
+func Outputs(rep *update.Report, reportFile string) (map[string]string, error) {
+	kept, _ := trimmed(rep)
+	prs, err := json.Marshal(kept)
 	if err != nil {
 		return nil, fmt.Errorf("encoding pull-requests: %w", err)
 	}
+	covs := rep.Coverage
+	if covs == nil {
+		covs = []*update.OrgCoverage{}
+	}
+	cov, err := json.Marshal(covs)
+	if err != nil {
+		return nil, fmt.Errorf("encoding coverage: %w", err)
+	}
 	changed, skipped, failed := rep.Counts()
 	return map[string]string{
+		"coverage":       string(cov),
 		"pull-requests":  string(prs),
 		"changed-count":  strconv.Itoa(changed),
 		"skipped-count":  strconv.Itoa(skipped),
 		"failed-count":   strconv.Itoa(failed),
 		"deferred-count": strconv.Itoa(rep.Deferred()),
+		"report-file":    reportFile,
 	}, nil
+}
+
+// FullReport is the report file's content: every result and the coverage,
+// whatever their size.
+func FullReport(rep *update.Report) ([]byte, error) {
+	covs := rep.Coverage
+	if covs == nil {
+		covs = []*update.OrgCoverage{}
+	}
+	b, err := json.MarshalIndent(struct {
+		PullRequests []update.Result       `json:"pull_requests"`
+		Coverage     []*update.OrgCoverage `json:"coverage"`
+	}{rep.Results(), covs}, "", " ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the report: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// trimmed returns the results the pull-requests output holds and how many
+// were left out to keep it within OutputBudget.
+func trimmed(rep *update.Report) ([]update.Result, int) {
+	all := rep.Results()
+	size := 2
+	sizes := make([]int, len(all))
+	for i, r := range all {
+		b, _ := json.Marshal(r)
+		sizes[i] = len(b) + 1
+		size += sizes[i]
+	}
+	if size <= OutputBudget {
+		return all, 0
+	}
+	rank := func(a update.Action) int {
+		switch {
+		case a == update.Failed:
+			return 0
+		case a.Changed() || a == update.Deferred:
+			return 1
+		}
+		return 2
+	}
+	order := make([]int, len(all))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return rank(all[order[i]].Action) < rank(all[order[j]].Action) })
+	keep := make([]bool, len(all))
+	size = 2
+	for _, i := range order {
+		if size+sizes[i] > OutputBudget {
+			break
+		}
+		keep[i] = true
+		size += sizes[i]
+	}
+	kept := []update.Result{}
+	for i, r := range all {
+		if keep[i] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, len(all) - len(kept)
 }
 
 // Annotation is a warning, or an error, for the workflow run's
@@ -63,7 +156,34 @@ func Annotations(rep *update.Report) []Annotation {
 			add(false, "dfiu: incomplete coverage for "+img.Image, strings.Join(img.Notes, "; "))
 		}
 	}
+	for _, c := range rep.Coverage {
+		if c.Method == "scan" && !c.Complete {
+			add(false, "dfiu: the scan of "+c.Org+" could not see everything", strings.Join(c.Unseen, "; "))
+		}
+	}
 	return out
+}
+
+// coverageLine is one org's coverage in a sentence.
+func coverageLine(c *update.OrgCoverage) string {
+	var parts []string
+	if c.Method == "scan" {
+		parts = append(parts, fmt.Sprintf("%d repositories listed, %d trees read, %d unchanged since the last scan", c.Listed, c.Scanned, c.Unchanged))
+		for _, k := range slices.Sorted(maps.Keys(c.NotScanned)) {
+			parts = append(parts, fmt.Sprintf("%d not scanned (%s)", c.NotScanned[k], k))
+		}
+	} else {
+		parts = append(parts, fmt.Sprintf("%d repositories with search hits", c.Searched))
+	}
+	parts = append(parts, fmt.Sprintf("%d files read", c.FilesRead))
+	for _, k := range slices.Sorted(maps.Keys(c.FilesSkipped)) {
+		parts = append(parts, fmt.Sprintf("%d files skipped (%s)", c.FilesSkipped[k], k))
+	}
+	state := "complete"
+	if !c.Complete {
+		state = "incomplete"
+	}
+	return fmt.Sprintf("%s by %s, %s: %s.", c.Org, c.Method, state, strings.Join(parts, ", "))
 }
 
 // Markdown returns the job summary: a table per image (repository, files,
@@ -72,16 +192,51 @@ func Annotations(rep *update.Report) []Annotation {
 // code spans (safe.Code), text escaped (safe.Markdown), so that none can
 // add Markdown or HTML or break the structure.
 func Markdown(rep *update.Report) string {
+	md := markdown(rep, func(update.Result) bool { return true }, "")
+	if len(md) <= SummaryBudget {
+		return md
+	}
+	md = markdown(rep, func(r update.Result) bool {
+		return r.Action == update.Failed || r.Action == update.Deferred || r.Action.Changed()
+	},
+		"The summary lists only the changed, deferred and failed repositories, to stay within GitHub's 1 MiB; the report-file output names the full report.")
+	if len(md) <= SummaryBudget {
+		return md
+	}
+	return markdown(rep, func(update.Result) bool { return false },
+		"The summary gives only the totals, to stay within GitHub's 1 MiB; the report-file output names the full report.")
+}
+
+// markdown writes the summary with the table rows row selects, and note
+// as the first item when it is not empty.
+func markdown(rep *update.Report, row func(update.Result) bool, note string) string {
 	var b strings.Builder
 	title := "dfiu " + rep.Mode
 	if rep.DryRun {
 		title += " (dry run: nothing was changed)"
 	}
 	fmt.Fprintf(&b, "## %s\n\n", title)
+	if note != "" {
+		fmt.Fprintf(&b, "- %s\n", note)
+	}
+	if _, left := trimmed(rep); left > 0 {
+		fmt.Fprintf(&b, "- The pull-requests output leaves out %d results (unchanged and skipped first) to stay within GitHub's output limit; the report-file output names the full report.\n", left)
+	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(&b, "- %s\n", safe.Markdown(n))
 	}
-	if len(rep.Notes) > 0 {
+	if len(rep.Notes) > 0 || note != "" {
+		b.WriteString("\n")
+	}
+	// Coverage: one list item a line, like the notes (no heading: the
+	// summary's level-3 headings are the images').
+	for _, c := range rep.Coverage {
+		fmt.Fprintf(&b, "- Coverage: %s\n", safe.Inline(oneLine(coverageLine(c))))
+		for _, u := range c.Unseen {
+			fmt.Fprintf(&b, "- Not seen in %s: %s\n", safe.Inline(c.Org), safe.Inline(oneLine(u)))
+		}
+	}
+	if len(rep.Coverage) > 0 {
 		b.WriteString("\n")
 	}
 	for _, img := range rep.Images {
@@ -108,12 +263,21 @@ func Markdown(rep *update.Report) string {
 			}
 			b.WriteString("\n")
 		}
+		rows := 0
+		for _, r := range img.Results {
+			if row(r) {
+				rows++
+			}
+		}
 		if len(img.Results) == 0 {
 			b.WriteString("No repository uses this image.\n\n")
-		} else {
+		} else if rows > 0 {
 			b.WriteString("| Repository | Files | From → To | Pull request | Status | Reason |\n")
 			b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 			for _, r := range img.Results {
+				if !row(r) {
+					continue
+				}
 				pr := ""
 				if r.URL != "" {
 					pr = fmt.Sprintf("[#%d](%s)", r.Number, linkURL(r.URL))
@@ -152,6 +316,12 @@ func Text(rep *update.Report) string {
 	fmt.Fprintln(&b, title)
 	for _, n := range rep.Notes {
 		fmt.Fprintf(&b, "  %s\n", safe.Text(n))
+	}
+	for _, c := range rep.Coverage {
+		fmt.Fprintf(&b, "  coverage: %s\n", safe.Text(oneLine(coverageLine(c))))
+		for _, u := range c.Unseen {
+			fmt.Fprintf(&b, "    not seen: %s\n", safe.Text(oneLine(u)))
+		}
 	}
 	for _, img := range rep.Images {
 		fmt.Fprintf(&b, "\n%s -> %s\n", safe.Text(img.Image), strings.Join(mapStrings(append([]string{img.Tag}, img.Also...), safe.Text), ", "))

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func sample() *update.Report {
 
 func TestOutputs(t *testing.T) {
 	t.Parallel()
-	out, err := Outputs(sample())
+	out, err := Outputs(sample(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestDeferredIsReported(t *testing.T) {
 	rep := sample()
 	rep.Images[0].Results = append(rep.Images[0].Results, update.Result{Repository: "acme/e", Image: "acme/base", Action: update.Deferred,
 		Files: []string{"Dockerfile"}, From: "1.2", To: "1.3", Reason: "time-budget reached before this repository's writes; left for the next run"})
-	out, err := Outputs(rep)
+	out, err := Outputs(rep, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +160,95 @@ func TestAdoptionPerLineage(t *testing.T) {
 	}
 	if text := Text(rep); !strings.Contains(text, "node -> 22, 22-alpine, 22-slim\n") {
 		t.Errorf("text lacks the lineages' tags:\n%s", text)
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	t.Parallel()
+	rep := sample()
+	rep.Coverage = []*update.OrgCoverage{{Org: "acme", Method: "scan", Listed: 3, Scanned: 2, Unchanged: 1,
+		NotScanned: map[string]int{"archived": 1}, FilesRead: 4, FilesSkipped: map[string]int{"too large": 1},
+		Unseen: []string{"acme/x: a|b/Dockerfile not read: too large (2000000 bytes)", "acme/y: \n::error::pwn/Dockerfile not read"}, Complete: false}}
+	out, err := Outputs(rep, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out["coverage"]), &got); err != nil || len(got) != 1 || got[0]["complete"] != false ||
+		got[0]["repositories_listed"] != 3.0 || got[0]["files_skipped"].(map[string]any)["too large"] != 1.0 {
+		t.Errorf("coverage output = %s (%v)", out["coverage"], err)
+	}
+	md := Markdown(rep)
+	if !strings.Contains(md, "acme by scan, incomplete: 3 repositories listed, 2 trees read, 1 unchanged since the last scan, 1 not scanned (archived), 4 files read, 1 files skipped (too large).") ||
+		!strings.Contains(md, `- Not seen in acme: acme/x: a\|b/Dockerfile`) {
+		t.Errorf("summary has no coverage:\n%s", md)
+	}
+	if a := Annotations(rep); len(a) == 0 || !strings.Contains(a[len(a)-1].Title, "scan of acme") {
+		t.Errorf("annotations = %+v, want the incomplete scan", a)
+	}
+	for name, text := range map[string]string{"markdown": md, "text": Text(rep), "annotation": Annotations(rep)[len(Annotations(rep))-1].Message} {
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "::") {
+				t.Errorf("%s: a path from a repository became a workflow command: %q", name, line)
+			}
+		}
+	}
+	if out, _ := Outputs(sample(), ""); out["coverage"] != "[]" {
+		t.Errorf("coverage without discovery = %s, want []", out["coverage"])
+	}
+}
+
+// TestSizeLimits: at 20,000 results the pull-requests output and the
+// summary stay within their budgets, the failed and changed results are
+// kept first, and the full report holds everything.
+func TestSizeLimits(t *testing.T) {
+	t.Parallel()
+	img := &update.ImageReport{Image: "ubuntu", Tag: "24.04", Complete: true}
+	for i := range 20000 {
+		r := update.Result{Repository: fmt.Sprintf("acme/repository-with-a-long-name-%05d", i), Image: "ubuntu", Action: update.Unchanged,
+			Files: []string{"services/some/deep/path/Dockerfile"}, From: "22.04", To: "24.04", Reason: "pull request is up to date"}
+		switch {
+		case i%1000 == 7:
+			r.Action, r.Reason = update.Failed, "boom"
+		case i%100 == 3:
+			r.Action, r.Number, r.URL = update.Created, i, fmt.Sprintf("https://github.com/acme/r%d/pull/%d", i, i)
+		}
+		img.Results = append(img.Results, r)
+	}
+	rep := &update.Report{Mode: "all", Images: []*update.ImageReport{img}}
+	out, err := Outputs(rep, "/tmp/r.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []update.Result
+	if err := json.Unmarshal([]byte(out["pull-requests"]), &kept); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out["pull-requests"]); n > OutputBudget {
+		t.Errorf("pull-requests is %d bytes, over %d", n, OutputBudget)
+	}
+	counts := map[update.Action]int{}
+	for _, r := range kept {
+		counts[r.Action]++
+	}
+	if counts[update.Failed] != 20 || counts[update.Created] != 200 || len(kept) >= 20000 {
+		t.Errorf("kept %d results (%v), want every failed and created one and not all", len(kept), counts)
+	}
+	if out["report-file"] != "/tmp/r.json" || out["failed-count"] != "20" {
+		t.Errorf("report-file %q, failed-count %q", out["report-file"], out["failed-count"])
+	}
+	md := Markdown(rep)
+	if len(md) > SummaryBudget || !strings.Contains(md, "lists only the changed, deferred and failed") || !strings.Contains(md, "leaves out") {
+		t.Errorf("summary is %d bytes (budget %d), shortened: %v", len(md), SummaryBudget, strings.Contains(md, "lists only"))
+	}
+	full, err := FullReport(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all struct {
+		PullRequests []update.Result `json:"pull_requests"`
+	}
+	if err := json.Unmarshal(full, &all); err != nil || len(all.PullRequests) != 20000 {
+		t.Errorf("full report holds %d results, %v", len(all.PullRequests), err)
 	}
 }

@@ -89,7 +89,7 @@ func RecordTags(ctx context.Context, f Files, loc Location, image imageref.Name,
 	if digest != "" {
 		msg += "@" + digest
 	}
-	changed, err = modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) {
+	changed, err = modify(ctx, f, loc, msg, opts, func(d *document) ([]byte, error) {
 		out, after, err := d.record(image, tag)
 		if err != nil {
 			return nil, err

@@ -186,17 +186,35 @@ func SetWithOptions(ctx context.Context, f Files, loc Location, image imageref.N
 		return false, fmt.Errorf("store %s: tag %q for image %q is not a valid tag", loc, tag, image)
 	}
 	msg := fmt.Sprintf("dfiu: set %s to %s", image, tag)
-	return modify(ctx, f, loc, image, msg, opts, func(d *document) ([]byte, error) {
+	return modify(ctx, f, loc, msg, opts, func(d *document) ([]byte, error) {
 		out, _, err := d.record(image, tag)
 		return out, err
 	})
 }
 
-// modify reads the store, has change compute the new file and writes it
-// back with the sha it read; when another writer got there first
-// (gh.ErrConflict) it waits a jittered, growing moment and starts over
-// from a fresh read. Nothing is written when change returns nil.
-func modify(ctx context.Context, f Files, loc Location, image imageref.Name, msg string, opts Options, change func(*document) ([]byte, error)) (bool, error) {
+// modify is Modify on the parsed store: change computes the new file from
+// the document as read (a missing file is a blank one).
+func modify(ctx context.Context, f Files, loc Location, msg string, opts Options, change func(*document) ([]byte, error)) (bool, error) {
+	return Modify(ctx, f, loc, opts, msg, func(content []byte) ([]byte, error) {
+		doc := &document{blank: true}
+		if content != nil {
+			var err error
+			if doc, err = parse(content); err != nil {
+				return nil, err
+			}
+		}
+		return change(doc)
+	})
+}
+
+// Modify is the store's optimistic read-modify-write, for any file: it
+// reads loc (nil content when missing), asks change for the new content
+// (nil: nothing to write) and writes it with the blob sha it read. When
+// another writer got there first (gh.ErrConflict) it waits a jittered,
+// growing moment and starts over from a fresh read, so change sees the
+// other writer's content. An error from change stops it; nothing is
+// written.
+func Modify(ctx context.Context, f Files, loc Location, opts Options, message string, change func(content []byte) ([]byte, error)) (changed bool, err error) {
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -206,30 +224,33 @@ func modify(ctx context.Context, f Files, loc Location, image imageref.Name, msg
 		attempts = DefaultMaxAttempts
 	}
 	for attempt := 0; attempt < attempts; attempt++ {
-		doc, sha, err := read(ctx, f, loc)
-		if err != nil {
-			return false, err
+		content, sha, err := f.GetContents(ctx, loc.Owner, loc.Repo, loc.Path, loc.Branch)
+		if errors.Is(err, gh.ErrNotFound) {
+			content, sha, err = nil, "", nil
 		}
-		out, err := change(doc)
+		if err != nil {
+			return false, fmt.Errorf("store %s: reading: %w", loc, err)
+		}
+		out, err := change(content)
 		if err != nil {
 			return false, fmt.Errorf("store %s: %w", loc, err)
 		}
 		if out == nil {
 			return false, nil
 		}
-		err = f.PutContents(ctx, loc.Owner, loc.Repo, loc.Path, loc.Branch, out, sha, msg)
+		err = f.PutContents(ctx, loc.Owner, loc.Repo, loc.Path, loc.Branch, out, sha, message)
 		if err == nil {
 			return true, nil
 		}
 		if !errors.Is(err, gh.ErrConflict) {
-			return false, fmt.Errorf("store %s: writing %s: %w", loc, image, err)
+			return false, fmt.Errorf("store %s: writing (%s): %w", loc, message, err)
 		}
 		ceiling := min(100*time.Millisecond<<attempt, 5*time.Second)
 		if err := clk.Sleep(ctx, time.Duration(rand.Int64N(int64(ceiling))+1)); err != nil {
 			return false, fmt.Errorf("store %s: %w", loc, err)
 		}
 	}
-	return false, fmt.Errorf("store %s: setting %s: %d attempts lost to concurrent writers: %w", loc, image, attempts, gh.ErrConflict)
+	return false, fmt.Errorf("store %s: %s: %d attempts lost to concurrent writers: %w", loc, message, attempts, gh.ErrConflict)
 }
 
 // sameImage compares a stored key with a name; keys that do not parse only

@@ -56,10 +56,10 @@ type fake struct {
 	viewer string
 	users  map[string]string
 
-	searches, hydrates, proposes, retitles, decorates, opens int
-	decorations                                              []gh.Decoration
-	proposed                                                 []gh.ProposeInput
-	noWrites                                                 bool
+	searches, hydrates, proposes, retitles, decorates, opens, listings int
+	decorations                                                        []gh.Decoration
+	proposed                                                           []gh.ProposeInput
+	noWrites                                                           bool
 }
 
 func newFake(t *testing.T, repos ...*fakeRepo) *fake {
@@ -172,6 +172,39 @@ func (f *fake) ListFiles(ctx context.Context, owner, repo, ref string) ([]gh.Tre
 	}
 	es = append(es, gh.TreeEntry{Path: "README.md", Size: 10})
 	return es, false, nil
+}
+
+func (f *fake) ListRepos(ctx context.Context, owner string) (*gh.RepoListing, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.listings++
+	out := &gh.RepoListing{Requests: 1}
+	for _, k := range sortedKeys(f.repos) {
+		r := f.repos[k]
+		if strings.EqualFold(r.owner, owner) {
+			out.Repos = append(out.Repos, gh.RepoInfo{Owner: r.owner, Name: r.name, Archived: r.archived, Fork: r.fork,
+				ViewerPermission: r.perm, DefaultBranch: "main", HeadOID: "base-" + r.name})
+		}
+	}
+	out.Total = len(out.Repos)
+	return out, nil
+}
+
+func (f *fake) CountRepos(ctx context.Context, owner string) (int, error) {
+	l, err := f.ListRepos(ctx, owner)
+	if err != nil {
+		return 0, err
+	}
+	return l.Total, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (f *fake) Propose(ctx context.Context, in gh.ProposeInput) (*gh.ProposeResult, error) {

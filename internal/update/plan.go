@@ -38,6 +38,11 @@ type plan struct {
 
 	draftRefused bool  // the pull request was opened as a normal one: the repository has no drafts
 	ruleRefusal  error // a repository rule refused a write (wraps gh.ErrRefusedByRule)
+	// settled: the files leave nothing to do for this image (no reference,
+	// or every reference at settledTo), read without a problem; the scan
+	// index records it.
+	settled   bool
+	settledTo string
 }
 
 // planAll plans every (image, repository) pair in a stable order
@@ -89,6 +94,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	t, c := p.target, p.cand
 	p.repo = repo
 	p.write = writeNone
+	p.settled, p.settledTo = false, ""
 	p.result = Result{Repository: c.fullName(), Image: t.Image.String(), To: toOf(t), Files: []string{}}
 	res := &p.result
 	if repo == nil {
@@ -123,8 +129,13 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 		res.Files = a.referencing
 	}
 	if len(a.referencing) == 0 {
+		p.settled = len(a.problems) == 0 && len(c.tooLarge) == 0
 		res.Action = Skipped
-		res.Reason = joinReasons(fmt.Sprintf("no file references %s", t.Image), strings.Join(a.problems, "; "))
+		res.Reason = joinReasons(fmt.Sprintf("no file references %s", t.Image), strings.Join(a.problems, "; "), strings.Join(c.tooLargeNotes(), "; "))
+		if len(c.tooLarge) > 0 {
+			res.Reason = joinReasons(fmt.Sprintf("no file that could be read references %s", t.Image), strings.Join(a.problems, "; "), strings.Join(c.tooLargeNotes(), "; "))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", res.Repository, strings.Join(c.tooLargeNotes(), "; ")))
+		}
 		return
 	}
 	switch {
@@ -141,6 +152,7 @@ func (r *runner) plan(p *plan, repo *gh.Repo, v viewer) {
 	res.Uses = usesOf(es, a.uses)
 	if len(a.changes) == 0 {
 		if a.allCurrent {
+			p.settled, p.settledTo = len(a.problems) == 0 && len(c.tooLarge) == 0, settledRef(t)
 			res.Action = Unchanged
 			res.Reason = strings.Join(a.problems, "; ")
 			return

@@ -93,6 +93,8 @@ type Report struct {
 	DryRun bool
 	Images []*ImageReport
 	Notes  []string // run-wide notes, e.g. the store update
+	// Coverage says, per org, what parent or all mode's discovery saw.
+	Coverage []*OrgCoverage
 }
 
 // Counts returns the changed (created or updated, or would be), skipped and

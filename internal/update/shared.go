@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/dfiu/dfiu/internal/gh"
 )
@@ -48,10 +47,10 @@ func (r *runner) planDiscovery(targets []Target, rep *Report) (shared bool) {
 // search terms its files contain, as code search would have found them.
 // Excluded repositories are read too, so that they are reported as
 // skipped for the images they use.
-func (r *runner) discoverShared(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, error) {
+func (r *runner) discoverShared(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, []*OrgCoverage, error) {
 	res, err := r.c.SearchCode(ctx, gh.CodeQuery{Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
 	if err != nil {
-		return nil, nil, fmt.Errorf("searching for Dockerfiles and compose files: %w", err)
+		return nil, nil, nil, fmt.Errorf("searching for Dockerfiles and compose files: %w", err)
 	}
 	complete, notes := res.Complete, res.Notes
 	all := map[string]*candidate{}
@@ -68,7 +67,7 @@ func (r *runner) discoverShared(ctx context.Context, targets []Target) (map[stri
 	var hyd *gh.HydrateResult
 	if len(reqs) > 0 {
 		if hyd, err = r.c.Hydrate(ctx, reqs, nil, nil, r.opts.BatchSize); err != nil {
-			return nil, nil, fmt.Errorf("reading %d repositories: %w", len(reqs), err)
+			return nil, nil, nil, fmt.Errorf("reading %d repositories: %w", len(reqs), err)
 		}
 	}
 
@@ -107,7 +106,7 @@ func (r *runner) discoverShared(ctx context.Context, targets []Target) (map[stri
 			found := false
 			for w := range words {
 				for _, i := range byLast[w] {
-					if containsAll(words, terms[i]) {
+					if hasAll(words, terms[i]) {
 						c.images[i], found = true, true
 					}
 				}
@@ -122,25 +121,30 @@ func (r *runner) discoverShared(ctx context.Context, targets []Target) (map[stri
 	}
 	images := make([]*ImageReport, len(targets))
 	for i, t := range targets {
-		images[i] = &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Complete: complete, Notes: slices.Clip(notes)}
+		images[i] = r.imageReport(t)
+		images[i].Complete = complete
+		images[i].Notes = append(images[i].Notes, notes...)
 	}
-	r.log.Info("discovered", "images", len(targets), "files", len(res.Hits), "repositories", len(cands), "search_requests", res.Requests, "complete", complete)
-	return cands, images, nil
-}
-
-// tokenize splits text as legacy code search does: on white space and the
-// punctuation it ignores, lower-cased.
-func tokenize(text string) []string {
-	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return unicode.IsSpace(r) || strings.ContainsRune(searchSeparators, r)
-	})
-}
-
-func containsAll(words map[string]bool, terms []string) bool {
-	for _, t := range terms {
-		if !words[t] {
-			return false
+	covs := make([]*OrgCoverage, len(r.opts.Orgs))
+	byOrg := map[string]*OrgCoverage{}
+	for i, org := range r.opts.Orgs {
+		covs[i] = newCoverage(org, "search")
+		covs[i].unseen("%s", searchBlindSpots)
+		if !complete {
+			for _, n := range notes {
+				covs[i].unseen("%s", n)
+			}
+		}
+		byOrg[strings.ToLower(org)] = covs[i]
+	}
+	for _, c := range cands {
+		if cov := byOrg[strings.ToLower(c.owner)]; cov != nil {
+			cov.Searched++
 		}
 	}
-	return true
+	for _, cov := range covs {
+		cov.finish()
+	}
+	r.log.Info("discovered", "images", len(targets), "files", len(res.Hits), "repositories", len(cands), "search_requests", res.Requests, "complete", complete)
+	return cands, images, covs, nil
 }

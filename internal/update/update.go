@@ -1,6 +1,6 @@
 // Package update is dfiu's pipeline: it records the wanted tag in the store,
-// discovers the files that use an image (code search, or a repository's
-// tree in child mode), reads them in batches, plans each repository's
+// discovers the files that use an image (code search, a scan of every
+// repository's tree, or one repository's tree in child mode), reads them in batches, plans each repository's
 // change with the rewrite engine and applies the plan as one commit and one
 // pull request per repository and image, concurrently.
 //
@@ -36,6 +36,8 @@ type Searcher interface {
 type Reader interface {
 	Hydrate(ctx context.Context, reqs []gh.RepoRequest, users, teams []string, batchSize int) (*gh.HydrateResult, error)
 	ListFiles(ctx context.Context, owner, repo, ref string) ([]gh.TreeEntry, bool, error)
+	ListRepos(ctx context.Context, owner string) (*gh.RepoListing, error)
+	CountRepos(ctx context.Context, owner string) (int, error)
 }
 
 // Writer commits and opens or decorates pull requests.
@@ -109,6 +111,8 @@ type Options struct {
 	ExcludeRepos []string // lower-case path.Match globs on owner/name
 	IncludeForks bool
 	Kinds        []dockerfile.Kind // file-types
+	Discovery    Discovery         // parent and all mode; "" means DiscoverAuto
+	Index        ScanIndex         // the scan's cache; nil: every scan reads every tree
 	DryRun       bool
 	BranchPrefix string
 	Templates    *Templates
@@ -194,10 +198,8 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	switch {
 	case opts.Mode == ModeChild:
 		cands, images, err = r.discoverChild(ctx, targets[0])
-	case r.planDiscovery(targets, rep):
-		cands, images, err = r.discoverShared(ctx, targets)
 	default:
-		cands, images, err = r.discover(ctx, targets)
+		cands, images, err = r.discoverOrgs(ctx, targets, rep)
 	}
 	end()
 	if err != nil {
@@ -212,6 +214,8 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 		return nil, err
 	}
 
+	r.countReads(rep.Coverage, cands, hyd)
+
 	end = r.phase("Plan")
 	r.compile(targets, cands)
 	plans := r.planAll(targets, images, cands, hyd)
@@ -220,6 +224,7 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	end = r.phase("Apply")
 	r.applyAll(ctx, plans, hyd)
 	end()
+	r.saveIndex(ctx, plans, rep)
 
 	for i, img := range images {
 		img.Results = append(img.Results, collect(plans, i)...)
@@ -246,6 +251,8 @@ type runner struct {
 	// refused holds, by lower-case "owner/name", the rule refusal that
 	// stopped writes to a repository for the rest of the run.
 	refused sync.Map
+	// scanned is the scan's state, nil when discovery searched.
+	scanned *scanState
 }
 
 type engine struct {
@@ -355,6 +362,18 @@ type candidate struct {
 	images map[int]bool
 	// excluded holds the reason a repository is not read at all.
 	excluded string
+	// tooLarge holds candidate files over dockerfile.MaxSize, by path, with
+	// their sizes: listed but not read.
+	tooLarge map[string]int
+}
+
+// tooLargeNotes describes c's files too large to read, in path order.
+func (c *candidate) tooLargeNotes() []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(c.tooLarge)) {
+		out = append(out, fmt.Sprintf("%s: too large to read (%d bytes, over %d)", p, c.tooLarge[p], dockerfile.MaxSize))
+	}
+	return out
 }
 
 func (c *candidate) fullName() string { return c.owner + "/" + c.name }
@@ -388,20 +407,35 @@ func MatchAny(globs []string, fullName string) bool {
 }
 
 // discover runs one code search per target and groups the hits by
-// repository.
-func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, error) {
+// repository. Its coverage is never complete: code search has blind spots
+// no answer reveals.
+func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, []*OrgCoverage, error) {
 	cands := map[string]*candidate{}
 	images := make([]*ImageReport, len(targets))
+	covs := make([]*OrgCoverage, len(r.opts.Orgs))
+	byOrg := map[string]*OrgCoverage{}
+	for i, org := range r.opts.Orgs {
+		covs[i] = newCoverage(org, "search")
+		covs[i].unseen("%s", searchBlindSpots)
+		byOrg[strings.ToLower(org)] = covs[i]
+	}
 	for i, t := range targets {
-		img := &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Also: t.Also, Complete: true, Notes: r.notes[t.Image.String()]}
+		img := r.imageReport(t)
 		images[i] = img
 		res, err := r.c.SearchCode(ctx, gh.CodeQuery{Terms: SearchTerms(t.Image), Qualifiers: Qualifiers(r.opts.Kinds), Orgs: r.opts.Orgs})
 		if err != nil {
-			return nil, nil, fmt.Errorf("searching for %s: %w", t.Image, err)
+			return nil, nil, covs, fmt.Errorf("searching for %s: %w", t.Image, err)
 		}
 		img.Complete = res.Complete
 		img.Notes = append(img.Notes, res.Notes...)
 		img.FailedOrgs = res.FailedOrgs
+		if !res.Complete {
+			for _, cov := range covs {
+				for _, n := range res.Notes {
+					cov.unseen("%s", n)
+				}
+			}
+		}
 		if !res.Complete {
 			r.log.Warn("search coverage is incomplete", "image", t.Image.String(), "notes", strings.Join(res.Notes, "; "))
 		}
@@ -411,11 +445,51 @@ func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*ca
 				continue
 			}
 			hits++
-			r.addHit(cands, h).images[i] = true
+			c := r.addHit(cands, h)
+			if c.images[i] = true; len(c.images) == 1 && len(c.paths) == 1 {
+				if cov := byOrg[strings.ToLower(h.Owner)]; cov != nil {
+					cov.Searched++
+				}
+			}
 		}
 		r.log.Info("discovered", "image", t.Image.String(), "files", hits, "search_requests", res.Requests, "complete", res.Complete)
 	}
-	return cands, images, nil
+	for _, cov := range covs {
+		cov.finish()
+	}
+	return cands, images, covs, nil
+}
+
+// countReads adds the files read and skipped to a search's coverage (a
+// scan counts them as it reads).
+func (r *runner) countReads(covs []*OrgCoverage, cands map[string]*candidate, hyd *gh.HydrateResult) {
+	if r.scanned != nil || len(covs) == 0 {
+		return
+	}
+	byOrg := map[string]*OrgCoverage{}
+	for _, cov := range covs {
+		byOrg[strings.ToLower(cov.Org)] = cov
+	}
+	for _, key := range slices.Sorted(maps.Keys(cands)) {
+		c := cands[key]
+		cov, repo := byOrg[strings.ToLower(c.owner)], hyd.Repos[key]
+		if cov == nil || repo == nil || repo.Err != nil {
+			continue
+		}
+		for _, p := range slices.Sorted(maps.Keys(c.paths)) {
+			if f := repo.Files[p]; f != nil {
+				cov.skipFile(c.fullName(), p, f)
+			}
+		}
+		cov.finish()
+	}
+}
+
+// imageReport is the report of target t before discovery: complete until
+// discovery says otherwise, with the notes the registry left for it.
+func (r *runner) imageReport(t Target) *ImageReport {
+	return &ImageReport{Image: t.Image.String(), Tag: t.Tag, Digest: t.Digest, Also: t.Also, Complete: true,
+		Notes: slices.Clone(r.notes[t.Image.String()])}
 }
 
 // addHit records hit h in cands and returns its repository's candidate.
@@ -461,9 +535,21 @@ func (r *runner) discoverChild(ctx context.Context, t Target) (map[string]*candi
 		img.Notes = append(img.Notes, fmt.Sprintf("the file tree of %s is too large to list in full; files past GitHub's limit were not seen", r.opts.Repository))
 	}
 	for _, e := range entries {
-		if e.Size <= dockerfile.MaxSize && r.kindEnabled(e.Path) {
-			c.paths[e.Path] = true
+		if !r.kindEnabled(e.Path) {
+			continue
 		}
+		if e.Size > dockerfile.MaxSize {
+			if c.tooLarge == nil {
+				c.tooLarge = map[string]int{}
+			}
+			c.tooLarge[e.Path] = e.Size
+			continue
+		}
+		c.paths[e.Path] = true
+	}
+	if len(c.tooLarge) > 0 {
+		img.Complete = false
+		img.Notes = append(img.Notes, c.tooLargeNotes()...)
 	}
 	return cands, []*ImageReport{img}, nil
 }

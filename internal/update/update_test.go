@@ -405,6 +405,7 @@ func TestAllModeReadsEachRepositoryOnce(t *testing.T) {
 	)
 	st := &fakeStore{images: map[string]string{"ubuntu": "24.04", "acme/base": "1.3"}}
 	opts := testOptions(t, ModeAll, "", "")
+	opts.Discovery = DiscoverSearch
 	rep, err := Run(context.Background(), f, st, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -629,8 +630,8 @@ func TestAllModeReportsInvalidStoreKeys(t *testing.T) {
 	if diff := cmp.Diff([]string{"Bad Name", "alpine", "nginx", "num", "redis", "ubuntu", "zz/Bad"}, names); diff != "" {
 		t.Errorf("images (-want +got):\n%s", diff)
 	}
-	if r := byRepo(rep)["acme/one ubuntu"]; r.Action != Created || f.searches != 1 {
-		t.Errorf("ubuntu result %+v after %d searches, want created after 1", r, f.searches)
+	if r := byRepo(rep)["acme/one ubuntu"]; r.Action != Created || f.listings != 1 || f.searches != 0 {
+		t.Errorf("ubuntu result %+v after %d listings and %d searches, want created after 1 listing (all mode scans)", r, f.listings, f.searches)
 	}
 }
 

@@ -52,6 +52,7 @@ type repo struct {
 	pulls     []*pull
 	labels    map[string]*label // lowercase name
 	index     []indexEntry      // default-branch commits, oldest first
+	unindexed bool              // left out of the code-search index (index.go)
 }
 
 type indexEntry struct {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -216,7 +217,9 @@ type CodeHit struct {
 // hit, ordered by repository full name then path. Only each repository's
 // default branch as indexed (commits older than the index lag) is searched;
 // forks only with fork:true or fork:only; repositories the actor cannot see
-// are left out, but naming one in repo:, org: or user: is Invalid.
+// are left out, but naming one in repo:, org: or user: is Invalid. So are
+// repositories out of the index and those past the per-query repository
+// cap (index.go): silently, as on GitHub.
 func (w *World) SearchCode(actor *Token, q string) ([]CodeHit, error) {
 	cq, err := ParseCodeQuery(q)
 	if err != nil {
@@ -261,11 +264,12 @@ func (w *World) SearchCode(actor *Token, q string) ([]CodeHit, error) {
 		if (len(cq.Orgs) > 0 || len(cq.Users) > 0) && !anyFold(cq.Orgs, owner) && !anyFold(cq.Users, owner) {
 			continue
 		}
-		if w.perm(actor, r) < PermRead {
+		if w.perm(actor, r) < PermRead || !r.searchable(now) {
 			continue
 		}
 		repos = append(repos, cand{r, strings.ToLower(full)})
 	}
+	repos = capRepos(repos, w.searchRepoCap, func(c cand) time.Time { return c.r.PushedAt }, func(c cand) string { return c.name })
 	sort.Slice(repos, func(i, j int) bool { return repos[i].name < repos[j].name })
 	var hits []CodeHit
 	for _, c := range repos {

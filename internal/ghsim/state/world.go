@@ -180,6 +180,8 @@ type World struct {
 	forkDelay time.Duration
 	indexLag  time.Duration
 	prLag     time.Duration
+	// searchRepoCap is how many repositories one code search considers.
+	searchRepoCap int
 
 	nextID    int64
 	accounts  map[string]*Account // by lowercase login
@@ -202,23 +204,24 @@ func New(opts Options) *World {
 		opts.Clock = clock.Real{}
 	}
 	return &World{
-		clk:       opts.Clock,
-		baseURL:   strings.TrimSuffix(opts.BaseURL, "/"),
-		forkDelay: opts.ForkDelay,
-		indexLag:  opts.IndexLag,
-		nextID:    1000,
-		accounts:  map[string]*Account{},
-		accByID:   map[int64]*Account{},
-		teams:     map[string]*Team{},
-		teamByID:  map[int64]*Team{},
-		tokens:    map[string]*Token{},
-		repos:     map[string]*repo{},
-		repoByID:  map[int64]*repo{},
-		objects:   store{},
-		labelByID: map[int64]*label{},
-		prByID:    map[int64]*pull{},
-		flatCache: map[string]map[string]file{},
-		tokCache:  map[string]map[string]struct{}{},
+		clk:           opts.Clock,
+		baseURL:       strings.TrimSuffix(opts.BaseURL, "/"),
+		forkDelay:     opts.ForkDelay,
+		indexLag:      opts.IndexLag,
+		searchRepoCap: SearchRepoCap,
+		nextID:        1000,
+		accounts:      map[string]*Account{},
+		accByID:       map[int64]*Account{},
+		teams:         map[string]*Team{},
+		teamByID:      map[int64]*Team{},
+		tokens:        map[string]*Token{},
+		repos:         map[string]*repo{},
+		repoByID:      map[int64]*repo{},
+		objects:       store{},
+		labelByID:     map[int64]*label{},
+		prByID:        map[int64]*pull{},
+		flatCache:     map[string]map[string]file{},
+		tokCache:      map[string]map[string]struct{}{},
 	}
 }
 
