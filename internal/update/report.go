@@ -85,6 +85,9 @@ type Report struct {
 	DryRun bool
 	Images []*ImageReport
 	Notes  []string // run-wide notes, e.g. the store update
+	// Rollout is report mode's report; nil in the other modes, whose
+	// Images it replaces.
+	Rollout *Rollout
 }
 
 // Counts returns the changed (created or updated, or would be), skipped and
