@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -135,7 +136,7 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		st = storeAt{files: client, loc: *cfg.Store}
 	}
 	opts := cfg.Options
-	opts.BatchSize, opts.Logger, opts.Phase = deps.BatchSize, logger, out.phase()
+	opts.BatchSize, opts.Logger, opts.Phase, opts.Now = deps.BatchSize, logger, out.phase(), clk.Now
 	if opts.VerifyTag || opts.ResolveDigest {
 		if opts.Registry, err = newRegistry(cfg, out.getenv, deps); err != nil {
 			out.error(err.Error())
@@ -147,7 +148,7 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		out.error(err.Error())
 		return ExitFailure
 	}
-	if err := out.publish(rep); err != nil {
+	if err := out.publish(rep, cfg.ReportFile); err != nil {
 		out.error(err.Error())
 		return ExitFailure
 	}
@@ -238,10 +239,20 @@ func (r *reporter) phase() func(string) func() {
 
 // publish writes the outputs, the job summary and the annotations when the
 // runner provides them, and a readable summary on stdout otherwise.
-func (r *reporter) publish(rep *update.Report) error {
+func (r *reporter) publish(rep *update.Report, reportFile string) error {
 	outs, err := report.Outputs(rep)
 	if err != nil {
 		return err
+	}
+	if rep.Rollout != nil {
+		data, err := report.RolloutJSON(rep.Rollout)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(reportFile, data, 0o644); err != nil {
+			return fmt.Errorf("report-file: %w", err)
+		}
+		outs["report-file"] = reportFile
 	}
 	if r.getenv("GITHUB_OUTPUT") != "" {
 		for _, o := range config.Outputs {
@@ -251,6 +262,16 @@ func (r *reporter) publish(rep *update.Report) error {
 		}
 	}
 	summaryFile := r.getenv("GITHUB_STEP_SUMMARY") != ""
+	if rep.Rollout != nil {
+		if summaryFile {
+			if err := issueFile(func() { r.gha.AddStepSummary(report.RolloutMarkdown(rep.Rollout, reportFile)) }); err != nil {
+				return fmt.Errorf("writing the job summary: %w", err)
+			}
+		} else {
+			fmt.Fprint(r.stdout, report.RolloutText(rep.Rollout, reportFile))
+		}
+		return nil
+	}
 	if summaryFile {
 		md := report.Markdown(rep)
 		if rep.DryRun {

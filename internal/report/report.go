@@ -15,7 +15,8 @@ import (
 )
 
 // Outputs returns the action outputs by name: pull-requests (a JSON array),
-// changed-count, skipped-count, failed-count and deferred-count, the names
+// changed-count, skipped-count, failed-count, deferred-count, report (report
+// mode's totals, RolloutTotals) and report-file (empty), the names
 // config.Outputs declares (a test ties them).
 func Outputs(rep *update.Report) (map[string]string, error) {
 	prs, err := json.Marshal(rep.Results())
@@ -23,12 +24,21 @@ func Outputs(rep *update.Report) (map[string]string, error) {
 		return nil, fmt.Errorf("encoding pull-requests: %w", err)
 	}
 	changed, skipped, failed := rep.Counts()
+	var totals []byte
+	if rep.Rollout != nil {
+		if totals, err = RolloutTotals(rep.Rollout); err != nil {
+			return nil, err
+		}
+	}
 	return map[string]string{
 		"pull-requests":  string(prs),
 		"changed-count":  strconv.Itoa(changed),
 		"skipped-count":  strconv.Itoa(skipped),
 		"failed-count":   strconv.Itoa(failed),
 		"deferred-count": strconv.Itoa(rep.Deferred()),
+		"report":         string(totals),
+		// The command writes the report file and fills in its path.
+		"report-file": "",
 	}, nil
 }
 
