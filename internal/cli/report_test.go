@@ -144,6 +144,7 @@ func TestReportMode(t *testing.T) {
 	}
 	for where, want := range map[string]string{
 		"current/Dockerfile":                        "current",
+		"rebuilt/Dockerfile":                        "current",
 		"api/Dockerfile":                            "behind",
 		"worker/Dockerfile":                         "behind",
 		"services/services/billing/Dockerfile.prod": "behind",
@@ -199,11 +200,11 @@ func TestReportMode(t *testing.T) {
 		t.Errorf("pull requests = %+v", img.PRs)
 	}
 
-	// 20 repositories reference the image (blob's file is unread); only
-	// acme/current is on 1.3 (acme/rebuilt pins a digest, and no digest
-	// is known to report against). services has three files.
+	// 19 repositories reference the image (blob's file is unread);
+	// acme/current and acme/rebuilt (pinned by digest, at 1.3) are on
+	// 1.3. services has three files.
 	a := img.Adoption
-	if a.Repositories != 19 || a.CurrentRepositories != 1 || a.Files != 21 || a.CurrentFiles != 1 || a.Percent != 5.3 {
+	if a.Repositories != 19 || a.CurrentRepositories != 2 || a.Files != 21 || a.CurrentFiles != 2 || a.Percent != 10.5 {
 		t.Errorf("adoption = %+v", a)
 	}
 	var totals struct {
@@ -216,7 +217,7 @@ func TestReportMode(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.outputs["report"]), &totals); err != nil || totals.OptOuts != 2 || totals.PullRequests != 2 || totals.Images[0].Adoption.Repositories != 19 {
 		t.Errorf("report output = %s (%v)", r.outputs["report"], err)
 	}
-	for _, want := range []string{"### `ghcr.io/acme/base` at `1.3`", "`█░░░░░░░░░` 5.3%", "1 of 19 repositories", "**Opt-outs:**", "| exclude-repos |", "**Open pull requests:**"} {
+	for _, want := range []string{"### `ghcr.io/acme/base` at `1.3`", "`█░░░░░░░░░` 10.5%", "2 of 19 repositories", "**Opt-outs:**", "| exclude-repos |", "**Open pull requests:**"} {
 		if !strings.Contains(r.summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.summary)
 		}

@@ -276,6 +276,11 @@ func (r *runner) rolloutRepo(ir *ImageRollout, ti int, t Target, c *candidate, r
 		}
 		for _, ref := range res.Refs {
 			cs := Consumer{Line: ref.Line, Reference: ref.Old, State: stateOf(ref), Reason: ref.Reason}
+			if ref.Skip == dockerfile.SkipDigest && ref.OldTag == t.Tag {
+				// On the tag; whether its digest is the tag's latest build
+				// cannot be told without one.
+				cs.State, cs.Reason = StateCurrent, "pinned by digest; no digest known to compare it with"
+			}
 			if cs.State == StateOptedOut {
 				cs.OptOut = "comment"
 			}
