@@ -67,6 +67,13 @@ func Annotations(rep *update.Report) []Annotation {
 			add("dfiu: incomplete coverage for "+img.Image, strings.Join(img.Notes, "; "))
 		}
 	}
+	if rep.Rollout != nil {
+		for _, ir := range rep.Rollout.Images {
+			if !ir.Complete && ir.Error == "" {
+				add("dfiu: incomplete coverage for "+ir.Image, strings.Join(ir.Notes, "; "))
+			}
+		}
+	}
 	return out
 }
 

@@ -36,3 +36,16 @@ func TestRolloutMarkdownLongList(t *testing.T) {
 		t.Error("the text report is not complete")
 	}
 }
+
+// TestRolloutAnnotations warns of an image whose discovery was incomplete.
+func TestRolloutAnnotations(t *testing.T) {
+	t.Parallel()
+	rep := &update.Report{Mode: "report", Rollout: &update.Rollout{Images: []*update.ImageRollout{
+		{Image: "acme/base", Complete: true},
+		{Image: "acme/other", Notes: []string{"search capped\n::error::x"}},
+	}}}
+	a := Annotations(rep)
+	if len(a) != 1 || !strings.Contains(a[0].Title, "acme/other") || strings.Contains(a[0].Message, "\n::") {
+		t.Errorf("annotations = %+v", a)
+	}
+}
