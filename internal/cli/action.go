@@ -141,7 +141,7 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		// The scan's cache lives beside the store file.
 		opts.Index = scanindex.Store{Files: client, Loc: scanindex.Location(*cfg.Store)}
 	}
-	opts.BatchSize, opts.Logger, opts.Phase = deps.BatchSize, logger, out.phase()
+	opts.BatchSize, opts.Logger, opts.Phase, opts.Now = deps.BatchSize, logger, out.phase(), clk.Now
 	if opts.VerifyTag || opts.ResolveDigest {
 		if opts.Registry, err = newRegistry(cfg, out.getenv, deps); err != nil {
 			out.error(err.Error())
@@ -158,7 +158,7 @@ func runConfig(ctx context.Context, cfg *config.Config, out *reporter, deps acti
 		}
 		return ExitFailure
 	}
-	if err := out.publish(rep); err != nil {
+	if err := out.publish(rep, cfg.ReportFile); err != nil {
 		out.error(err.Error())
 		return ExitFailure
 	}
@@ -254,11 +254,22 @@ func (r *reporter) phase() func(string) func() {
 
 // publish writes the outputs, the job summary and the annotations when the
 // runner provides them, and a readable summary on stdout otherwise.
-func (r *reporter) publish(rep *update.Report) error {
-	reportFile := ""
-	if r.getenv("GITHUB_OUTPUT") != "" {
+func (r *reporter) publish(rep *update.Report, reportFile string) error {
+	// The full report goes to report-file: report mode's always (config
+	// gives it a default), the other modes' when it is named or when
+	// outputs can point to it (a file in RUNNER_TEMP).
+	switch {
+	case rep.Rollout != nil:
+		data, err := report.RolloutJSON(rep.Rollout)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(reportFile, data, 0o644); err != nil {
+			return fmt.Errorf("report-file: %w", err)
+		}
+	case reportFile != "" || r.getenv("GITHUB_OUTPUT") != "":
 		var err error
-		if reportFile, err = r.writeReport(rep); err != nil {
+		if reportFile, err = r.writeReport(rep, reportFile); err != nil {
 			return err
 		}
 	}
@@ -274,6 +285,16 @@ func (r *reporter) publish(rep *update.Report) error {
 		}
 	}
 	summaryFile := r.getenv("GITHUB_STEP_SUMMARY") != ""
+	if rep.Rollout != nil {
+		if summaryFile {
+			if err := issueFile(func() { r.gha.AddStepSummary(report.RolloutMarkdown(rep.Rollout, reportFile)) }); err != nil {
+				return fmt.Errorf("writing the job summary: %w", err)
+			}
+		} else {
+			fmt.Fprint(r.stdout, report.RolloutText(rep.Rollout, reportFile))
+		}
+		return nil
+	}
 	if summaryFile {
 		md := report.Markdown(rep)
 		if rep.DryRun {
@@ -306,12 +327,19 @@ func (r *reporter) publish(rep *update.Report) error {
 	return nil
 }
 
-// writeReport writes the full report to a new file in RUNNER_TEMP (the
-// system's temporary directory outside a runner) and returns its path.
-func (r *reporter) writeReport(rep *update.Report) (string, error) {
+// writeReport writes the full report to path, or when path is empty to a
+// new file in RUNNER_TEMP (the system's temporary directory outside a
+// runner), and returns where.
+func (r *reporter) writeReport(rep *update.Report, path string) (string, error) {
 	b, err := report.FullReport(rep)
 	if err != nil {
 		return "", err
+	}
+	if path != "" {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return "", fmt.Errorf("report-file: %w", err)
+		}
+		return path, nil
 	}
 	dir := r.getenv("RUNNER_TEMP")
 	if dir == "" {

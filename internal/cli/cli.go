@@ -34,13 +34,14 @@ Commands:
   parent    record IMAGE:TAG in the store and open PRs wherever it is used
   child     bump one repository to IMAGE:TAG
   all       open PRs wherever a file deviates from the store
+  report    report who uses each image, at which tag, and who opted out (no writes)
   rewrite   rewrite image references in local files
   sim       serve the GitHub simulator on loopback
   demo      run parent and all mode against a seeded, in-process simulator
   version   print the version, commit and Go version (also --version)
 
 With no command, dfiu runs as a GitHub Action: it reads INPUT_* variables and
-the "mode" input picks parent, child or all.
+the "mode" input picks parent, child, all or report.
 Run "dfiu <command> -h" for a command's flags.
 `
 
@@ -53,7 +54,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return runAction(ctx, actionOptions{}, env)
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
-	case "parent", "child", "all":
+	case "parent", "child", "all", "report":
 		return runAction(ctx, actionOptions{Mode: cmd, Args: rest}, env)
 	case "rewrite":
 		return runRewrite(ctx, rest, env)

@@ -56,6 +56,9 @@ type Config struct {
 
 	FailOnError bool
 
+	// ReportFile is where report mode writes the full report (report-file).
+	ReportFile string
+
 	// The explicit registry login (registry-username, registry-password);
 	// the password is never logged.
 	RegistryUsername string
@@ -202,6 +205,16 @@ func (c *Config) resolve(get, getenv func(string) string, bad func(string, error
 		}
 	} else if c.Mode == update.ModeAll {
 		bad("store", errors.New("is required in all mode"))
+	} else if c.Mode == update.ModeReport && get("image") == "" {
+		bad("store", errors.New("is required in report mode when image is not given"))
+	}
+	if c.Mode == update.ModeReport {
+		// A report asks no registry: it measures against the tag (and the
+		// store's digest) as recorded.
+		c.VerifyTag, c.ResolveDigest = false, false
+		if c.ReportFile == "" {
+			c.ReportFile = DefaultReportFile
+		}
 	}
 
 	if len(c.Orgs) == 0 {
@@ -256,6 +269,14 @@ func (c *Config) resolve(get, getenv func(string) string, bad func(string, error
 // need and all mode does not use.
 func (c *Config) resolveTarget(get func(string) string, bad func(string, error)) {
 	image, tag, digest := get("image"), get("tag"), get("digest")
+	if c.Mode == update.ModeReport && image == "" {
+		for name, v := range map[string]string{"tag": tag, "digest": digest} {
+			if v != "" {
+				bad(name, errors.New("needs image in report mode"))
+			}
+		}
+		return
+	}
 	if c.Mode == update.ModeAll {
 		for name, v := range map[string]string{"image": image, "tag": tag, "digest": digest} {
 			if v != "" {
@@ -277,6 +298,8 @@ func (c *Config) resolveTarget(get func(string) string, bad func(string, error))
 		}
 	}
 	switch {
+	case tag == "" && c.Mode == update.ModeReport:
+		// The store's tag.
 	case tag == "":
 		bad("tag", fmt.Errorf("is required in %s mode", c.Mode))
 	case !imageref.ValidTag(tag):
@@ -291,6 +314,10 @@ func (c *Config) resolveTarget(get func(string) string, bad func(string, error))
 }
 
 var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+
+// DefaultReportFile is where report mode writes its report when
+// report-file names no file.
+const DefaultReportFile = "dfiu-report.json"
 
 // List splits a list input on commas and newlines, trimming spaces and
 // dropping empty items.

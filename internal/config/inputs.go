@@ -43,12 +43,12 @@ type Output struct {
 
 // Inputs lists every input, in the order action.yml declares them.
 var Inputs = []Input{
-	{Name: "mode", Set: func(c *Config, v string) error { return setMode(c, v) }, Default: "parent", Description: "What to do: parent (record image:tag in the store and open PRs wherever the image is used), child (bump one repository, given by repository) or all (open PRs wherever a file deviates from the store)."},
-	{Name: "image", Description: "The image repository to bump, without tag or digest, e.g. ubuntu or ghcr.io/acme/base. Required in parent and child mode."},
-	{Name: "tag", Description: "The new tag, e.g. 24.04. Required in parent and child mode."},
+	{Name: "mode", Set: func(c *Config, v string) error { return setMode(c, v) }, Default: "parent", Description: "What to do: parent (record image:tag in the store and open PRs wherever the image is used), child (bump one repository, given by repository), all (open PRs wherever a file deviates from the store) or report (write nothing: report every consumer of image, or of every image of the store, its state, dfiu's open PRs, the opt-outs and the adoption)."},
+	{Name: "image", Description: "The image repository to bump, without tag or digest, e.g. ubuntu or ghcr.io/acme/base. Required in parent and child mode; in report mode, the one image to report on (default: every image of the store)."},
+	{Name: "tag", Description: "The new tag, e.g. 24.04. Required in parent and child mode; in report mode, the tag to report against (default: the store's for image)."},
 	{Name: "digest", Description: "Optional sha256:<64 hex> digest of the new tag. References pinned by digest are re-pinned as name:tag@digest; without it (and without resolve-digest) they are skipped with a warning."},
 	{Name: "repository", Description: "child mode only: the repository to bump, as owner/name."},
-	{Name: "store", Description: "The image-to-tag store: owner/repo[/path][@branch], path defaulting to store.json. Optional in parent and child mode (recorded when given), required in all mode."},
+	{Name: "store", Description: "The image-to-tag store: owner/repo[/path][@branch], path defaulting to store.json. Optional in parent and child mode (recorded when given), required in all mode, read (never written) in report mode."},
 	{Name: "orgs", Set: list(func(c *Config) *[]string { return &c.Orgs }), Description: "Organisations (or users) to search, separated by commas or newlines. Defaults to GITHUB_REPOSITORY_OWNER."},
 	{Name: "exclude-repos", Set: setExcludeRepos, Description: "Repositories to leave alone: globs on owner/name (path.Match syntax, case-insensitive), separated by commas or newlines, e.g. acme/legacy-*."},
 	{Name: "include-forks", Set: boolean(func(c *Config) *bool { return &c.IncludeForks }), Default: "false", Bool: true, Description: "Also open PRs in forks."},
@@ -81,6 +81,7 @@ var Inputs = []Input{
 	{Name: "resolve-digest", Set: boolean(func(c *Config) *bool { return &c.ResolveDigest }), Default: "true", Bool: true, Description: "When digest is not given, take the digest of image:tag from its registry (the index's for a multi-platform image), so that references pinned by digest are re-pinned and a rebuild of the same tag is followed; in all mode the registry's digest wins over the store's. A registry that cannot be asked is a warning, not an error, unless verify-tag is on."},
 	{Name: "registry-username", Description: "The user name for the image's registry (parent and child mode; in all mode log in with docker/login-action). Tried after the Docker config's credentials and only with the image's own registry."},
 	{Name: "registry-password", Description: "The password or token for registry-username; masked like github-token and never printed."},
+	{Name: "report-file", Set: func(c *Config, v string) error { c.ReportFile = v; return nil }, Description: "The file to write the full report to, as JSON: report mode's (the schema is internal/report/report.schema.json in dfiu's repository; default dfiu-report.json), or the other modes' {pull_requests, coverage} (default: a new file in RUNNER_TEMP). The report-file output names it."},
 	{Name: "fail-on-error", Set: boolean(func(c *Config) *bool { return &c.FailOnError }), Default: "true", Bool: true, Description: "Exit non-zero when any repository failed (after processing all the others)."},
 }
 
@@ -91,14 +92,15 @@ var Outputs = []Output{
 	{Name: "skipped-count", Description: "How many repositories were skipped."},
 	{Name: "failed-count", Description: "How many repositories failed."},
 	{Name: "deferred-count", Description: "How many repositories were left for a later run because the time-budget ran out."},
-	{Name: "report-file", Description: "The path of a JSON file holding the full report, {pull_requests, coverage}, whatever its size, for actions/upload-artifact. pull-requests and the job summary are shortened to stay within GitHub's limits (1 MB for a job's outputs, 1 MiB per step summary): past about 400 KB, pull-requests keeps the failed, then the changed results."},
+	{Name: "report", Description: "report mode: the totals as JSON: per image its tag and adoption (repositories and files on the tag, percent), references by state, opt-outs and open pull requests."},
+	{Name: "report-file", Description: "The path of the JSON file holding the full report, whatever its size, for actions/upload-artifact: in report mode the rollout report, in the other modes {pull_requests, coverage}. pull-requests and the job summary are shortened to stay within GitHub's limits (1 MB for a job's outputs, 1 MiB per step summary): past about 400 KB, pull-requests keeps the failed, then the changed results."},
 	{Name: "coverage", Description: "A JSON array with one object per org saying what discovery saw: {org, method (search or scan), repositories_listed, repositories_searched, repositories_scanned, repositories_unchanged, repositories_not_scanned, files_read, files_skipped (by reason: too large, binary or not UTF-8, not UTF-8), unseen (what could not be seen, and why), complete}. A search is never complete: code search has blind spots no answer reveals."},
 }
 
 // The setters of the table's inputs.
 
 var (
-	setMode      = oneOf(func(c *Config) *update.Mode { return &c.Mode }, update.ModeParent, update.ModeChild, update.ModeAll)
+	setMode      = oneOf(func(c *Config) *update.Mode { return &c.Mode }, update.ModeParent, update.ModeChild, update.ModeAll, update.ModeReport)
 	setDiscovery = oneOf(func(c *Config) *update.Discovery { return &c.Discovery }, update.DiscoverSearch, update.DiscoverScan, update.DiscoverAuto)
 )
 

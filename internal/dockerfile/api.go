@@ -126,7 +126,27 @@ type Ref struct {
 	// pinned by digest with no new digest given, or an invalid reference),
 	// as opposed to a deliberate one (opt-out, tag filter, downgrade).
 	Attention bool
+	// Skip says, as a value to branch on, why a skipped reference was left
+	// alone; Reason says it in words. It is SkipNone unless Status is
+	// StatusSkipped.
+	Skip Skip
 }
+
+// Skip classifies why a reference was left alone.
+type Skip int
+
+const (
+	SkipNone        Skip = iota
+	SkipOptOut           // opted out by the ignore comment (on it, or on the ARG it takes its tag from)
+	SkipFloating         // no tag, latest or a channel name
+	SkipDigest           // pinned by digest and no new digest given
+	SkipDowngrade        // the new tag is a lower version
+	SkipVariant          // another variant, v prefix or tag kind than the new tag
+	SkipSameVersion      // the same version spelt differently (3.11.0 and 3.11)
+	SkipFilter           // the tag does not match the tag filter
+	SkipInvalid          // not a valid reference
+	SkipUnresolved       // cannot be rewritten byte for byte: a variable without a default, a name from a variable, an ARG shared with another reference, overlapping changes
+)
 
 // Result is the outcome of rewriting one file.
 type Result struct {

@@ -199,36 +199,42 @@ func newPolicy(o Options) policy {
 // eligible (the reference is current, or re-pinned to a new digest), but
 // for the tag filter.
 func (p policy) skip(old string) string {
+	_, reason := p.check(old)
+	return reason
+}
+
+// check is skip with the reason's class.
+func (p policy) check(old string) (Skip, string) {
 	if p.filter != nil && !p.filter.MatchString(old) {
-		return fmt.Sprintf("tag %q does not match the tag filter %q", old, p.filter.String())
+		return SkipFilter, fmt.Sprintf("tag %q does not match the tag filter %q", old, p.filter.String())
 	}
 	if old == p.tag {
-		return ""
+		return SkipNone, ""
 	}
 	if isFloating(old) {
 		if p.pin && (old == "" || old == "latest") {
-			return ""
+			return SkipNone, ""
 		}
-		return "floating tag"
+		return SkipFloating, "floating tag"
 	}
 	ov, oldIsVer := parseVersion(old)
 	if p.filter == nil {
 		if r := p.kindSkip(old, ov, oldIsVer); r != "" {
-			return r
+			return SkipVariant, r
 		}
 	}
 	if !oldIsVer || !p.newIsVer || ov.prefix != p.newVer.prefix {
-		return ""
+		return SkipNone, ""
 	}
 	// With a tag filter the variants may differ: the numbers still say
 	// whether the move is a downgrade.
 	switch c := compareNums(ov.nums, p.newVer.nums); {
 	case c > 0 && !p.allowDowngrade:
-		return fmt.Sprintf("would downgrade %s to %s", old, p.tag)
+		return SkipDowngrade, fmt.Sprintf("would downgrade %s to %s", old, p.tag)
 	case c == 0 && ov.variant == p.newVer.variant:
-		return fmt.Sprintf("%s is the same version as the new tag %s", old, p.tag)
+		return SkipSameVersion, fmt.Sprintf("%s is the same version as the new tag %s", old, p.tag)
 	}
-	return ""
+	return SkipNone, ""
 }
 
 // kindSkip applies rules 1, 2 and 4 of the policy: a version moves only to

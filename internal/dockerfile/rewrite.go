@@ -185,7 +185,7 @@ func (t *target) rewrite(sc *scan) Result {
 					}
 					c := sc.cands[u]
 					outs[i].ref.Status, outs[i].ref.New, outs[i].ref.Rebuilt = StatusSkipped, outs[i].ref.Old, false
-					outs[i].ref.Reason = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, c.text, c.line)
+					outs[i].ref.Reason, outs[i].ref.Skip = fmt.Sprintf("ARG %s also sets %s on line %d", r.name, c.text, c.line), SkipUnresolved
 					outs[i].es = nil
 					dropped = true
 					break edits
@@ -222,6 +222,7 @@ func (t *target) rewrite(sc *scan) Result {
 			for _, o := range edits {
 				if o.overlaps(e) {
 					ref.Status, ref.New, ref.Reason, ref.Rebuilt = StatusSkipped, ref.Old, "conflicts with another change to the same bytes", false
+					ref.Skip = SkipUnresolved
 					es = nil
 					break conflicts
 				}
@@ -278,7 +279,7 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, es []edit, ok bool) 
 		if sc.kind == KindCompose {
 			word = "variable"
 		}
-		ref.Reason = fmt.Sprintf("%s %s has no default value", word, strings.Join(c.unset, ", "))
+		ref.Reason, ref.Skip = fmt.Sprintf("%s %s has no default value", word, strings.Join(c.unset, ", ")), SkipUnresolved
 		return ref, nil, true
 	}
 	m, err := t.matches(text)
@@ -287,19 +288,19 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, es []edit, ok bool) 
 	}
 	switch {
 	case c.reason != "":
-		ref.Reason = c.reason
+		ref.Reason, ref.Skip = c.reason, SkipUnresolved
 		return ref, nil, true
 	case err != nil:
-		ref.Reason, ref.Attention = fmt.Sprintf("invalid reference: %v", err), true
+		ref.Reason, ref.Attention, ref.Skip = fmt.Sprintf("invalid reference: %v", err), true, SkipInvalid
 		return ref, nil, true
 	case c.optOut:
-		ref.Reason = "opted out by # " + t.marker
+		ref.Reason, ref.Skip = "opted out by # "+t.marker, SkipOptOut
 		return ref, nil, true
 	}
 	if c.nameFromVarSkips && !wholeDefault(c.chars) {
 		for _, ch := range c.chars[:p.nameEnd] {
 			if ch.viaVar {
-				ref.Reason = "the image name comes from a variable"
+				ref.Reason, ref.Skip = "the image name comes from a variable", SkipUnresolved
 				return ref, nil, true
 			}
 		}
@@ -307,12 +308,12 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, es []edit, ok bool) 
 	dig := p.digest(text)
 	// A reference pinned by digest alone names no tag but is not floating:
 	// rule 6 re-pins it when a digest is given (or flags it when none is).
-	if reason := t.policy.skip(ref.OldTag); reason != "" && (ref.OldTag != "" || dig == "") {
-		ref.Reason = reason
+	if skip, reason := t.policy.check(ref.OldTag); reason != "" && (ref.OldTag != "" || dig == "") {
+		ref.Reason, ref.Skip = reason, skip
 		return ref, nil, true
 	}
 	if dig != "" && t.digest == "" {
-		ref.Reason, ref.Attention = "pinned by digest", true
+		ref.Reason, ref.Attention, ref.Skip = "pinned by digest", true, SkipDigest
 		return ref, nil, true
 	}
 	newText := text[:p.nameEnd] + ":" + t.tag
@@ -324,10 +325,12 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, es []edit, ok bool) 
 		return ref, nil, true
 	}
 	es, reg, reason := locateEdits(c.chars, text, newText)
+	skip := SkipUnresolved
 	if reason == "" {
 		for _, e := range es {
 			if r := sc.regions[e.region]; r.optOut && r.instr == "ARG" {
 				reason = fmt.Sprintf("opted out by # %s above ARG %s", t.marker, r.name)
+				skip = SkipOptOut
 			}
 		}
 		if reason == "" {
@@ -336,7 +339,7 @@ func (t *target) evaluate(sc *scan, c *candidate) (ref Ref, es []edit, ok bool) 
 		}
 	}
 	if reason != "" {
-		ref.Reason = reason
+		ref.Reason, ref.Skip = reason, skip
 		return ref, nil, true
 	}
 	ref.Status, ref.New = StatusChanged, newText

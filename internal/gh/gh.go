@@ -104,6 +104,9 @@ type RepoRequest struct {
 	Paths       []string // files to read at the default branch head (and at each branch)
 	Branches    []string // dfiu branches to inspect (short names, e.g. "dfiu/ubuntu")
 	Labels      []string // label names whose node ids are wanted
+	// PRStatus also reads each open pull request's age, mergeability and
+	// CI state (report mode).
+	PRStatus bool
 }
 
 // File is a blob read over GraphQL.
@@ -127,6 +130,16 @@ type PullRequest struct {
 	Title   string
 	Body    string
 	HeadOID string // the head commit; for a closed pull request, the head when it was closed
+
+	// Read only with RepoRequest.PRStatus, for open pull requests:
+	CreatedAt time.Time
+	// Mergeable is MERGEABLE, CONFLICTING or UNKNOWN (GitHub computes it
+	// in the background; https://docs.github.com/graphql/reference/enums#mergeablestate).
+	Mergeable string
+	// CIState is the head commit's statusCheckRollup.state (SUCCESS,
+	// FAILURE, PENDING, ERROR, EXPECTED), or "" when the commit has no
+	// status or check (GitHub answers null then).
+	CIState string
 }
 
 // Branch is the state of one of our branches.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -156,12 +157,13 @@ func mergeRequests(reqs []RepoRequest) ([]RepoRequest, error) {
 			out = append(out, RepoRequest{Owner: r.Owner, Name: r.Name,
 				Paths:    unique(nil, r.Paths),
 				Branches: unique(nil, r.Branches),
-				Labels:   unique(nil, r.Labels)})
+				Labels:   unique(nil, r.Labels), PRStatus: r.PRStatus})
 			continue
 		}
 		out[i].Paths = unique(out[i].Paths, r.Paths)
 		out[i].Branches = unique(out[i].Branches, r.Branches)
 		out[i].Labels = unique(out[i].Labels, r.Labels)
+		out[i].PRStatus = out[i].PRStatus || r.PRStatus
 	}
 	return out, nil
 }
@@ -267,6 +269,12 @@ const blobFields = `... on Blob { text byteSize isBinary isTruncated oid }`
 // merged pull requests (their state is MERGED).
 const hydratePRFields = "id number url title body baseRefName headRefOid headRepository { nameWithOwner }"
 
+// hydratePRStatusFields are also read of open pull requests with
+// RepoRequest.PRStatus: the head commit is the last of the pull request's
+// commits, and its statusCheckRollup rolls up both commit statuses and
+// check runs (https://docs.github.com/graphql/reference/objects#statuscheckrollup).
+const hydratePRStatusFields = " createdAt mergeable commits(last: 1) { nodes { commit { statusCheckRollup { state } } } }"
+
 // buildHydrateQuery writes one aliased query: rN per repository (fJ per
 // path, bK per branch with bKfJ, bKp (open pull requests) and bKc (the
 // latest closed one), lM per label), and in the first batch the viewer.
@@ -306,7 +314,11 @@ func buildHydrateQuery(batch []RepoRequest, viewer bool) string {
 			for j, p := range r.Paths {
 				fmt.Fprintf(&b, "    b%df%d: object(expression: %s) { %s }\n", k, j, quote("refs/heads/"+br+":"+p), blobFields)
 			}
-			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 20) { nodes { %s } }\n", k, quote(br), hydratePRFields)
+			open := hydratePRFields
+			if r.PRStatus {
+				open += hydratePRStatusFields
+			}
+			fmt.Fprintf(&b, "    b%dp: pullRequests(headRefName: %s, states: [OPEN], first: 20) { nodes { %s } }\n", k, quote(br), open)
 			fmt.Fprintf(&b, "    b%dc: pullRequests(headRefName: %s, states: [CLOSED], first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { %s } }\n", k, quote(br), hydratePRFields)
 		}
 		for m, l := range r.Labels {
@@ -416,14 +428,25 @@ type refJSON struct {
 
 type prsJSON struct {
 	Nodes []struct {
-		ID          string `json:"id"`
-		Number      int    `json:"number"`
-		URL         string `json:"url"`
-		Title       string `json:"title"`
-		Body        string `json:"body"`
-		BaseRefName string `json:"baseRefName"`
-		HeadRefOID  string `json:"headRefOid"`
-		HeadRepo    *struct {
+		ID          string    `json:"id"`
+		Number      int       `json:"number"`
+		URL         string    `json:"url"`
+		Title       string    `json:"title"`
+		Body        string    `json:"body"`
+		BaseRefName string    `json:"baseRefName"`
+		HeadRefOID  string    `json:"headRefOid"`
+		CreatedAt   time.Time `json:"createdAt"`
+		Mergeable   string    `json:"mergeable"`
+		Commits     struct {
+			Nodes []struct {
+				Commit struct {
+					StatusCheckRollup *struct {
+						State string `json:"state"`
+					} `json:"statusCheckRollup"`
+				} `json:"commit"`
+			} `json:"nodes"`
+		} `json:"commits"`
+		HeadRepo *struct {
 			NameWithOwner string `json:"nameWithOwner"`
 		} `json:"headRepository"`
 	} `json:"nodes"`
@@ -443,7 +466,12 @@ func (p *prsJSON) first(base, repo string) *PullRequest {
 		if n.HeadRepo == nil || !strings.EqualFold(n.HeadRepo.NameWithOwner, repo) {
 			continue
 		}
-		return &PullRequest{ID: n.ID, Number: n.Number, URL: n.URL, Title: n.Title, Body: n.Body, HeadOID: n.HeadRefOID}
+		pr := &PullRequest{ID: n.ID, Number: n.Number, URL: n.URL, Title: n.Title, Body: n.Body, HeadOID: n.HeadRefOID,
+			CreatedAt: n.CreatedAt, Mergeable: n.Mergeable}
+		if c := n.Commits.Nodes; len(c) > 0 && c[len(c)-1].Commit.StatusCheckRollup != nil {
+			pr.CIState = c[len(c)-1].Commit.StatusCheckRollup.State
+		}
+		return pr
 	}
 	return nil
 }

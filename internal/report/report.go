@@ -51,6 +51,12 @@ func Outputs(rep *update.Report, reportFile string) (map[string]string, error) {
 		return nil, fmt.Errorf("encoding coverage: %w", err)
 	}
 	changed, skipped, failed := rep.Counts()
+	var totals []byte
+	if rep.Rollout != nil {
+		if totals, err = RolloutTotals(rep.Rollout); err != nil {
+			return nil, err
+		}
+	}
 	return map[string]string{
 		"coverage":       string(cov),
 		"pull-requests":  string(prs),
@@ -58,6 +64,7 @@ func Outputs(rep *update.Report, reportFile string) (map[string]string, error) {
 		"skipped-count":  strconv.Itoa(skipped),
 		"failed-count":   strconv.Itoa(failed),
 		"deferred-count": strconv.Itoa(rep.Deferred()),
+		"report":         string(totals),
 		"report-file":    reportFile,
 	}, nil
 }
@@ -159,6 +166,13 @@ func Annotations(rep *update.Report) []Annotation {
 	for _, c := range rep.Coverage {
 		if c.Method == "scan" && !c.Complete {
 			add(false, "dfiu: the scan of "+c.Org+" could not see everything", strings.Join(c.Unseen, "; "))
+		}
+	}
+	if rep.Rollout != nil {
+		for _, ir := range rep.Rollout.Images {
+			if !ir.Complete && ir.Error == "" {
+				add(false, "dfiu: incomplete coverage for "+ir.Image, strings.Join(ir.Notes, "; "))
+			}
 		}
 	}
 	return out

@@ -95,6 +95,9 @@ type Report struct {
 	Notes  []string // run-wide notes, e.g. the store update
 	// Coverage says, per org, what parent or all mode's discovery saw.
 	Coverage []*OrgCoverage
+	// Rollout is report mode's report; nil in the other modes, whose
+	// Images it replaces.
+	Rollout *Rollout
 }
 
 // Counts returns the changed (created or updated, or would be), skipped and

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dfiu/dfiu/internal/dockerfile"
 	"github.com/dfiu/dfiu/internal/gh"
@@ -78,6 +79,9 @@ const (
 	ModeParent Mode = "parent"
 	ModeChild  Mode = "child"
 	ModeAll    Mode = "all"
+	// ModeReport reports where each image stands across the orgs and
+	// writes nothing (Report.Rollout).
+	ModeReport Mode = "report"
 )
 
 // Target is an image and the tag it should be at.
@@ -104,7 +108,7 @@ func (t Target) Ref() string {
 // validated.
 type Options struct {
 	Mode       Mode
-	Target     Target // parent and child mode
+	Target     Target // parent and child mode; report mode, optional (the tag too: the store's)
 	Repository string // child mode: owner/name
 
 	Orgs         []string
@@ -142,6 +146,9 @@ type Options struct {
 	BatchSize   int // repositories per GraphQL read; 0: the client's default
 
 	Logger *slog.Logger // nil: discard
+	// Now is the time report mode measures pull requests' age against;
+	// nil: time.Now.
+	Now func() time.Time
 	// Phase, when set, is called as each phase starts ("Store",
 	// "Discover", "Hydrate", "Plan", "Apply"); the function it returns is
 	// called when the phase ends. The action uses it for log groups.
@@ -170,6 +177,12 @@ func Run(ctx context.Context, c Client, st Store, opts Options) (*Report, error)
 	}
 	r := &runner{c: c, opts: opts, log: opts.Logger}
 	rep := &Report{Mode: string(opts.Mode), DryRun: opts.DryRun}
+	if opts.Mode == ModeReport {
+		if err := r.rollout(ctx, st, rep); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
 
 	if err := r.preflight(ctx, st, rep); err != nil {
 		return nil, err
@@ -273,7 +286,7 @@ func (r *runner) phase(name string) func() {
 // Store entries whose image is not a valid name are returned as reports
 // of images that were not searched.
 func (r *runner) store(ctx context.Context, st Store, rep *Report) ([]Target, []*ImageReport, error) {
-	if r.opts.Mode != ModeAll {
+	if r.opts.Mode != ModeAll && r.opts.Mode != ModeReport {
 		t := r.opts.Target
 		if st == nil {
 			return []Target{t}, nil, nil
@@ -360,8 +373,9 @@ type candidate struct {
 	// images says which targets (by index) found the repository; the
 	// repository is planned for each of them.
 	images map[int]bool
-	// excluded holds the reason a repository is not read at all.
-	excluded string
+	// excluded holds the reason a repository is not read at all; glob
+	// is the exclude-repos glob that matched.
+	excluded, glob string
 	// tooLarge holds candidate files over dockerfile.MaxSize, by path, with
 	// their sizes: listed but not read.
 	tooLarge map[string]int
@@ -394,16 +408,31 @@ func (r *runner) excluded(fullName string) bool {
 	return MatchAny(r.opts.ExcludeRepos, fullName)
 }
 
+// exclude marks c excluded when an exclude-repos glob matches it, and says
+// whether one did.
+func (r *runner) exclude(c *candidate) bool {
+	if c.glob = MatchingGlob(r.opts.ExcludeRepos, c.fullName()); c.glob != "" {
+		c.excluded = "excluded by exclude-repos"
+	}
+	return c.glob != ""
+}
+
 // MatchAny reports whether any of the lower-case globs matches fullName,
 // case-insensitively.
 func MatchAny(globs []string, fullName string) bool {
+	return MatchingGlob(globs, fullName) != ""
+}
+
+// MatchingGlob returns the first of the lower-case globs that matches
+// fullName, case-insensitively, or "".
+func MatchingGlob(globs []string, fullName string) string {
 	fullName = strings.ToLower(fullName)
 	for _, g := range globs {
 		if ok, _ := path.Match(g, fullName); ok {
-			return true
+			return g
 		}
 	}
-	return false
+	return ""
 }
 
 // discover runs one code search per target and groups the hits by
@@ -498,9 +527,7 @@ func (r *runner) addHit(cands map[string]*candidate, h gh.CodeHit) *candidate {
 	c := cands[key]
 	if c == nil {
 		c = &candidate{owner: h.Owner, name: h.Name, paths: map[string]bool{}, images: map[int]bool{}}
-		if r.excluded(c.fullName()) {
-			c.excluded = "excluded by exclude-repos"
-		}
+		r.exclude(c)
 		cands[key] = c
 	}
 	c.paths[h.Path] = true
@@ -513,8 +540,7 @@ func (r *runner) discoverChild(ctx context.Context, t Target) (map[string]*candi
 	owner, name, _ := strings.Cut(r.opts.Repository, "/")
 	c := &candidate{owner: owner, name: name, paths: map[string]bool{}, images: map[int]bool{0: true}}
 	cands := map[string]*candidate{repoKey(owner, name): c}
-	if r.excluded(c.fullName()) {
-		c.excluded = "excluded by exclude-repos"
+	if r.exclude(c) {
 		return cands, []*ImageReport{img}, nil
 	}
 	hyd, err := r.c.Hydrate(ctx, []gh.RepoRequest{{Owner: owner, Name: name}}, nil, nil, r.opts.BatchSize)
@@ -562,8 +588,8 @@ func (r *runner) hydrate(ctx context.Context, cands map[string]*candidate, targe
 	owners := map[string]bool{}
 	for _, k := range keys {
 		c := cands[k]
-		if c.excluded != "" {
-			continue
+		if c.excluded != "" && r.opts.Mode != ModeReport {
+			continue // report mode reads them: their references are opt-outs to audit
 		}
 		reqs = append(reqs, r.request(c, targets))
 		owners[strings.ToLower(c.owner)] = true
@@ -593,7 +619,7 @@ func (r *runner) hydrate(ctx context.Context, cands map[string]*candidate, targe
 // request is what Hydrate reads of a candidate: its paths, our branch for
 // each image that found it, and the labels.
 func (r *runner) request(c *candidate, targets []Target) gh.RepoRequest {
-	req := gh.RepoRequest{Owner: c.owner, Name: c.name, Labels: r.opts.Labels}
+	req := gh.RepoRequest{Owner: c.owner, Name: c.name, Labels: r.opts.Labels, PRStatus: r.opts.Mode == ModeReport}
 	for p := range c.paths {
 		req.Paths = append(req.Paths, p)
 	}

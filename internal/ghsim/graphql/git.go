@@ -218,8 +218,13 @@ func init() {
 		"authoredDate": func(_ *execCtx, src any, _ map[string]any) (any, error) {
 			return dateTime(src.(commitV).c.Author.Date), nil
 		},
-		"author":    func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(commitV).c.Author, nil },
-		"committer": func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(commitV).c.Committer, nil },
+		// The simulated world has no commit statuses or check runs, and
+		// GitHub answers null for a commit that has neither: the field is
+		// nullable, and clients null-check it for commits without CI
+		// (github/combine-prs#41, github/branch-deploy#78).
+		"statusCheckRollup": func(_ *execCtx, _ any, _ map[string]any) (any, error) { return nil, nil },
+		"author":            func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(commitV).c.Author, nil },
+		"committer":         func(_ *execCtx, src any, _ map[string]any) (any, error) { return src.(commitV).c.Committer, nil },
 		"url": func(ec *execCtx, src any, _ map[string]any) (any, error) {
 			c := src.(commitV)
 			return ec.url(c.repo.FullName(), "commit", c.c.OID), nil
