@@ -125,17 +125,13 @@ func (r *runner) discoverShared(ctx context.Context, targets []Target) (map[stri
 		images[i].Complete = complete
 		images[i].Notes = append(images[i].Notes, notes...)
 	}
-	covs := make([]*OrgCoverage, len(r.opts.Orgs))
-	byOrg := map[string]*OrgCoverage{}
-	for i, org := range r.opts.Orgs {
-		covs[i] = newCoverage(org, "search")
-		covs[i].unseen("%s", searchBlindSpots)
+	covs, byOrg := r.searchCoverage()
+	for _, cov := range covs {
 		if !complete {
 			for _, n := range notes {
-				covs[i].unseen("%s", n)
+				cov.unseen("%s", n)
 			}
 		}
-		byOrg[strings.ToLower(org)] = covs[i]
 	}
 	for _, c := range cands {
 		if cov := byOrg[strings.ToLower(c.owner)]; cov != nil {

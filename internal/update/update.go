@@ -441,13 +441,7 @@ func MatchingGlob(globs []string, fullName string) string {
 func (r *runner) discover(ctx context.Context, targets []Target) (map[string]*candidate, []*ImageReport, []*OrgCoverage, error) {
 	cands := map[string]*candidate{}
 	images := make([]*ImageReport, len(targets))
-	covs := make([]*OrgCoverage, len(r.opts.Orgs))
-	byOrg := map[string]*OrgCoverage{}
-	for i, org := range r.opts.Orgs {
-		covs[i] = newCoverage(org, "search")
-		covs[i].unseen("%s", searchBlindSpots)
-		byOrg[strings.ToLower(org)] = covs[i]
-	}
+	covs, byOrg := r.searchCoverage()
 	for i, t := range targets {
 		img := r.imageReport(t)
 		images[i] = img
@@ -512,6 +506,19 @@ func (r *runner) countReads(covs []*OrgCoverage, cands map[string]*candidate, hy
 		}
 		cov.finish()
 	}
+}
+
+// searchCoverage starts a search's coverage of each org, by position and
+// by lower-case org; it is never complete (searchBlindSpots).
+func (r *runner) searchCoverage() ([]*OrgCoverage, map[string]*OrgCoverage) {
+	covs := make([]*OrgCoverage, len(r.opts.Orgs))
+	byOrg := map[string]*OrgCoverage{}
+	for i, org := range r.opts.Orgs {
+		covs[i] = newCoverage(org, "search")
+		covs[i].unseen("%s", searchBlindSpots)
+		byOrg[strings.ToLower(org)] = covs[i]
+	}
+	return covs, byOrg
 }
 
 // imageReport is the report of target t before discovery: complete until
